@@ -1,0 +1,160 @@
+/**
+ * The data that flows through k8s-ha: profile -> plan -> node files -> format -> sink.
+ *
+ * Everything here is plain, typed data. A {@link Plan} is the validated profile with every
+ * default applied and every per-node fact resolved (VRRP state and priority, peers, role);
+ * components turn a plan and one of its nodes into {@link NodeFile}s; formats (cloud-init,
+ * Ignition) serialise a node's file list; sinks write the results.
+ */
+
+/** Address family of a profile: every VIP and node address must be of this one family. */
+export type Family = 4 | 6;
+
+/** VRRP state keepalived starts in (keepalived only knows these two, upper case). */
+export type VrrpState = 'MASTER' | 'BACKUP';
+
+/**
+ * Role of a node in the cluster.
+ * - `init`: the first control-plane node; runs `kubeadm init`, starts as VRRP MASTER.
+ * - `control-plane`: the other control-plane nodes; `kubeadm join --control-plane`, VRRP BACKUP.
+ * - `worker`: no keepalived or HAProxy; `kubeadm join` through the VIP.
+ */
+export type NodeRole = 'init' | 'control-plane' | 'worker';
+
+/**
+ * One file to put on a node.
+ * - `path`: absolute POSIX path on the node, e.g. `/etc/haproxy/haproxy.cfg`.
+ * - `mode`: permission bits as a number (write it as octal in code: `0o644`).
+ * - `content`: UTF-8 text, byte-for-byte what must land on disk.
+ * - `secret`: true when the content carries a credential (auth password, token, key); any
+ *   output that embeds such a file must itself be written 0600.
+ */
+export interface NodeFile {
+  path: string;
+  mode: number;
+  content: string;
+  secret?: boolean;
+}
+
+/** A systemd unit to install and (optionally) enable on a node (Ignition `systemd.units[]`). */
+export interface NodeUnit {
+  name: string;
+  enabled: boolean;
+  contents: string;
+}
+
+/**
+ * Everything one node receives, independent of the output format:
+ * the files to write and the commands to run once at first boot (in order; each is an argv
+ * vector, executed without a shell) plus, for Ignition, the systemd units that run them.
+ */
+export interface NodePayload {
+  files: NodeFile[];
+  /** argv vectors run once at first boot after the files exist (cloud-init `runcmd`). */
+  runcmd: string[][];
+  /** systemd units (Ignition runs first-boot work through a oneshot unit). */
+  units: NodeUnit[];
+}
+
+/** keepalived `vrrp_script` timing for the health check of the local HAProxy frontend. */
+export interface TrackScriptPlan {
+  /** Seconds between two runs of check_apiserver.sh (keepalived `interval`). */
+  interval: number;
+  /** Seconds before a run counts as failed (keepalived `timeout`). */
+  timeout: number;
+  /** Consecutive failures before the weight is applied (keepalived `fall`). */
+  fall: number;
+  /** Consecutive successes before it is removed again (keepalived `rise`). */
+  rise: number;
+  /**
+   * Priority change while failing, negative; |weight| is larger than the spread of priorities
+   * so a failing MASTER drops below every healthy BACKUP (keepalived range -253..253).
+   */
+  weight: number;
+}
+
+/** A node of the cluster with every per-node fact resolved. */
+export interface PlanNode {
+  /** DNS-1123 label, unique in the cluster; also the kubeadm node name and hostname. */
+  name: string;
+  /** Index in the profile's node list (control-plane nodes first, then workers). */
+  index: number;
+  role: NodeRole;
+  /** The node's own address (no prefix), canonical text form, e.g. `172.16.217.171`. */
+  address: string;
+  /** Prefix length of the node's subnet when the profile gave one (`addr/prefix`). */
+  prefix?: number;
+  /** NIC that carries VRRP and the VIPs on this node (node.interface or vip.interface). */
+  interface: string;
+  /** MAC address, lower case `aa:bb:cc:dd:ee:ff`, when the profile gave one. */
+  mac?: string;
+  /** VRRP data; absent for workers, which run no keepalived. */
+  vrrp?: {
+    state: VrrpState;
+    /** keepalived priority 1..254, distinct across the control-plane nodes. */
+    priority: number;
+    /** unicast_peer: the OTHER control-plane nodes' addresses, in profile order. */
+    peers: string[];
+  };
+}
+
+/** A fully resolved cluster: the validated profile with all defaults applied. */
+export interface Plan {
+  /** Absolute path of the profile file the plan came from (for messages only). */
+  source: string;
+  /** Cluster name (DNS-1123 label). */
+  name: string;
+  family: Family;
+  vip: {
+    /** VIPs in canonical text form, profile order. */
+    addresses: string[];
+    /** HAProxy frontend port = controlPlaneEndpoint port. */
+    port: number;
+    /** Default NIC for VRRP. */
+    interface: string;
+    /** VRRP virtual_router_id 1..255, unique per L2 segment. */
+    routerId: number;
+  };
+  keepalived: {
+    /** VRRP PASS password (<= 8 chars); absent with VRRPv3, which has no authentication. */
+    authPass?: string;
+    /** VRRP advert_int in seconds (0.01..40.95 with v3; whole seconds 1..255 with v2). */
+    advertInterval: number;
+    /** 2 or 3; 3 for IPv6 or sub-second advert_int. */
+    vrrpVersion: 2 | 3;
+    image: string;
+    track: TrackScriptPlan;
+  };
+  haproxy: {
+    image: string;
+    /** Health-check interval of each backend server, milliseconds (`inter`). */
+    checkIntervalMs: number;
+    /** Timeout for TCP connect to an apiserver, milliseconds (`timeout connect`). */
+    connectTimeoutMs: number;
+    /** Idle timeout client/server side, seconds (>= 35 s so `kubectl logs -f` survives). */
+    idleTimeoutS: number;
+  };
+  kubernetes: {
+    /** Kubernetes version with leading v, e.g. `v1.31.2`. */
+    version: string;
+    apiServerPort: number;
+    podSubnet?: string;
+    serviceSubnet?: string;
+    /** Host part of controlPlaneEndpoint: the DNS name if given, else the first VIP. */
+    endpointHost: string;
+    /** controlPlaneEndpoint as kubeadm wants it: `host:port` (IPv6 bracketed). */
+    controlPlaneEndpoint: string;
+    /** apiServer.certSANs: every VIP, the DNS name if given, every control-plane address. */
+    certSANs: string[];
+  };
+  /** Control-plane nodes first (profile order), then workers. */
+  nodes: PlanNode[];
+}
+
+/** A warning about a valid but risky profile (printed by `check` and `render`). */
+export interface PlanWarning {
+  code: string;
+  /** Field path, e.g. `vip.routerId`. */
+  path: string;
+  message: string;
+}
