@@ -1,0 +1,388 @@
+/**
+ * Map a field path of a parsed profile back to a line:col in its source text, and format
+ * problems the way Butane does (`FILE:LINE:COL: error at PATH: MESSAGE`, the source line, a
+ * caret under the value, a hint).
+ *
+ * Neither parser keeps positions on the values it returns (@iarna/toml gives none at all;
+ * `yaml` keeps them only on its Document nodes), so this module indexes the source once per
+ * call: YAML through `yaml`'s `parseDocument` node ranges, TOML through a small scanner that
+ * understands what profiles use: `[table]`, `[[array.of.tables]]` (counting indices), dotted
+ * and quoted keys, strings of all four kinds, arrays and inline tables. The scanner never
+ * throws: on text it does not understand it returns what it indexed so far.
+ *
+ * Secrets: {@link isSecretPath} names the fields whose values must never be shown;
+ * {@link showValue} and {@link formatProblem} apply it (the source line of a secret is cut
+ * after the caret), and any `authPass`/`token`/`key`-like assignment on a shown source line is
+ * masked too.
+ */
+
+import { createRequire } from 'node:module';
+
+/** A field path as validators report it, e.g. `['nodes', 1, 'address']`. */
+export type FieldPath = readonly (string | number)[];
+
+/** 1-based position in the source text; `col` counts Unicode code points. */
+export interface SourcePos {
+  line: number;
+  col: number;
+}
+
+/** Offsets (UTF-16 indices into the text) of one indexed entry. */
+interface Entry {
+  /** Start of the key (or of the `[table]` header); absent for array elements. */
+  key?: number;
+  /** Start of the value; for tables, the header. */
+  value: number;
+  /** True when the value is present but empty (YAML `port:`): report the key instead. */
+  empty?: boolean;
+}
+
+type Index = Map<string, Entry>;
+
+const pathKey = (path: FieldPath): string => JSON.stringify(path);
+
+/**
+ * Position of the value at `path` in `text` (1-based line and column).
+ *
+ * - `target: 'value'` (default): where the value starts; for an empty YAML value, the key.
+ * - `target: 'key'`: where the key starts (e.g. for an unknown key); the value for array items.
+ *
+ * When `path` does not exist (a missing required field), the position of its deepest existing
+ * ancestor is returned: the `[[nodes]]` header of `nodes[1]` in TOML, the `vip:` key or the
+ * `- ` item in YAML. Returns `undefined` when not even the first path element is in the text.
+ * Never throws.
+ */
+export function locate(
+  text: string,
+  format: 'toml' | 'yaml',
+  path: FieldPath,
+  target: 'value' | 'key' = 'value',
+): SourcePos | undefined {
+  let index: Index;
+  try {
+    index = format === 'toml' ? indexToml(text) : indexYaml(text);
+  } catch {
+    return undefined;
+  }
+  for (let n = path.length; n > 0; n--) {
+    const entry = index.get(pathKey(path.slice(0, n)));
+    if (!entry) continue;
+    const exact = n === path.length;
+    const useKey = entry.key !== undefined && (entry.empty || !exact || target === 'key');
+    return offsetToPos(text, useKey ? entry.key! : entry.value);
+  }
+  return undefined;
+}
+
+/** Converts a UTF-16 offset into a 1-based line and code-point column. */
+export function offsetToPos(text: string, offset: number): SourcePos {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  let line = 1;
+  for (let i = before.indexOf('\n'); i !== -1; i = before.indexOf('\n', i + 1)) line++;
+  return { line, col: [...before.slice(lineStart)].length + 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+function indexYaml(text: string): Index {
+  // Loaded on first use only, so TOML-only runs never pay for it (house rules: start-up time).
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const { parseDocument, isMap, isSeq, isScalar, isPair } = yamlModule;
+  const index: Index = new Map();
+  const doc = parseDocument(text);
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof k !== 'string' && typeof k !== 'number') continue;
+        const sub = [...path, String(k)];
+        const keyOff = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+        const v = pair.value as { range?: [number, number, number]; value?: unknown; source?: string } | null;
+        const empty = !v || !v.range || (isScalar(v) && v.value === null && v.source === '');
+        index.set(pathKey(sub), { key: keyOff, value: v?.range?.[0] ?? keyOff ?? 0, empty });
+        walk(v, sub);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const r = (item as { range?: [number, number, number] } | null)?.range;
+        if (r) index.set(pathKey([...path, i]), { value: r[0] });
+        walk(item, [...path, i]);
+      });
+    }
+  };
+  walk(doc.contents, []);
+  return index;
+}
+
+let yamlModule: typeof import('yaml') | undefined;
+
+// ---------------------------------------------------------------------------------------------
+// TOML
+
+/**
+ * Indexes a TOML document: every table header, key/value, array element and inline-table
+ * entry gets its offsets under its full path (arrays of tables with their element index).
+ */
+function indexToml(text: string): Index {
+  const index: Index = new Map();
+  const aotCount = new Map<string, number>();
+  let i = 0;
+  let table: (string | number)[] = [];
+
+  const peek = (s: string): boolean => text.startsWith(s, i);
+  const skipWs = (newlines: boolean): void => {
+    for (;;) {
+      const c = text[i];
+      if (c === ' ' || c === '\t' || (newlines && (c === '\n' || c === '\r'))) i++;
+      else if (c === '#') while (i < text.length && text[i] !== '\n') i++;
+      else return;
+    }
+  };
+  const fail = (): never => {
+    throw new TomlScanStop();
+  };
+
+  /** A string at i (any of the four kinds); returns its decoded value (keys only need it). */
+  const readString = (): string => {
+    const q = text[i]!;
+    const triple = peek(q.repeat(3));
+    const delim = triple ? q.repeat(3) : q;
+    i += delim.length;
+    let out = '';
+    while (i < text.length) {
+      if (peek(delim)) {
+        i += delim.length;
+        while (triple && text[i] === q) (out += q), i++; // up to two quotes may close early
+        return out;
+      }
+      const c = text[i]!;
+      if (!triple && c === '\n') fail();
+      if (q === '"' && c === '\\') {
+        out += text.slice(i, i + 2);
+        i += 2;
+        continue;
+      }
+      out += c;
+      i++;
+    }
+    return fail();
+  };
+
+  /** A dotted key at i: segments with the offset each starts at. */
+  const readKey = (): { seg: string; at: number }[] => {
+    const segs: { seg: string; at: number }[] = [];
+    for (;;) {
+      skipWs(false);
+      const at = i;
+      if (text[i] === '"' || text[i] === "'") {
+        const raw = readString();
+        segs.push({ seg: text[at] === '"' ? unescapeBasic(raw) : raw, at });
+      } else {
+        const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i, i + 256));
+        if (!m) fail();
+        segs.push({ seg: m![0], at });
+        i += m![0].length;
+      }
+      skipWs(false);
+      if (text[i] !== '.') return segs;
+      i++;
+    }
+  };
+
+  const readValue = (path: (string | number)[]): void => {
+    const c = text[i];
+    if (c === '"' || c === "'") readString();
+    else if (c === '[') {
+      i++;
+      for (let n = 0; ; n++) {
+        skipWs(true);
+        if (text[i] === ']') break;
+        index.set(pathKey([...path, n]), { value: i });
+        readValue([...path, n]);
+        skipWs(true);
+        if (text[i] === ',') i++;
+        else if (text[i] !== ']') fail();
+      }
+      i++;
+    } else if (c === '{') {
+      i++;
+      for (;;) {
+        skipWs(true);
+        if (text[i] === '}') break;
+        readKeyVal(path);
+        skipWs(true);
+        if (text[i] === ',') i++;
+        else if (text[i] !== '}') fail();
+      }
+      i++;
+    } else {
+      const m = /^[^\s,\]}#]+/.exec(text.slice(i, i + 256));
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+
+  const readKeyVal = (base: (string | number)[]): void => {
+    const segs = readKey();
+    if (text[i] !== '=') fail();
+    i++;
+    skipWs(false);
+    const path = [...base];
+    for (const { seg, at } of segs) {
+      path.push(seg);
+      if (!index.has(pathKey(path))) index.set(pathKey(path), { key: at, value: at });
+    }
+    index.set(pathKey(path), { key: segs.at(-1)!.at, value: i });
+    readValue(path);
+  };
+
+  try {
+    for (;;) {
+      skipWs(true);
+      if (i >= text.length) break;
+      if (text[i] === '[') {
+        const at = i;
+        const aot = peek('[[');
+        i += aot ? 2 : 1;
+        const segs = readKey();
+        if (!peek(aot ? ']]' : ']')) fail();
+        i += aot ? 2 : 1;
+        // Resolve the header: a prefix naming an array of tables means its last element.
+        table = [];
+        segs.forEach(({ seg }, n) => {
+          table.push(seg);
+          const count = aotCount.get(pathKey(table));
+          if (!index.has(pathKey(table))) index.set(pathKey(table), { key: at, value: at });
+          if (n === segs.length - 1 && aot) {
+            aotCount.set(pathKey(table), (count ?? 0) + 1);
+            table.push(count ?? 0);
+          } else if (count !== undefined) table.push(count - 1);
+        });
+        index.set(pathKey(table), { key: at, value: at });
+      } else readKeyVal(table);
+    }
+  } catch (e) {
+    if (!(e instanceof TomlScanStop)) throw e;
+  }
+  return index;
+}
+
+class TomlScanStop extends Error {}
+
+/** Decodes the escapes of a TOML basic string (keys only; invalid escapes stay as written). */
+function unescapeBasic(raw: string): string {
+  const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' };
+  return raw.replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)/g, (all, e: string) => {
+    if (e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
+    return simple[e] ?? all;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+/**
+ * Field names whose values are secrets: the VRRP password and anything named like a token,
+ * key or password (`authPass`, `token`, `certificateKey`, `password`, `secret`...). Matching is
+ * on the last string element of the path, case-insensitive. `authPassFile` (a file NAME) is
+ * not a secret.
+ */
+export const SECRET_FIELD = /^(?!.*file$).*(pass|passwd|password|token|secret|key)$/i;
+
+/** True when the value at `path` must never be shown (see {@link SECRET_FIELD}). */
+export function isSecretPath(path: FieldPath): boolean {
+  const last = [...path].reverse().find((p): p is string => typeof p === 'string');
+  return last !== undefined && SECRET_FIELD.test(last);
+}
+
+/** Longest value text shown in a message (code points); longer values are cut with `...`. */
+export const MAX_SHOWN = 60;
+
+/**
+ * A value as it may appear in a message: `<redacted>` for secret paths; otherwise JSON-quoted
+ * strings (so newlines, quotes and control characters are visible as escapes), with every
+ * non-ASCII character escaped as `\u{...}` (so look-alikes such as Cyrillic `а` stand out) and
+ * cut after {@link MAX_SHOWN} characters. Non-strings are shown as JSON (`undefined` as
+ * `nothing`).
+ */
+export function showValue(path: FieldPath, value: unknown): string {
+  if (isSecretPath(path)) return '<redacted>';
+  if (value === undefined) return 'nothing';
+  let s: string;
+  try {
+    s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    s = String(value);
+  }
+  const chars = [...s];
+  const cut = chars.length > MAX_SHOWN ? chars.slice(0, MAX_SHOWN).join('') : s;
+  const quoted = typeof value === 'string' ? JSON.stringify(cut) : cut;
+  const ascii = quoted.replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return chars.length > MAX_SHOWN ? `${ascii}... (${chars.length} characters)` : ascii;
+}
+
+/** Renders a path the way users write it: `nodes[1].address`; `(root)` for the empty path. */
+export function renderPath(path: FieldPath): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) out += out ? `.${p}` : p;
+    else out += `[${JSON.stringify(p)}]`;
+  }
+  return out || '(root)';
+}
+
+/** Masks the value of any secret-named `key = value` / `key: value` on a source line. */
+function maskSecrets(line: string): string {
+  return line.replace(
+    /(["']?)([A-Za-z0-9_-]+)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^,{}[\]#\s][^,}\]#\s]*)/g,
+    (all, q: string, key: string, sep: string) =>
+      SECRET_FIELD.test(key) ? `${q}${key}${q}${sep}<redacted>` : all,
+  );
+}
+
+/** Replaces control characters (terminal escapes, NUL...) of a shown source line, keeps tabs. */
+const printable = (s: string): string => s.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '?');
+
+/**
+ * Formats one problem, Butane style:
+ *
+ * ```
+ * FILE:LINE:COL: error at nodes[1].address: expected an IPv4 address, got "172.16.217"
+ *   address = "172.16.217"
+ *             ^
+ *   hint: write four dot-separated numbers, e.g. 172.16.217.172
+ * ```
+ *
+ * Without `pos` the first line is `FILE: error at PATH: MESSAGE` and no source is shown. The
+ * source line is shown with control characters replaced by `?`, secret assignments masked,
+ * and, when `path` itself is secret, cut at the caret. `message` and `hint` are printed as
+ * given: build them with {@link showValue}. Returns the text without a trailing newline.
+ */
+export function formatProblem(
+  file: string,
+  text: string,
+  pos: SourcePos | undefined,
+  severity: 'error' | 'warning',
+  path: FieldPath,
+  message: string,
+  hint?: string,
+): string {
+  const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+  const out = [`${where}: ${severity} at ${renderPath(path)}: ${message}`];
+  if (pos) {
+    const src = text.split('\n')[pos.line - 1]?.replace(/\r$/, '');
+    if (src !== undefined) {
+      const chars = [...src];
+      const prefix = chars.slice(0, pos.col - 1);
+      const shown = isSecretPath(path) ? `${prefix.join('')}<redacted>` : maskSecrets(src);
+      out.push(`  ${printable(shown)}`);
+      out.push(`  ${prefix.map((c) => (c === '\t' ? '\t' : ' ')).join('')}^`);
+    }
+  }
+  if (hint) out.push(`  hint: ${hint}`);
+  return out.join('\n');
+}
