@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { formatProblem, isSecretPath, locate, renderPath, showValue, type FieldPath } from '../src/profile/source-map.js';
+import { error, formatPath as renderPath, formatProblems, warning, type FieldPath } from '../src/profile/errors.js';
+import { isSecretPath, locate, showValue, sourceExcerpt } from '../src/profile/source-map.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/errors/${name}`, import.meta.url), 'utf8');
 
@@ -77,11 +78,12 @@ test('locate never throws on text it cannot scan', (t) => {
   t.deepEqual(locate('a = 1\nb = [1,,]\n', 'toml', ['a']), { line: 1, col: 5 }); // indexed before the error
 });
 
-test('renderPath', (t) => {
+test('formatPath quotes keys that are not plain identifiers', (t) => {
   t.is(renderPath(['nodes', 1, 'address']), 'nodes[1].address');
   t.is(renderPath(['vip', 'addresses', 0]), 'vip.addresses[0]');
   t.is(renderPath(['labels', 'rack.id']), 'labels["rack.id"]');
-  t.is(renderPath([]), '(root)');
+  t.is(renderPath(['vip', 'a\nb\u001b']), 'vip["a\\nb\\u001b"]');
+  t.is(renderPath([]), '(profile)');
 });
 
 test('secret fields', (t) => {
@@ -97,35 +99,45 @@ test('showValue escapes, cuts and redacts', (t) => {
   t.is(showValue(['x'], 'nоde'), '"n\\u{43e}de"'); // Cyrillic o
   t.is(showValue(['keepalived', 'authPass'], 'hunter2!!'), '<redacted>');
   t.is(showValue(['x'], 7), '7');
+  t.is(showValue(['x'], [1]), 'an array');
+  t.is(showValue(['x'], { a: 1 }), 'a table');
   t.is(showValue(['x'], undefined), 'nothing');
   t.is(showValue(['x'], 'y'.repeat(100)), `"${'y'.repeat(60)}"... (100 characters)`);
 });
 
-test('formatProblem: Butane-style report with caret under the value', (t) => {
+test('formatProblems: Butane-style report with the source line and a caret under the value', (t) => {
   const text = fixture('bad-node-address.toml');
   const path = ['nodes', 1, 'address'];
+  const p = { ...error('E_FORMAT', path, `expected an IPv4 address, got ${showValue(path, '172.16.217')}`, 'four dot-separated numbers'), ...locate(text, 'toml', path) };
   t.is(
-    formatProblem('p.toml', text, locate(text, 'toml', path), 'error', path,
-      `expected an IPv4 address, got ${showValue(path, '172.16.217')}`, 'four dot-separated numbers, e.g. 172.16.217.172'),
+    formatProblems('p.toml', [p, warning('W_SINGLE_NODE', ['nodes'], 'm')], text),
     [
-      'p.toml:22:11: error at nodes[1].address: expected an IPv4 address, got "172.16.217"',
+      'p.toml:22:11: error E014 at nodes[1].address: expected an IPv4 address, got "172.16.217"',
       '  address = "172.16.217"',
       '            ^',
-      '  hint: four dot-separated numbers, e.g. 172.16.217.172',
+      '  hint: four dot-separated numbers',
+      'p.toml: warning W102 at nodes: m',
     ].join('\n'),
   );
-  t.is(formatProblem('p.toml', text, undefined, 'warning', ['name'], 'm'), 'p.toml: warning at name: m');
 });
 
-test('formatProblem never shows a secret value or a control character', (t) => {
-  const text = 'keepalived:\n  authPass: "s3cr\\x1b[2Jet"\n  other: {token: abc, image: "x\u001b[31m"}\n';
+test('sourceExcerpt never shows a secret value or a control character', (t) => {
+  const text = 'keepalived:\n  authPass: "s3cr\\x1b[2Jet"\n  other: {token: abc, image: "x\u001b[31m"}\n\tauthPass = "unterminated\n';
   const p1 = ['keepalived', 'authPass'];
-  const r1 = formatProblem('p.yaml', text, locate(text, 'yaml', p1), 'error', p1, 'too long');
+  const r1 = sourceExcerpt(text, locate(text, 'yaml', p1)!, p1)!;
   t.false(r1.includes('s3cr'), r1);
   t.true(r1.includes('authPass: <redacted>'), r1);
   const p2 = ['keepalived', 'other', 'image'];
-  const r2 = formatProblem('p.yaml', text, locate(text, 'yaml', p2), 'error', p2, 'bad');
+  const r2 = sourceExcerpt(text, locate(text, 'yaml', p2)!, p2)!;
   t.false(r2.includes('abc'), r2);
   t.false(r2.includes('\u001b'), r2);
-  t.true(r2.includes('{token: <redacted>, image: "x?[31m"}'), r2);
+  t.is(r2, '    other: {token: <redacted>, image: "x?[31m"}\n                                      ^');
+  t.is(sourceExcerpt(text, { line: 4, col: 2 }, [])!, '  \tauthPass = <redacted>\n  \t^');
+  t.is(sourceExcerpt(text, { line: 40, col: 1 }, []), undefined);
+});
+
+test('sourceExcerpt keeps the caret under its value when a secret before it is masked', (t) => {
+  const text = 'keepalived = { authPass = "averylongone", image = 7 }\n';
+  const p = ['keepalived', 'image'];
+  t.is(sourceExcerpt(text, locate(text, 'toml', p)!, p), '  keepalived = { authPass = <redacted>, image = 7 }\n                                                ^');
 });

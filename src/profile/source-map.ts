@@ -1,7 +1,7 @@
 /**
- * Map a field path of a parsed profile back to a line:col in its source text, and format
- * problems the way Butane does (`FILE:LINE:COL: error at PATH: MESSAGE`, the source line, a
- * caret under the value, a hint).
+ * Map a field path of a parsed profile back to a line:col in its source text, and show that
+ * source line with a caret under the value, the way Butane reports problems (the report
+ * itself is assembled by errors.ts `formatProblems`).
  *
  * Neither parser keeps positions on the values it returns (@iarna/toml gives none at all;
  * `yaml` keeps them only on its Document nodes), so this module indexes the source once per
@@ -11,15 +11,13 @@
  * throws: on text it does not understand it returns what it indexed so far.
  *
  * Secrets: {@link isSecretPath} names the fields whose values must never be shown;
- * {@link showValue} and {@link formatProblem} apply it (the source line of a secret is cut
+ * {@link showValue} and {@link sourceExcerpt} apply it (the source line of a secret is cut
  * after the caret), and any `authPass`/`token`/`key`-like assignment on a shown source line is
  * masked too.
  */
 
 import { createRequire } from 'node:module';
-
-/** A field path as validators report it, e.g. `['nodes', 1, 'address']`. */
-export type FieldPath = readonly (string | number)[];
+import type { FieldPath } from './errors.js';
 
 /** 1-based position in the source text; `col` counts Unicode code points. */
 export interface SourcePos {
@@ -302,87 +300,65 @@ export function isSecretPath(path: FieldPath): boolean {
 export const MAX_SHOWN = 60;
 
 /**
- * A value as it may appear in a message: `<redacted>` for secret paths; otherwise JSON-quoted
- * strings (so newlines, quotes and control characters are visible as escapes), with every
- * non-ASCII character escaped as `\u{...}` (so look-alikes such as Cyrillic `а` stand out) and
- * cut after {@link MAX_SHOWN} characters. Non-strings are shown as JSON (`undefined` as
- * `nothing`).
+ * A value as it may appear in a message: `<redacted>` for secret paths; strings JSON-quoted
+ * (so newlines, quotes and control characters show as escapes), with every non-ASCII
+ * character escaped as `\u{...}` (so look-alikes such as Cyrillic `а` stand out) and cut after
+ * {@link MAX_SHOWN} characters; arrays and tables named as such; other values as written.
  */
 export function showValue(path: FieldPath, value: unknown): string {
   if (isSecretPath(path)) return '<redacted>';
   if (value === undefined) return 'nothing';
-  let s: string;
-  try {
-    s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  } catch {
-    s = String(value);
-  }
-  const chars = [...s];
-  const cut = chars.length > MAX_SHOWN ? chars.slice(0, MAX_SHOWN).join('') : s;
-  const quoted = typeof value === 'string' ? JSON.stringify(cut) : cut;
-  const ascii = quoted.replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
-  return chars.length > MAX_SHOWN ? `${ascii}... (${chars.length} characters)` : ascii;
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'a table';
+  if (typeof value !== 'string') return String(value);
+  const chars = [...value];
+  const cut = chars.length > MAX_SHOWN ? chars.slice(0, MAX_SHOWN).join('') : value;
+  const shown = JSON.stringify(cut).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return chars.length > MAX_SHOWN ? `${shown}... (${chars.length} characters)` : shown;
 }
 
-/** Renders a path the way users write it: `nodes[1].address`; `(root)` for the empty path. */
-export function renderPath(path: FieldPath): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) out += out ? `.${p}` : p;
-    else out += `[${JSON.stringify(p)}]`;
-  }
-  return out || '(root)';
-}
-
-/** Masks the value of any secret-named `key = value` / `key: value` on a source line. */
-function maskSecrets(line: string): string {
-  return line.replace(
+/**
+ * Masks the value of every secret-named `key = value` / `key: value` on a source line and
+ * returns the masked line and where UTF-16 offset `at` of the original line ended up in it
+ * (inside a masked value: the start of `<redacted>`), so a caret stays under its value.
+ */
+function maskSecrets(line: string, at: number): { text: string; at: number } {
+  let moved = at;
+  const text = line.replace(
     /(["']?)([A-Za-z0-9_-]+)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^,{}[\]#\s][^,}\]#\s]*)/g,
-    (all, q: string, key: string, sep: string) =>
-      SECRET_FIELD.test(key) ? `${q}${key}${q}${sep}<redacted>` : all,
+    (all: string, q: string, key: string, sep: string, value: string, offset: number) => {
+      if (!SECRET_FIELD.test(key)) return all;
+      const masked = `${q}${key}${q}${sep}<redacted>`;
+      const valueAt = offset + all.length - value.length;
+      if (offset + all.length <= at) moved += masked.length - all.length;
+      else if (valueAt <= at) moved -= at - valueAt;
+      return masked;
+    },
   );
+  return { text, at: moved };
 }
 
 /** Replaces control characters (terminal escapes, NUL...) of a shown source line, keeps tabs. */
 const printable = (s: string): string => s.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '?');
 
 /**
- * Formats one problem, Butane style:
+ * The source line at `pos` and a caret under `pos.col`, each indented two spaces (no trailing
+ * newline), for the report of a problem at `path`:
  *
  * ```
- * FILE:LINE:COL: error at nodes[1].address: expected an IPv4 address, got "172.16.217"
  *   address = "172.16.217"
  *             ^
- *   hint: write four dot-separated numbers, e.g. 172.16.217.172
  * ```
  *
- * Without `pos` the first line is `FILE: error at PATH: MESSAGE` and no source is shown. The
- * source line is shown with control characters replaced by `?`, secret assignments masked,
- * and, when `path` itself is secret, cut at the caret. `message` and `hint` are printed as
- * given: build them with {@link showValue}. Returns the text without a trailing newline.
+ * The line is shown with control characters replaced by `?` (no terminal escapes from a
+ * profile reach the screen), every secret-named assignment masked, and, when `path` itself is
+ * secret, cut at the caret. Returns `undefined` when `pos.line` is not in `text`.
  */
-export function formatProblem(
-  file: string,
-  text: string,
-  pos: SourcePos | undefined,
-  severity: 'error' | 'warning',
-  path: FieldPath,
-  message: string,
-  hint?: string,
-): string {
-  const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-  const out = [`${where}: ${severity} at ${renderPath(path)}: ${message}`];
-  if (pos) {
-    const src = text.split('\n')[pos.line - 1]?.replace(/\r$/, '');
-    if (src !== undefined) {
-      const chars = [...src];
-      const prefix = chars.slice(0, pos.col - 1);
-      const shown = isSecretPath(path) ? `${prefix.join('')}<redacted>` : maskSecrets(src);
-      out.push(`  ${printable(shown)}`);
-      out.push(`  ${prefix.map((c) => (c === '\t' ? '\t' : ' ')).join('')}^`);
-    }
-  }
-  if (hint) out.push(`  hint: ${hint}`);
-  return out.join('\n');
+export function sourceExcerpt(text: string, pos: SourcePos, path: FieldPath): string | undefined {
+  const src = text.split('\n')[pos.line - 1]?.replace(/\r$/, '');
+  if (src === undefined) return undefined;
+  const at = [...src].slice(0, pos.col - 1).join('').length;
+  const shown = isSecretPath(path) ? { text: `${src.slice(0, at)}<redacted>`, at } : maskSecrets(src, at);
+  const pad = [...shown.text.slice(0, shown.at)].map((c) => (c === '\t' ? '\t' : ' ')).join('');
+  return `  ${printable(shown.text)}\n  ${pad}^`;
 }
