@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
 import { renderCommand } from './commands/render.js';
+import { schemaCommand } from './commands/schema.js';
 
 async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -15,7 +16,8 @@ async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [profile] [options]\n\nGenerate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).')
     .command(renderCommand)
     .command(checkCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check)')
+    .command(schemaCommand)
+    .demandCommand(1, 'k8s-ha: name a command (render, check, schema)')
     .strict()
     .help()
     .version()
