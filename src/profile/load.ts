@@ -9,7 +9,7 @@ import type * as z from 'zod/mini';
 import { CODES, ProfileError, error, warning, type FieldPath, type Problem } from './errors.js';
 import { FIELD_HINTS, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
-import { locate, showValue } from './source-map.js';
+import { locate, offsetToPos, showValue } from './source-map.js';
 import { AUTH_PASS } from './values.js';
 import type { Plan, PlanWarning } from '../model.js';
 
@@ -135,11 +135,8 @@ function parseYaml(file: string, text: string): unknown {
       file,
       doc.errors.map((e) => {
         const p = error('E_SYNTAX', [], `YAML syntax error: ${e.message.split('\n')[0]}`, 'check indentation, colons and quotes near this line');
-        const pos = e.linePos?.[0];
-        if (pos) {
-          p.line = pos.line;
-          p.col = pos.col;
-        }
+        // linePos is only filled with prettyErrors; the offset is always there.
+        if (e.pos) Object.assign(p, offsetToPos(text, e.pos[0]));
         return p;
       }),
       text,
@@ -205,12 +202,14 @@ function knownKeys(path: FieldPath): string[] {
   return shape ? Object.keys(shape).filter((k) => k !== '$schema') : [];
 }
 
+/** "an integer from 1 to 255", read from the schema's gte/lte checks (zod/mini fills `bag` only lazily). */
 function rangeOf(path: FieldPath): string | undefined {
-  const s = schemaAt(path) as { _zod?: { bag?: { minimum?: number; maximum?: number }; def?: { type?: string } } } | undefined;
-  const bag = s?._zod?.bag;
-  if (bag?.minimum === undefined || bag.maximum === undefined) return undefined;
-  const kind = s?._zod?.def?.type === 'number' && (s as { _zod: { bag: { format?: string } } })._zod.bag.format?.includes('int') ? 'an integer' : 'a number';
-  return `${kind} from ${bag.minimum} to ${bag.maximum}`;
+  type Def = { format?: string; checks?: { _zod: { def: { check: string; value: number } } }[] };
+  const def = (schemaAt(path) as { _zod?: { def?: Def } } | undefined)?._zod?.def;
+  const bound = (kind: string) => def?.checks?.find((c) => c._zod.def.check === kind)?._zod.def.value;
+  const [min, max] = [bound('greater_than'), bound('less_than')];
+  if (min === undefined || max === undefined) return undefined;
+  return `${def?.format?.includes('int') ? 'an integer' : 'a number'} from ${min} to ${max}`;
 }
 
 function schemaAt(path: FieldPath): unknown {
