@@ -15,6 +15,7 @@ const PACKAGES: Record<string, string> = {
   'cloud-init': 'cloud-init',
   'ignition-validate': 'ignition',
   ip: 'iproute2',
+  shellcheck: 'shellcheck',
 };
 
 /** Result of checking one file with a real tool: ok, or the tool's output. */
@@ -72,19 +73,35 @@ export class Netns {
   ensure(ifname: string): void {
     if (this.links.has(ifname)) return;
     const peer = `kp${this.peer++}`;
-    execFileSync('ip', ['-n', this.name, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', peer]);
-    execFileSync('ip', ['-n', this.name, 'link', 'set', ifname, 'up']);
+    execFileSync('ip', ['-n', this.name, 'link', 'add', 'name', ifname, 'type', 'veth', 'peer', 'name', peer]);
+    execFileSync('ip', ['-n', this.name, 'link', 'set', 'dev', ifname, 'up']);
     this.links.add(ifname);
     this.links.add(peer);
   }
 
-  /** `keepalived -t -f keepalived.conf` inside the namespace, after creating `interfaces`. */
-  keepalivedCheck(conf: string, interfaces: string[]): ToolResult {
+  /**
+   * `keepalived -t -f keepalived.conf` inside the namespace, after creating `interfaces`.
+   * keepalived disables (and -t fails on) a track script it cannot find, so `script` is put
+   * at /etc/keepalived/check_apiserver.sh on a tmpfs in a private mount namespace: the
+   * machine's /etc is never touched.
+   */
+  keepalivedCheck(conf: string, interfaces: string[], script: string): ToolResult {
     interfaces.forEach((i) => this.ensure(i));
-    return withFile('keepalived.conf', conf, (p) => run('ip', ['netns', 'exec', this.name, 'keepalived', '-t', '-l', '-f', p]));
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-kad-'));
+    try {
+      writeFileSync(join(dir, 'keepalived.conf'), conf);
+      writeFileSync(join(dir, 'check_apiserver.sh'), script, { mode: 0o755 });
+      const sh = 'mount -t tmpfs -o mode=0755 k8s-ha-test /etc/keepalived && install -m 0755 "$1/check_apiserver.sh" /etc/keepalived/ && exec keepalived -t -l -f "$1/keepalived.conf"';
+      return run('ip', ['netns', 'exec', this.name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', sh, 'sh', dir]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   close(): void {
     spawnSync('ip', ['netns', 'del', this.name]);
   }
 }
+
+/** `shellcheck -s sh` on a POSIX shell script. */
+export const shellcheck = (script: string): ToolResult => withFile('script.sh', script, (p) => run('shellcheck', ['-s', 'sh', p]));
