@@ -58,7 +58,7 @@ export function locate(
 ): SourcePos | undefined {
   let index: Index;
   try {
-    index = format === 'toml' ? indexToml(text) : indexYaml(text);
+    index = indexOf(text, format);
   } catch {
     return undefined;
   }
@@ -70,6 +70,14 @@ export function locate(
     return offsetToPos(text, useKey ? entry.key! : entry.value);
   }
   return undefined;
+}
+
+/** The index of the last text seen: a report locates every problem of one profile. */
+let memo: { text: string; format: string; index: Index } | undefined;
+function indexOf(text: string, format: 'toml' | 'yaml'): Index {
+  if (memo?.text !== text || memo.format !== format)
+    memo = { text, format, index: format === 'toml' ? indexToml(text) : indexYaml(text) };
+  return memo.index;
 }
 
 /** Converts a UTF-16 offset into a 1-based line and code-point column. */

@@ -71,7 +71,7 @@ export class Netns {
 
   /** Makes sure an interface named `ifname` exists (and is up) in the namespace. */
   ensure(ifname: string): void {
-    if (this.links.has(ifname)) return;
+    if (this.links.has(ifname) || ifname === 'lo') return; // lo exists in every namespace
     const peer = `kp${this.peer++}`;
     execFileSync('ip', ['-n', this.name, 'link', 'add', 'name', ifname, 'type', 'veth', 'peer', 'name', peer]);
     execFileSync('ip', ['-n', this.name, 'link', 'set', 'dev', ifname, 'up']);
