@@ -37,7 +37,7 @@ type Profile = Record<string, unknown> & { nodes: Record<string, unknown>[] };
 // Valid profiles
 
 const label = fc.stringMatching(/^[a-z]([-a-z0-9]{0,12}[a-z0-9])?$/);
-const ifname = fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/).filter((s) => !/^kp\d/.test(s)); // kp*: netns peers
+const ifname = fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/).filter((s) => !/^kp\d/.test(s) && s !== 'all' && s !== 'default'); // kp*: netns peers; all/default: refused by Linux
 
 /** A valid profile: distinct host numbers give distinct node and VIP addresses in one subnet. */
 const validProfile: fc.Arbitrary<Profile> = fc
