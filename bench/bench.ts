@@ -29,7 +29,7 @@ const out = mkdtempSync(join(tmpdir(), 'k8s-ha-bench-'));
 try {
   const bare: number[] = [];
   const render: number[] = [];
-  const cli = join(ROOT, 'dist', 'src', 'cli.js');
+  const cli = join(ROOT, 'bin', 'k8s-ha.cjs');
   timeMs([cli, 'render', 'profiles/seed.toml', '--out', out]); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
     bare.push(timeMs(['-e', '0']));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const CLI = join(ROOT, 'bin', 'k8s-ha.cjs');
 
 /** Exit code and output of one CLI run. */
 export interface CliResult {
