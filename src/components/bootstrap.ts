@@ -24,7 +24,9 @@
  * single-quoted, so no profile value can add a line or a command to the script.
  */
 import { isIP } from 'node:net';
-import type { NodeRole } from '../model.js';
+import type { NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
+import { isShellLine } from '../profile/values.js';
+import { KUBEADM_CONFIG } from './kubeadm.js';
 
 /** Where the script lands on the node (mode 0700: hooks may carry credentials). */
 export const BOOTSTRAP_SCRIPT = '/etc/k8s-ha/bootstrap.sh';
@@ -69,8 +71,6 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 /** Characters of an image reference `name[:tag][@digest]` (distribution/reference grammar). */
 const IMAGE = /^[a-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
-/** C0 controls and DEL: a hook with one of these could start a new line or hide text. */
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** Single-quotes a validated value for sh: `'` becomes `'\''`. */
 function shQuote(value: string): string {
@@ -93,7 +93,7 @@ function checkInt(field: string, value: number, min: number, max: number): numbe
 
 function checkCommands(field: string, commands: string[]): string[] {
   commands.forEach((c, i) => {
-    if (c.trim() === '' || CONTROL.test(c)) throw new BootstrapValueError(`${field}[${i}]`, c, 'one non-empty line without control characters');
+    if (!isShellLine(c)) throw new BootstrapValueError(`${field}[${i}]`, c, 'one non-empty line without control characters');
   });
   return commands;
 }
@@ -166,6 +166,11 @@ export function bootstrapScript(model: BootstrapModel): string {
     `[ -n "$CRI_SOCKET" ] || missing="$missing CRI-socket(${CRI_SOCKETS.join('|')})"`,
     '[ -z "$missing" ] || die "missing prerequisites:$missing (install them, or the Kubernetes sysext on Flatcar, then run $0 again)"',
     'log "prerequisites found: kubeadm, kubelet, CRI socket $CRI_SOCKET"',
+    '# kubeadm restarts kubelet but does not enable it: without this a reboot leaves it stopped',
+    '# (a Flatcar sysext ships kubelet.service disabled).',
+    'if command -v systemctl >/dev/null 2>&1; then',
+    '  systemctl enable kubelet.service || log "warning: could not enable kubelet.service"',
+    'fi',
   ];
   if (controlPlane && model.images.length > 0) {
     lines.push(
@@ -244,4 +249,33 @@ export function bootstrapUnit(): string {
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
+}
+
+/** Where Ignition puts the Flatcar Kubernetes sysext image; systemd-sysext merges /etc/extensions/*.raw at boot. */
+export const SYSEXT_IMAGE = '/etc/extensions/kubernetes.raw';
+
+/**
+ * The bootstrap step of one node in both formats: the script (0700), run by cloud-init from
+ * `runcmd` and on Ignition systems by the {@link BOOTSTRAP_UNIT} oneshot unit; plus, when the
+ * profile names a sysext image, its verified download (Ignition only) so kubeadm and kubelet
+ * exist at first boot on Flatcar. Joiners wait up to {@link DEFAULT_WAIT} for the VIP.
+ */
+export function bootstrapPayload(plan: Plan, node: PlanNode): NodePayload {
+  const k = plan.kubernetes;
+  const script = bootstrapScript({
+    role: node.role,
+    endpoint: k.controlPlaneEndpoint,
+    kubeadmConfig: KUBEADM_CONFIG,
+    images: [plan.haproxy.image, plan.keepalived.image],
+    preKubeadmCommands: k.preKubeadmCommands,
+    postKubeadmCommands: k.postKubeadmCommands,
+    wait: DEFAULT_WAIT,
+  });
+  const downloads: RemoteFile[] = k.sysext ? [{ path: SYSEXT_IMAGE, mode: 0o644, url: k.sysext.url, sha512: k.sysext.sha512 }] : [];
+  return {
+    files: [{ path: BOOTSTRAP_SCRIPT, mode: 0o700, content: script }],
+    runcmd: [[BOOTSTRAP_SCRIPT]],
+    units: [{ name: BOOTSTRAP_UNIT, enabled: true, contents: bootstrapUnit() }],
+    downloads,
+  };
 }
