@@ -36,7 +36,7 @@ function model(role: NodeRole, over: Partial<BootstrapModel> = {}): BootstrapMod
  * Stubs for the programs the script calls; each appends its argv to $K8S_HA_ROOT/calls.log.
  * kubeadm creates kubelet.conf like the real one (or exits $STUB_KUBEADM_RC); curl succeeds from
  * its $STUB_CURL_OK_AFTER-th call on; crictl exits $STUB_CRICTL_RC; logger stands in for the
- * journal.
+ * journal and systemctl for systemd (the real ones would act on this machine).
  */
 const STUBS: Record<string, string> = {
   kubeadm: `echo "kubeadm $*" >>"$K8S_HA_ROOT/calls.log"
@@ -50,6 +50,7 @@ echo "curl $*" >>"$K8S_HA_ROOT/calls.log"
   crictl: `echo "crictl $*" >>"$K8S_HA_ROOT/calls.log"
 exit "\${STUB_CRICTL_RC:-0}"`,
   logger: 'echo "logger $*" >>"$K8S_HA_ROOT/calls.log"',
+  systemctl: 'echo "systemctl $*" >>"$K8S_HA_ROOT/calls.log"',
 };
 
 interface Sandbox {
@@ -123,6 +124,7 @@ test('init node: pre-pulls, runs kubeadm init with --upload-certs between the ho
   t.is(r.status, 0, r.stdout + r.stderr);
   const sock = `unix://${s.root}/run/containerd/containerd.sock`;
   t.deepEqual(await s.calls(), [
+    'systemctl enable kubelet.service',
     `crictl --runtime-endpoint ${sock} pull haproxy:2.8`,
     `crictl --runtime-endpoint ${sock} pull osixia/keepalived:2.0.20`,
     "pre it's",
@@ -141,7 +143,7 @@ test('control-plane joiner: waits for healthz through the VIP, then kubeadm join
   const r = await s.run(bootstrapScript(model('control-plane', { endpoint: '[fd00::10]:7443' })), { STUB_CURL_OK_AFTER: '3' });
   t.is(r.status, 0, r.stdout + r.stderr);
   const curl = 'curl -gfsk --max-time 5 -o /dev/null https://[fd00::10]:7443/healthz';
-  t.deepEqual((await s.calls()).filter((c) => !c.startsWith('crictl')), [curl, curl, curl, `kubeadm join --config ${s.root}${CONFIG}`]);
+  t.deepEqual((await s.calls()).filter((c) => !c.startsWith('crictl')), ['systemctl enable kubelet.service', curl, curl, curl, `kubeadm join --config ${s.root}${CONFIG}`]);
   t.is((await s.calls()).filter((c) => c.startsWith('crictl')).length, 2);
   t.regex(r.stdout, /waiting for the control plane at https:\/\/\[fd00::10\]:7443\/healthz \(attempt 2\/5\)/);
   t.true(marker(s));
@@ -151,7 +153,7 @@ test('worker: no image pre-pull, kubeadm join through the VIP', async (t) => {
   const s = await sandbox(t);
   const r = await s.run(bootstrapScript(model('worker')));
   t.is(r.status, 0, r.stdout + r.stderr);
-  t.deepEqual(await s.calls(), ['curl -gfsk --max-time 5 -o /dev/null https://198.18.0.10:7443/healthz', `kubeadm join --config ${s.root}${CONFIG}`]);
+  t.deepEqual(await s.calls(), ['systemctl enable kubelet.service', 'curl -gfsk --max-time 5 -o /dev/null https://198.18.0.10:7443/healthz', `kubeadm join --config ${s.root}${CONFIG}`]);
 });
 
 test('idempotent: a bootstrapped or initialised node is left alone', async (t) => {
@@ -177,7 +179,7 @@ test('the wait loop gives up after the configured attempts with a clear message'
   const r = await s.run(bootstrapScript(model('worker', { wait: { attempts: 3, intervalSeconds: 0 } })), { STUB_CURL_OK_AFTER: '100' });
   t.is(r.status, 1);
   t.regex(r.stdout, /ERROR: gave up waiting for the control plane at https:\/\/198\.18\.0\.10:7443\/healthz after 3 attempts 0s apart: check that the init node booted/);
-  t.is((await s.calls()).length, 3, 'three curl calls, no kubeadm');
+  t.deepEqual((await s.calls()).filter((c) => !c.startsWith('systemctl')).length, 3, 'three curl calls, no kubeadm');
   t.false(marker(s));
 });
 

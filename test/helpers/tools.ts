@@ -20,7 +20,8 @@ export function run(
   args: string[],
   opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; pkg?: string } = {},
 ): RunResult {
-  const r = spawnSync(cmd, args, { input: opts.input, env: opts.env, cwd: opts.cwd, encoding: 'buffer', timeout: 60_000 });
+  const input = typeof opts.input === 'string' ? Buffer.from(opts.input, 'utf8') : opts.input;
+  const r = spawnSync(cmd, args, { input, env: opts.env, cwd: opts.cwd, encoding: 'buffer', timeout: 60_000 });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
     throw new Error(`${cmd} is not installed: apt-get install -y ${opts.pkg ?? cmd}`);
   }
