@@ -141,9 +141,9 @@ test('bootstrap step: runcmd in user-data, enabled oneshot unit and verified sys
     await writeFile(userData, r.userData);
     await writeFile(ign, r.ignition);
     const schema = run('cloud-init', ['schema', '--config-file', userData]);
-    t.is(schema.status, 0, schema.stdout + schema.stderr);
-    const validate = run('ignition-validate', [ign], { pkg: 'ignition' });
-    t.is(validate.status, 0, validate.stdout + validate.stderr);
+    t.is(schema.code, 0, schema.stdout + schema.stderr);
+    const validate = run('ignition-validate', [ign]);
+    t.is(validate.code, 0, validate.stdout + validate.stderr);
     t.true(r.userData.includes(`runcmd:\n  - - ${BOOTSTRAP_SCRIPT}\n`));
     const cfg = JSON.parse(r.ignition);
     t.deepEqual(cfg.systemd.units.map((u: any) => [u.name, u.enabled]), [[BOOTSTRAP_UNIT, true]]);
@@ -190,7 +190,7 @@ test('CLI render: secrets file and secret-bearing outputs 0600, stable, --rotate
   await writeFile(path.join(dir, 'boot.toml'), profile('v1.31.2'));
   const render = (...args: string[]) => run(process.execPath, [CLI, 'render', 'boot.toml', '--out', 'out', ...args], { cwd: dir });
   const first = render();
-  t.is(first.status, 0, first.stderr);
+  t.is(first.code, 0, first.stderr);
   t.regex(first.stderr, /created cluster secrets boot\.secrets\.json \(0600\)/);
   t.regex(first.stderr, /warning: the outputs hold cluster secrets/);
   const secretsFile = JSON.parse(await readFile(path.join(dir, 'boot.secrets.json'), 'utf8'));
@@ -214,10 +214,10 @@ test('CLI render: secrets file and secret-bearing outputs 0600, stable, --rotate
   t.not(await ign(), before);
   t.not(JSON.parse(await readFile(path.join(dir, 'boot.secrets.json'), 'utf8')).bootstrapToken, secretsFile.bootstrapToken);
   const other = render('--secrets', 'elsewhere.json');
-  t.is(other.status, 0, other.stderr);
+  t.is(other.code, 0, other.stderr);
   t.is(await mode('elsewhere.json'), 0o600);
   await writeFile(path.join(dir, 'broken.json'), '{}', { mode: 0o600 });
   const broken = render('--secrets', 'broken.json');
-  t.is(broken.status, 1);
+  t.is(broken.code, 1);
   t.regex(broken.stderr, /^k8s-ha: broken\.json: version: expected 1/m);
 });

@@ -109,10 +109,10 @@ test('the scripts of all roles pass sh -n and shellcheck', async (t) => {
   for (const [name, m] of variants) {
     const file = path.join(dir, `${name}.sh`);
     await writeFile(file, bootstrapScript(m));
-    const syntax = run('sh', ['-n', file], { pkg: 'dash' });
-    t.is(syntax.status, 0, `${name}: ${syntax.stderr}`);
+    const syntax = run('sh', ['-n', file]);
+    t.is(syntax.code, 0, `${name}: ${syntax.stderr}`);
     const lint = run('shellcheck', ['--shell=sh', '--severity=style', file]);
-    t.is(lint.status, 0, `${name}: ${lint.stdout}`);
+    t.is(lint.code, 0, `${name}: ${lint.stdout}`);
   }
 });
 
@@ -121,7 +121,7 @@ test('init node: pre-pulls, runs kubeadm init with --upload-certs between the ho
   const r = await s.run(
     bootstrapScript(model('init', { preKubeadmCommands: [`echo "pre it's" >>"$K8S_HA_ROOT/calls.log"`], postKubeadmCommands: ['echo post >>"$K8S_HA_ROOT/calls.log"'] })),
   );
-  t.is(r.status, 0, r.stdout + r.stderr);
+  t.is(r.code, 0, r.stdout + r.stderr);
   const sock = `unix://${s.root}/run/containerd/containerd.sock`;
   t.deepEqual(await s.calls(), [
     'systemctl enable kubelet.service',
@@ -141,7 +141,7 @@ test('init node: pre-pulls, runs kubeadm init with --upload-certs between the ho
 test('control-plane joiner: waits for healthz through the VIP, then kubeadm join', async (t) => {
   const s = await sandbox(t);
   const r = await s.run(bootstrapScript(model('control-plane', { endpoint: '[fd00::10]:7443' })), { STUB_CURL_OK_AFTER: '3' });
-  t.is(r.status, 0, r.stdout + r.stderr);
+  t.is(r.code, 0, r.stdout + r.stderr);
   const curl = 'curl -gfsk --max-time 5 -o /dev/null https://[fd00::10]:7443/healthz';
   t.deepEqual((await s.calls()).filter((c) => !c.startsWith('crictl')), ['systemctl enable kubelet.service', curl, curl, curl, `kubeadm join --config ${s.root}${CONFIG}`]);
   t.is((await s.calls()).filter((c) => c.startsWith('crictl')).length, 2);
@@ -152,23 +152,23 @@ test('control-plane joiner: waits for healthz through the VIP, then kubeadm join
 test('worker: no image pre-pull, kubeadm join through the VIP', async (t) => {
   const s = await sandbox(t);
   const r = await s.run(bootstrapScript(model('worker')));
-  t.is(r.status, 0, r.stdout + r.stderr);
+  t.is(r.code, 0, r.stdout + r.stderr);
   t.deepEqual(await s.calls(), ['systemctl enable kubelet.service', 'curl -gfsk --max-time 5 -o /dev/null https://198.18.0.10:7443/healthz', `kubeadm join --config ${s.root}${CONFIG}`]);
 });
 
 test('idempotent: a bootstrapped or initialised node is left alone', async (t) => {
   const s = await sandbox(t);
   const script = bootstrapScript(model('init'));
-  t.is((await s.run(script)).status, 0);
+  t.is((await s.run(script)).code, 0);
   const before = await s.calls();
   const again = await s.run(script);
-  t.is(again.status, 0);
+  t.is(again.code, 0);
   t.regex(again.stdout, /already bootstrapped .*nothing to do/);
   t.deepEqual(await s.calls(), before, 'second run calls nothing');
   // initialised by hand (kubelet.conf) but no marker: still nothing
   await rm(path.join(s.root, BOOTSTRAP_MARKER));
   const third = await s.run(script);
-  t.is(third.status, 0);
+  t.is(third.code, 0);
   t.regex(third.stdout, /node already initialised .*kubelet\.conf exists\): nothing to do/);
   t.deepEqual(await s.calls(), before);
   t.false(marker(s), 'doing nothing means writing nothing either');
@@ -177,7 +177,7 @@ test('idempotent: a bootstrapped or initialised node is left alone', async (t) =
 test('the wait loop gives up after the configured attempts with a clear message', async (t) => {
   const s = await sandbox(t);
   const r = await s.run(bootstrapScript(model('worker', { wait: { attempts: 3, intervalSeconds: 0 } })), { STUB_CURL_OK_AFTER: '100' });
-  t.is(r.status, 1);
+  t.is(r.code, 1);
   t.regex(r.stdout, /ERROR: gave up waiting for the control plane at https:\/\/198\.18\.0\.10:7443\/healthz after 3 attempts 0s apart: check that the init node booted/);
   t.deepEqual((await s.calls()).filter((c) => !c.startsWith('systemctl')).length, 3, 'three curl calls, no kubeadm');
   t.false(marker(s));
@@ -186,33 +186,33 @@ test('the wait loop gives up after the configured attempts with a clear message'
 test('missing prerequisites are all named and nothing runs', async (t) => {
   const s = await sandbox(t, { without: ['kubelet', 'kubeadm'], cri: false });
   const r = await s.run(bootstrapScript(model('init')));
-  t.is(r.status, 1);
+  t.is(r.code, 1);
   t.regex(r.stdout, /ERROR: missing prerequisites: kubeadm kubelet CRI-socket\(\/run\/containerd\/containerd\.sock\|\/var\/run\/crio\/crio\.sock\)/);
   t.deepEqual(await s.calls(), []);
   const noCurl = await sandbox(t, { without: ['curl'] });
   // the real curl in /usr/bin would be found: hide it by running with the stubs only on PATH
   const r2 = await noCurl.run(bootstrapScript(model('worker')), { PATH: `${noCurl.root}/bin` });
-  t.is(r2.status, 1);
+  t.is(r2.code, 1);
   t.regex(r2.stdout, /missing prerequisites: curl \(/);
 });
 
 test('failures: an offline pre-pull is tolerated; a failing kubeadm or hook stops without marker', async (t) => {
   const offline = await sandbox(t);
   const r = await offline.run(bootstrapScript(model('init')), { STUB_CRICTL_RC: '1' });
-  t.is(r.status, 0);
+  t.is(r.code, 0);
   t.regex(r.stdout, /warning: could not pre-pull haproxy:2\.8 \(offline\?\)/);
   t.true(marker(offline));
 
   const broken = await sandbox(t);
   const r2 = await broken.run(bootstrapScript(model('init', { postKubeadmCommands: ['echo post >>"$K8S_HA_ROOT/calls.log"'] })), { STUB_KUBEADM_RC: '3' });
-  t.is(r2.status, 1);
+  t.is(r2.code, 1);
   t.regex(r2.stdout, /ERROR: kubeadm init failed \(exit 3\).*kubeadm reset -f/);
   t.false((await broken.calls()).includes('post'));
   t.false(marker(broken));
 
   const hook = await sandbox(t);
   const r3 = await hook.run(bootstrapScript(model('worker', { preKubeadmCommands: ['exit 7'] })));
-  t.is(r3.status, 1);
+  t.is(r3.code, 1);
   t.regex(r3.stdout, /ERROR: pre-kubeadm hook failed \(exit 7\): exit 7/);
   t.false((await hook.calls()).some((c) => c.startsWith('kubeadm')));
 });
@@ -241,7 +241,7 @@ test('profile values cannot change the script: unsafe ones are refused, hooks ar
       const script = bootstrapScript(model('init', { preKubeadmCommands: [hook] }));
       const line = script.split('\n').find((l) => l.startsWith('run_hook pre '))!;
       const out = run('sh', ['-c', `run_hook() { printf '%s' "$2"; }\n${line}`]);
-      return out.status === 0 && out.stdout === hook;
+      return out.code === 0 && out.stdout === hook;
     }),
     { numRuns: 150, examples: [["it's $(reboot) `id` \\ \"x\" ; exit 1"]] },
   );
@@ -262,7 +262,7 @@ test('the Ignition unit runs the script once, after network and runtime, and sys
   await writeFile(script, bootstrapScript(model('init')), { mode: 0o700 });
   const file = path.join(dir, 'k8s-ha-bootstrap.service');
   await writeFile(file, unit.replace(`ExecStart=${BOOTSTRAP_SCRIPT}`, `ExecStart=${script}`));
-  const r = run('systemd-analyze', ['verify', file], { pkg: 'systemd' });
-  t.is(r.status, 0, r.stderr);
+  const r = run('systemd-analyze', ['verify', file]);
+  t.is(r.code, 0, r.stderr);
   t.is(r.stderr, '', 'no warnings');
 });

@@ -37,17 +37,19 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('show-secrets', { type: 'boolean', default: false, describe: 'print the bootstrap token and certificate key' }) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
-    const secrets = await clusterSecrets(args);
     const { renderCluster } = await import('../render.js');
     if (args.node !== undefined && !plan.nodes.some((n) => n.name === args.node))
       throw new CliError(`k8s-ha: no node named "${args.node}" in ${args.profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
     if (args.stdout) {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
+      const secrets = await clusterSecrets(args);
       const [r] = renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion });
       process.stdout.write(args.format === 'cloud-init' ? r!.userData : r!.ignition);
       return;
     }
+    // after the usage checks: a mistyped command line must not create or rotate secrets
+    const secrets = await clusterSecrets(args);
     const rendered = renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
     const outDir = args.out ?? `out/${plan.name}`;
     const { writeTree } = await import('../sinks/directory.js');
