@@ -15,6 +15,7 @@ import { renderCluster } from '../src/render.js';
 import { decodeCloudInit } from '../src/formats/decode.js';
 import { keepalivedConfigTest, run, tempDir } from './helpers/tools.js';
 import { ROOT } from './helpers/cli.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
 const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'fixtures/profiles/ipv6.yaml'];
 
@@ -31,7 +32,7 @@ function materialise(root: string, files: { path: string; mode: number; content:
 
 for (const profile of PROFILES) {
   const { plan } = loadProfile(join(ROOT, profile), {});
-  const rendered = renderCluster(plan);
+  const rendered = renderCluster(plan, FIXTURE_SECRETS);
 
   test(`${profile}: every user-data passes cloud-init schema`, (t) => {
     const { dir, cleanup } = tempDir();
@@ -61,7 +62,7 @@ for (const profile of PROFILES) {
       for (const v of ['3.4.0', '3.5.0'] as const) {
         const schema = JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
         const validate = new AjvDraft04.default({ strict: false, allErrors: true }).compile(schema);
-        for (const r of renderCluster(plan, { ignitionVersion: v })) {
+        for (const r of renderCluster(plan, FIXTURE_SECRETS, { ignitionVersion: v })) {
           const cfg = JSON.parse(r.ignition);
           t.is(cfg.ignition.version, v);
           t.true(validate(cfg), `${v} ${r.node.name}: ${JSON.stringify(validate.errors)}`);

@@ -11,13 +11,14 @@ import { dataUrl, pathEscape, renderIgnition } from '../src/formats/ignition.js'
 import { COMPRESS_FROM_BYTES, renderCloudInit } from '../src/formats/cloud-init.js';
 import { gunzipSync } from 'node:zlib';
 import { ROOT } from './helpers/cli.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
 const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'fixtures/profiles/ipv6.yaml'];
 
 for (const profile of PROFILES) {
   test(`${profile}: cloud-init and Ignition decode to the same files, modes and contents`, (t) => {
     const { plan } = loadProfile(join(ROOT, profile), {});
-    for (const r of renderCluster(plan)) {
+    for (const r of renderCluster(plan, FIXTURE_SECRETS)) {
       const fromCloudInit = decodeCloudInit(r.userData);
       const fromIgnition = decodeIgnition(r.ignition);
       t.deepEqual(fromCloudInit, fromIgnition, r.node.name);
@@ -29,8 +30,8 @@ for (const profile of PROFILES) {
   });
 
   test(`${profile}: rendering twice gives byte-identical outputs`, (t) => {
-    const a = renderCluster(loadProfile(join(ROOT, profile), {}).plan);
-    const b = renderCluster(loadProfile(join(ROOT, profile), {}).plan);
+    const a = renderCluster(loadProfile(join(ROOT, profile), {}).plan, FIXTURE_SECRETS);
+    const b = renderCluster(loadProfile(join(ROOT, profile), {}).plan, FIXTURE_SECRETS);
     t.deepEqual(
       a.map((r) => [r.userData, r.metaData, r.ignition]),
       b.map((r) => [r.userData, r.metaData, r.ignition]),
@@ -40,8 +41,8 @@ for (const profile of PROFILES) {
 
 test('meta-data instance-id changes when user-data changes', (t) => {
   const { plan } = loadProfile(join(ROOT, 'profiles/seed.toml'), {});
-  const before = renderCluster(plan)[0]!;
-  const after = renderCluster({ ...plan, vip: { ...plan.vip, port: 9443 } })[0]!;
+  const before = renderCluster(plan, FIXTURE_SECRETS)[0]!;
+  const after = renderCluster({ ...plan, vip: { ...plan.vip, port: 9443 } }, FIXTURE_SECRETS)[0]!;
   t.notDeepEqual(before.userData, after.userData);
   t.notDeepEqual(before.metaData, after.metaData);
   t.regex(before.metaData, /^instance-id: seed-k8s-cp-1-[0-9a-f]{12}\nlocal-hostname: k8s-cp-1\n$/);

@@ -7,6 +7,7 @@ import test from 'ava';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, ROOT } from './helpers/cli.js';
+import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 import { tempDir } from './helpers/tools.js';
 
 const GOLDEN = join(ROOT, 'fixtures', 'golden', 'seed');
@@ -14,7 +15,7 @@ const GOLDEN = join(ROOT, 'fixtures', 'golden', 'seed');
 test('render profiles/seed.toml matches fixtures/golden/seed byte for byte', (t) => {
   const { dir, cleanup } = tempDir();
   try {
-    const r = cli(['render', 'profiles/seed.toml', '--out', dir]);
+    const r = cli(['render', 'profiles/seed.toml', '--out', dir, '--secrets', FIXTURE_SECRETS_FILE]);
     t.is(r.code, 0, r.stderr);
     const nodes = readdirSync(dir).sort();
     t.deepEqual(nodes, ['k8s-cp-1', 'k8s-cp-2', 'k8s-cp-3']);

@@ -8,10 +8,11 @@ import YAML from 'yaml';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { ROOT } from './helpers/cli.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import type { NodeFile } from '../src/model.js';
 
 const { plan } = loadProfile(join(ROOT, 'profiles/seed.toml'), {});
-const rendered = renderCluster(plan);
+const rendered = renderCluster(plan, FIXTURE_SECRETS);
 const file = (files: NodeFile[], path: string) => files.find((f) => f.path === path)!.content;
 const haproxy = file(rendered[0]!.payload.files, '/etc/haproxy/haproxy.cfg');
 const confs = rendered.map((r) => file(r.payload.files, '/etc/keepalived/keepalived.conf'));
@@ -142,7 +143,7 @@ test('IPv6 and sub-second adverts use VRRP version 3 and no authentication block
   for (const p of ['fixtures/profiles/ipv6.yaml', 'profiles/example.yaml']) {
     const pl = loadProfile(join(ROOT, p), {}).plan;
     t.is(pl.keepalived.vrrpVersion, 3);
-    for (const r of renderCluster(pl)) {
+    for (const r of renderCluster(pl, FIXTURE_SECRETS)) {
       const c = file(r.payload.files, '/etc/keepalived/keepalived.conf');
       t.regex(c, /vrrp_version 3/);
       t.notRegex(c, /authentication|auth_pass/);
@@ -153,5 +154,5 @@ test('IPv6 and sub-second adverts use VRRP version 3 and no authentication block
 test('K8S_HA_AUTH_PASS wins over keepalived.authPass', (t) => {
   const pl = loadProfile(join(ROOT, 'profiles/seed.toml'), { K8S_HA_AUTH_PASS: 'fromenv' }).plan;
   t.is(pl.keepalived.authPass, 'fromenv');
-  t.regex(file(renderCluster(pl)[0]!.payload.files, '/etc/keepalived/keepalived.conf'), /auth_pass fromenv\n/);
+  t.regex(file(renderCluster(pl, FIXTURE_SECRETS)[0]!.payload.files, '/etc/keepalived/keepalived.conf'), /auth_pass fromenv\n/);
 });

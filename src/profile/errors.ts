@@ -30,6 +30,7 @@ export const CODES = {
   W_PLAINTEXT_AUTH: 'W103',
   W_AUTH_IGNORED: 'W104',
   W_EVEN_NODES: 'W105',
+  W_UNSAFE_CA: 'W106',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */

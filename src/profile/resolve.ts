@@ -37,6 +37,8 @@ export const DEFAULTS = {
   haproxyCheckIntervalMs: 1000,
   haproxyConnectTimeoutMs: 500,
   haproxyIdleTimeoutS: 3600,
+  /** kubeadm's bootstrap token TTL default (bootstraptoken/v1 defaults: 24h). */
+  tokenTTL: '24h',
 } as const;
 
 /** keepalived's weight range for vrrp_script (keepalived.conf(5): -253..253). */
@@ -67,12 +69,25 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
     return { raw: n, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
   });
 
-  dupes(nodes.map((n) => n.raw.name)).forEach(([i, j]) =>
-    problems.push(error('E_DUPLICATE', ['nodes', j, 'name'], `duplicate node name "${nodes[j]!.raw.name}" (also nodes[${i}])`, 'node names become hostnames and HAProxy server names: each must be unique')),
+  const workers = (raw.workers ?? []).map((w, i) => {
+    const parsed = parseAddressWithPrefix(w.address)!;
+    if (parsed.family !== family)
+      problems.push(error('E_FAMILY', ['workers', i, 'address'], `"${w.address}" is IPv${parsed.family} but the VIPs are IPv${family}`, 'one address family per profile for now'));
+    return { raw: w, address: canon(parsed.address), prefix: parsed.prefix };
+  });
+  // Names and addresses are unique across control-plane nodes and workers alike.
+  const where = (j: number): (string | number)[] => (j < nodes.length ? ['nodes', j] : ['workers', j - nodes.length]);
+  const all = [...nodes, ...workers];
+  dupes(all.map((n) => n.raw.name)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', [...where(j), 'name'], `duplicate node name "${all[j]!.raw.name}" (also ${where(i).join('.')})`, 'node names become hostnames and HAProxy server names: each must be unique')),
   );
-  dupes(nodes.map((n) => n.address)).forEach(([i, j]) =>
-    problems.push(error('E_DUPLICATE', ['nodes', j, 'address'], `duplicate node address ${nodes[j]!.address} (also nodes[${i}])`)),
+  dupes(all.map((n) => n.address)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', [...where(j), 'address'], `duplicate node address ${all[j]!.address} (also ${where(i).join('.')})`)),
   );
+  workers.forEach((w, i) => {
+    const vi = vips.indexOf(w.address);
+    if (vi >= 0) problems.push(error('E_VIP_IS_NODE', ['workers', i, 'address'], `worker address ${w.address} is also vip.addresses[${vi}]`));
+  });
   nodes.forEach((n, i) => {
     const vi = vips.indexOf(n.address);
     if (vi >= 0)
@@ -140,6 +155,9 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
   else if (nodes.length % 2 === 0)
     problems.push(warning('W_EVEN_NODES', ['nodes'], `${nodes.length} control-plane nodes tolerate no more failures than ${nodes.length - 1} for etcd quorum`, 'use an odd number of control-plane nodes'));
 
+  if (raw.kubernetes.unsafeSkipCAVerification === true)
+    problems.push(warning('W_UNSAFE_CA', ['kubernetes', 'unsafeSkipCAVerification'], 'joining nodes will not pin the cluster CA: anyone answering on the VIP can pose as the control plane', 'remove it: k8s-ha generates the CA and pins it on every joiner (caCertHashes)'));
+
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
   const endpointHost = raw.kubernetes.controlPlaneEndpoint ?? vips[0]!;
@@ -160,6 +178,12 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
     if (n.prefix !== undefined) node.prefix = n.prefix;
     if (n.raw.mac !== undefined) node.mac = n.raw.mac.toLowerCase().replace(/-/g, ':');
     return node;
+  });
+  workers.forEach((w, i) => {
+    const node: PlanNode = { name: w.raw.name, index: nodes.length + i, role: 'worker', address: w.address, interface: raw.vip.interface ?? planNodes[0]!.interface };
+    if (w.prefix !== undefined) node.prefix = w.prefix;
+    if (w.raw.mac !== undefined) node.mac = w.raw.mac.toLowerCase().replace(/-/g, ':');
+    planNodes.push(node);
   });
   const check = { ...DEFAULTS.check, ...raw.keepalived?.check };
   const version = raw.kubernetes.version.startsWith('v') ? raw.kubernetes.version : `v${raw.kubernetes.version}`;
@@ -185,13 +209,18 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
       apiServerPort,
       endpointHost,
       controlPlaneEndpoint: `${hostPart}:${vipPort}`,
-      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...planNodes.map((n) => n.address)]),
+      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...nodes.map((n) => n.address)]),
+      tokenTTL: raw.kubernetes.tokenTTL ?? DEFAULTS.tokenTTL,
+      preKubeadmCommands: raw.kubernetes.preKubeadmCommands ?? [],
+      postKubeadmCommands: raw.kubernetes.postKubeadmCommands ?? [],
+      unsafeSkipCAVerification: raw.kubernetes.unsafeSkipCAVerification ?? false,
     },
     nodes: planNodes,
   };
   if (authPass !== undefined) plan.keepalived.authPass = authPass;
   if (raw.kubernetes.podSubnet !== undefined) plan.kubernetes.podSubnet = raw.kubernetes.podSubnet;
   if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
+  if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
   return { plan, problems };
 }
 

@@ -9,13 +9,16 @@ import * as z from 'zod/mini';
 import {
   AUTH_PASS,
   DNS1123_LABEL,
+  GO_DURATION,
   IMAGE_REF,
   K8S_VERSION,
   MAC,
   ipFamily,
   isCidr,
   isDns1123Subdomain,
+  isHttpUrl,
   isInterfaceName,
+  isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
 
@@ -44,6 +47,8 @@ const nodeAddress = str(
 const ifname = str(isInterfaceName, 'expected a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -)');
 const image = str((s) => IMAGE_REF.test(s), 'expected a container image reference such as haproxy:2.8');
 const port = int(1, 65535);
+const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
+const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
 
 /** One `[[nodes]]` entry: a control-plane node. */
 export const nodeSchema = z.strictObject({
@@ -51,7 +56,14 @@ export const nodeSchema = z.strictObject({
   address: nodeAddress,
   priority: z.optional(int(1, 254)),
   interface: z.optional(ifname),
-  mac: z.optional(str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56')),
+  mac: z.optional(mac),
+});
+
+/** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
+export const workerSchema = z.strictObject({
+  name: label,
+  address: nodeAddress,
+  mac: z.optional(mac),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -95,8 +107,19 @@ export const profileSchema = z.strictObject({
     controlPlaneEndpoint: z.optional(
       str((s) => isDns1123Subdomain(s) && ipFamily(s) === undefined, 'expected a DNS name (no port, no scheme), e.g. k8s-api.example.com'),
     ),
+    tokenTTL: z.optional(str((s) => GO_DURATION.test(s), 'expected a Go duration such as 24h, 2h30m or 0 (never expires)')),
+    preKubeadmCommands: z.optional(z.array(shellLine)),
+    postKubeadmCommands: z.optional(z.array(shellLine)),
+    unsafeSkipCAVerification: z.optional(z.boolean()),
+    sysext: z.optional(
+      z.strictObject({
+        url: str(isHttpUrl, 'expected an http(s) URL of a systemd-sysext image'),
+        sha512: str((s) => /^[0-9a-f]{128}$/.test(s), 'expected the SHA-512 of the image as 128 lower-case hex digits (sha512sum)'),
+      }),
+    ),
   }),
   nodes: z.array(nodeSchema).check(z.minLength(1)),
+  workers: z.optional(z.array(workerSchema)),
 });
 
 /** A profile as written (validated structure, no defaults applied). */
@@ -116,6 +139,9 @@ export const FIELD_HINTS: Record<string, string> = {
   addresses: 'one or more free addresses in the nodes\' subnet, all of one family',
   address: 'the node\'s own IP address, optionally with its prefix length (198.18.0.11/24)',
   version: 'the Kubernetes release, e.g. v1.31.2 (selects the kubeadm config API version)',
+  tokenTTL: 'how long after kubeadm init the bootstrap token lets nodes join (kubeadm default 24h); render --rotate makes a new token',
+  unsafeSkipCAVerification: 'true lets joiners trust any control plane answering on the VIP; leave it false, k8s-ha pins the CA it generates',
+  sha512: 'Ignition verifies the download with it (verification.hash "sha512-<hex>")',
 };
 
 /** Hints by problem kind, used when the field has none of its own. */

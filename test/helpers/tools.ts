@@ -18,6 +18,8 @@ export const PACKAGES: Record<string, string> = {
   openssl: 'openssl',
   curl: 'curl',
   shellcheck: 'shellcheck',
+  sh: 'dash',
+  'systemd-analyze': 'systemd',
 };
 
 /** Result of {@link run}. */
@@ -39,6 +41,13 @@ export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): R
   }
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Like {@link run}, but throws with stderr unless the exit code is 0; returns stdout. */
+export function runOk(cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
+  const r = run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }
 
 /** A temporary directory removed by the returned cleanup function. */
