@@ -14,7 +14,7 @@ import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { decodeCloudInit } from '../src/formats/decode.js';
 import { keepalivedConfigTest, run, tempDir } from './helpers/tools.js';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
 const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'fixtures/profiles/ipv6.yaml'];
@@ -60,7 +60,7 @@ for (const profile of PROFILES) {
         t.is(res.stdout + res.stderr, '', 'ignition-validate reports nothing, not even a warning');
       }
       for (const v of ['3.4.0', '3.5.0'] as const) {
-        const schema = JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
+        const schema = JSON.parse(readFileSync(join(SHARED, 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
         const validate = new AjvDraft04.default({ strict: false, allErrors: true }).compile(schema);
         for (const r of renderCluster(plan, FIXTURE_SECRETS, { ignitionVersion: v })) {
           const cfg = JSON.parse(r.ignition);

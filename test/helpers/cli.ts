@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (tests run from dist/test). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(ROOT, 'bin', 'k8s-ha.cjs');
+/**
+ * The project's read-only shared/ folder (Ignition and kubeadm schemas): beside the clone, as
+ * CI lays it out, or wherever K8S_HA_SHARED points (e.g. from a git worktree elsewhere).
+ */
+export const SHARED = process.env.K8S_HA_SHARED ?? join(ROOT, '..', 'shared');
 
 /** Exit code and output of one CLI run. */
 export interface CliResult {

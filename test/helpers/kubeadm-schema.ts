@@ -1,6 +1,6 @@
 /**
  * A strict structural checker for kubeadm configuration YAML, driven by the field reference
- * /work/shared/schemas/kubeadm/fields.json (taken from kubeadm's v1beta3/v1beta4 types.go; see
+ * shared/schemas/kubeadm/fields.json (taken from kubeadm's v1beta3/v1beta4 types.go; see
  * its `source` and NOTES.md next to it). kubeadm itself only warns about unknown fields; this
  * checker fails on them, so a typo in a generated config cannot go unnoticed.
  *
@@ -16,11 +16,13 @@
  * (kubernetes/website#15171, kubernetes/website#46756).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHARED } from './cli.js';
 import { isIP } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 
 /** Path of the field reference the checker reads. */
-export const FIELDS_JSON = '/work/shared/schemas/kubeadm/fields.json';
+export const FIELDS_JSON = join(SHARED, 'schemas', 'kubeadm', 'fields.json');
 
 interface FieldSpec {
   type: string;
