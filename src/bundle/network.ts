@@ -87,15 +87,16 @@ export function ipKernelArg(net: StaticNetwork): string {
 /**
  * NoCloud `network-config` (Netplan-style version 2) for a static node, as YAML text: one
  * ethernet matched by MAC (and renamed to `interface`) when the MAC is known, else by name;
- * `addresses: [addr/prefix]`, `routes: [{to: default, via: gateway}]` (cloud-init deprecates
- * `gateway4`/`gateway6`), `nameservers.addresses`. Source: cloud-init docs,
- * "Network configuration version 2".
+ * `addresses: [addr/prefix]`, a default route `routes: [{to: 0.0.0.0/0 or ::/0, via: gateway}]`
+ * (cloud-init deprecates `gateway4`/`gateway6`; the `to: default` spelling is refused by
+ * cloud-init 22.4's v2 parser, Debian 12, while the CIDR form works everywhere),
+ * `nameservers.addresses`. Source: cloud-init docs, "Network configuration version 2".
  */
 export function networkConfigV2(net: StaticNetwork): string {
   const ethernet = {
     ...(net.mac === undefined ? {} : { match: { macaddress: net.mac }, 'set-name': net.interface }),
     addresses: [`${net.address}/${net.prefix}`],
-    ...(net.gateway === undefined ? {} : { routes: [{ to: 'default', via: net.gateway }] }),
+    ...(net.gateway === undefined ? {} : { routes: [{ to: net.gateway.includes(':') ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
     ...(net.dns.length === 0 ? {} : { nameservers: { addresses: net.dns } }),
   };
   const doc = new Document({ version: 2, ethernets: { [net.interface]: ethernet } }, { version: '1.1', aliasDuplicateObjects: false });
