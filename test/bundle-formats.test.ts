@@ -1,5 +1,6 @@
 import test from 'ava';
-import { bootImage, checkBootSettings, type BootSettings } from '../src/bundle/boot.js';
+import { bootImage, checkBootSettings } from '../src/bundle/boot.js';
+import type { BootSettings } from '../src/model.js';
 import { budgetReport, checkMaxUserData } from '../src/bundle/budget.js';
 import { ipxeNodeScript } from '../src/bundle/ipxe.js';
 import { bundleEntries, requireMacs } from '../src/bundle/layout.js';
@@ -43,13 +44,13 @@ test('ubuntu iPXE lines: NoCloud seed URL with trailing slash, ip=dhcp without s
 });
 
 test('ip= for IPv6 brackets addresses and uses the prefix length', (t) => {
-  const net = staticNetwork({ name: 'cp-6', address: '2001:db8::10', prefix: 64, interface: 'ens3', gateway: '2001:db8::1', dns: ['2001:db8::53'] });
+  const net = staticNetwork({ name: 'cp-6', index: 0, address: '2001:db8::10', prefix: 64, interface: 'ens3', gateway: '2001:db8::1', dns: ['2001:db8::53'] });
   t.is(ipKernelArg(net!), 'ip=[2001:db8::10]::[2001:db8::1]:64:cp-6:ens3:none:[2001:db8::53]');
 });
 
 test('static settings need a prefix and a gateway inside the subnet', (t) => {
-  t.throws(() => staticNetwork({ ...node, prefix: undefined }), { message: /nodes\.cp-0\.address: .*no prefix.*hint: write the address with its prefix, e\.g\. 198\.18\.0\.10\/24/ });
-  t.throws(() => staticNetwork({ ...node, prefix: 24, gateway: '198.18.5.1' }), { message: /nodes\.cp-0\.gateway: 198\.18\.5\.1 is not inside 198\.18\.0\.10\/24/ });
+  t.throws(() => staticNetwork({ ...node, prefix: undefined }), { message: /nodes\[0\]\.address: .*no prefix.*hint: write the address with its prefix, e\.g\. 198\.18\.0\.10\/24/ });
+  t.throws(() => staticNetwork({ ...node, prefix: 24, gateway: '198.18.5.1' }), { message: /nodes\[0\]\.gateway: 198\.18\.5\.1 is not inside 198\.18\.0\.10\/24/ });
   t.is(staticNetwork(worker), undefined);
 });
 

@@ -1,23 +1,8 @@
+import { BOOT_OSES, type BootOs, type BootSettings } from '../model.js';
 import { BundleError } from './errors.js';
 import { ipKernelArg, staticNetwork, type NetworkNode } from './network.js';
 import { checkBaseUrl, checkKernelArg } from './validate.js';
 
-/** Operating systems the bundle can network-boot. */
-export const BOOT_OSES = ['flatcar', 'fcos', 'ubuntu'] as const;
-export type BootOs = (typeof BOOT_OSES)[number];
-
-/** The profile's `[boot]` section. */
-export interface BootSettings {
-  os: BootOs;
-  /** Base URL serving the kernel, initrd(s) and rootfs under {@link ASSET_FILES} names. */
-  assetsUrl: string;
-  /** Base URL where the unpacked bundle itself is served (`<configUrl>/nodes/...`, `<configUrl>/ipxe/...`). */
-  configUrl: string;
-  /** Extra kernel arguments appended after the generated ones, one token each. */
-  kernelArgs: string[];
-  /** Base URL of a Matchbox server using `matchbox/`; its profiles fetch Ignition from `<matchboxUrl>/ignition`. Default: configUrl. */
-  matchboxUrl?: string;
-}
 
 /** An initrd image: `name` is what iPXE's `initrd --name` and the `initrd=` argument use. */
 export interface Initrd {
@@ -60,7 +45,7 @@ export const ASSET_FILES = {
  */
 export function checkBootSettings(boot: BootSettings): BootSettings {
   if (!BOOT_OSES.includes(boot.os)) {
-    throw new BundleError('boot.os', `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
+    throw new BundleError('E_BOOT', 'boot.os', `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
   }
   return {
     os: boot.os,

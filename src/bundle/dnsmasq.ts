@@ -1,4 +1,4 @@
-import type { BootSettings } from './boot.js';
+import type { BootSettings } from '../model.js';
 
 /** A node as dnsmasq's `dhcp-host` needs it (MAC in colon form, address without prefix). */
 export interface DhcpHost {

@@ -1,4 +1,5 @@
-import type { BootImage, BootSettings } from './boot.js';
+import type { BootSettings } from '../model.js';
+import type { BootImage } from './boot.js';
 
 /**
  * iPXE scripts (ipxe.org/scripting): `#!ipxe`, then commands one per line. Values inside come

@@ -1,4 +1,6 @@
-import { bootImage, type BootSettings, usesIgnition } from './boot.js';
+import type { BootSettings } from '../model.js';
+import type { RenderedNode } from '../render.js';
+import { bootImage, usesIgnition } from './boot.js';
 import { dnsmasqExample } from './dnsmasq.js';
 import { BundleError } from './errors.js';
 import { ipxeChainScript, ipxeNodeScript } from './ipxe.js';
@@ -9,30 +11,23 @@ import { bundleReadme } from './readme.js';
 import type { ArchiveEntry } from './tar.js';
 import { macHyphens } from './validate.js';
 
-/** A node's rendered configuration (what `renderCluster` gives per node). */
-export interface RenderedNode {
-  /** cloud-init user-data (`#cloud-config` text). */
-  userData: string;
-  /** NoCloud meta-data (YAML text). */
-  metaData: string;
-  /** Ignition config (JSON text). */
-  ignition: string;
-}
+/** A node's rendered configuration: the texts of src/render.ts `renderNode` the bundle uses. */
+export type NodeConfigs = Pick<RenderedNode, 'userData' | 'metaData' | 'ignition'>;
 
 /** A node that gets per-MAC boot files: its network facts with the MAC made mandatory. */
-export type BootNode = NetworkNode & { mac: string };
+export type BootNode<N extends NetworkNode = NetworkNode> = N & { mac: string };
 
 /** Everything the bundle is made of. */
-export interface BundleSource {
+export interface BundleSource<N extends NetworkNode = NetworkNode> {
   /** Checked `[boot]` settings (./boot.ts checkBootSettings). */
   boot: BootSettings;
-  nodes: NetworkNode[];
+  nodes: N[];
   /**
    * Renders one node. Called lazily while the archive is written: once for the
    * `nodes/<name>/` files and once more for `matchbox/ignition/<name>.ign`, so that no more
    * than one node's configuration is held in memory at a time.
    */
-  render(node: NetworkNode): RenderedNode;
+  render(node: N): NodeConfigs;
 }
 
 /** Mode of files carrying cluster secrets (tokens, keys, VRRP password): owner-only. */
@@ -44,13 +39,13 @@ const DIRECTORY = 0o755;
  * Returns the nodes with their MACs, which per-MAC boot files need.
  * @throws BundleError (field `nodes`) naming every node without a `mac`.
  */
-export function requireMacs(nodes: NetworkNode[]): BootNode[] {
+export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
   const missing = nodes.filter((node) => node.mac === undefined).map((node) => node.name);
   if (missing.length > 0) {
-    throw new BundleError('nodes', `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
+    throw new BundleError('E_REQUIRED', 'nodes', `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
       'add mac = "52:54:00:12:34:56" (the NIC it network-boots from) to each of these nodes');
   }
-  return nodes as BootNode[];
+  return nodes as BootNode<N>[];
 }
 
 /** An archive member whose content is produced only when it is written. */
@@ -75,11 +70,11 @@ interface LazyEntry {
  * @throws BundleError from {@link requireMacs}, ./network.ts (static settings) or ./matchbox.ts
  *   (Ignition spec too new), before the first member for the first two.
  */
-export function* bundleEntries(source: BundleSource): Generator<ArchiveEntry> {
+export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {
   const { boot } = source;
   const nodes = requireMacs(source.nodes);
-  let cached: { name: string; rendered: RenderedNode } | undefined;
-  const render = (node: BootNode): RenderedNode => {
+  let cached: { name: string; rendered: NodeConfigs } | undefined;
+  const render = (node: BootNode<N>): NodeConfigs => {
     if (cached?.name !== node.name) cached = { name: node.name, rendered: source.render(node) };
     return cached.rendered;
   };
@@ -89,8 +84,8 @@ export function* bundleEntries(source: BundleSource): Generator<ArchiveEntry> {
     { path: 'dnsmasq.conf.example', mode: PUBLIC, content: () => dnsmasqExample(boot, nodes) },
     { path: 'ipxe/boot.ipxe', mode: PUBLIC, content: () => ipxeChainScript(boot) },
   ];
-  for (const [i, node] of nodes.entries()) {
-    const mac = macHyphens(node.mac, `nodes[${i}].mac`);
+  for (const node of nodes) {
+    const mac = macHyphens(node.mac, `nodes[${node.index}].mac`);
     const image = bootImage(boot, node);
     const net = staticNetwork(node);
     const dir = `nodes/${node.name}/`;
@@ -126,7 +121,7 @@ function checkUnique(files: LazyEntry[]): void {
   const seen = new Set<string>();
   for (const file of files) {
     if (seen.has(file.path)) {
-      throw new BundleError('nodes', `two nodes would both write ${file.path}`, 'every node needs its own name and mac');
+      throw new BundleError('E_DUPLICATE', 'nodes', `two nodes would both write ${file.path}`, 'every node needs its own name and mac');
     }
     seen.add(file.path);
   }

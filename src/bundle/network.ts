@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import { Document } from 'yaml';
+import type { PlanNode } from '../model.js';
+import { toYaml } from '../formats/yaml.js';
 import { BundleError } from './errors.js';
 
 /**
@@ -8,20 +9,7 @@ import { BundleError } from './errors.js';
  * are optional per-node profile fields. A node is statically configured when it has a gateway
  * or DNS servers; it then needs a prefix.
  */
-export interface NetworkNode {
-  name: string;
-  /** Canonical address without prefix, e.g. `198.18.0.11` or `2001:db8::11`. */
-  address: string;
-  prefix?: number;
-  /** Interface name on the booted OS, e.g. `eth0` or `enp1s0`. */
-  interface: string;
-  /** Lower-case colon form, e.g. `52:54:00:12:34:56`. */
-  mac?: string;
-  /** Default gateway, same family as `address`. */
-  gateway?: string;
-  /** DNS resolvers, in order of preference. */
-  dns?: string[];
-}
+export type NetworkNode = Pick<PlanNode, 'name' | 'index' | 'address' | 'prefix' | 'interface' | 'mac' | 'gateway' | 'dns'>;
 
 /** The resolved static configuration of a node ({@link staticNetwork}). */
 export interface StaticNetwork {
@@ -37,20 +25,20 @@ export interface StaticNetwork {
 /**
  * Returns the node's static settings, or undefined when it has neither gateway nor DNS
  * (the OS then uses DHCP).
- * @throws BundleError (field `nodes.<name>.address`) when static settings lack a prefix, or
- *   (`nodes.<name>.gateway`) when the gateway is of the other family or outside the subnet.
+ * @throws BundleError (field `nodes[i].address`) when static settings lack a prefix, or
+ *   (`nodes[i].gateway`) when the gateway is of the other family or outside the subnet.
  */
 export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
   if (node.prefix === undefined) {
-    throw new BundleError(`nodes.${node.name}.address`, `${node.address} has no prefix length, which static network settings (gateway, dns) need`,
+    throw new BundleError('E_NETWORK', `nodes[${node.index}].address`, `${node.address} has no prefix length, which static network settings (gateway, dns) need`,
       `write the address with its prefix, e.g. ${node.address}/24`);
   }
   if (node.gateway !== undefined) {
     const address = ipaddr.parse(node.address);
     const gateway = ipaddr.parse(node.gateway);
     if (gateway.kind() !== address.kind() || !gateway.match(address, node.prefix)) {
-      throw new BundleError(`nodes.${node.name}.gateway`, `${node.gateway} is not inside ${node.address}/${node.prefix}`,
+      throw new BundleError('E_NETWORK', `nodes[${node.index}].gateway`, `${node.gateway} is not inside ${node.address}/${node.prefix}`,
         'the default gateway must be on the node\'s own subnet');
     }
   }
@@ -99,6 +87,5 @@ export function networkConfigV2(net: StaticNetwork): string {
     ...(net.gateway === undefined ? {} : { routes: [{ to: net.gateway.includes(':') ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
     ...(net.dns.length === 0 ? {} : { nameservers: { addresses: net.dns } }),
   };
-  const doc = new Document({ version: 2, ethernets: { [net.interface]: ethernet } }, { version: '1.1', aliasDuplicateObjects: false });
-  return doc.toString({ lineWidth: 0 });
+  return toYaml({ version: 2, ethernets: { [net.interface]: ethernet } }, { sortKeys: false });
 }

@@ -1,4 +1,5 @@
-import { ASSET_FILES, type BootSettings, usesIgnition } from './boot.js';
+import type { BootSettings } from '../model.js';
+import { ASSET_FILES, usesIgnition } from './boot.js';
 
 /**
  * `README.txt` at the top of the bundle: what each directory is and where to serve it, with

@@ -24,19 +24,19 @@ const UNSAFE = /[\s\x00-\x1f\x7f"'\\$`{}#<>|&]/;
 export function checkBaseUrl(value: string, field: string): string {
   const hint = 'an absolute http:// or https:// URL without spaces, quotes, ;, $ or #, e.g. http://198.18.0.1:8080/k8s';
   if (UNSAFE.test(value) || value.includes(';')) {
-    throw new BundleError(field, `${JSON.stringify(value)} contains a character that is not safe in a boot script`, hint);
+    throw new BundleError('E_BOOT', field, `${JSON.stringify(value)} contains a character that is not safe in a boot script`, hint);
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new BundleError(field, `${JSON.stringify(value)} is not a URL`, hint);
+    throw new BundleError('E_BOOT', field, `${JSON.stringify(value)} is not a URL`, hint);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') {
-    throw new BundleError(field, `${JSON.stringify(value)} must use http or https`, hint);
+    throw new BundleError('E_BOOT', field, `${JSON.stringify(value)} must use http or https`, hint);
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new BundleError(field, `${JSON.stringify(value)} must not carry a query or fragment`, hint);
+    throw new BundleError('E_BOOT', field, `${JSON.stringify(value)} must not carry a query or fragment`, hint);
   }
   return value.replace(/\/+$/, '');
 }
@@ -48,7 +48,7 @@ export function checkBaseUrl(value: string, field: string): string {
  */
 export function checkKernelArg(value: string, field: string): string {
   if (value === '' || UNSAFE.test(value) || value.includes(';')) {
-    throw new BundleError(field, `${JSON.stringify(value)} is not a single kernel argument`,
+    throw new BundleError('E_BOOT', field, `${JSON.stringify(value)} is not a single kernel argument`,
       'one token per list item, without spaces, quotes, ;, $, # or control characters, e.g. "console=ttyS0,115200n8"');
   }
   return value;
@@ -64,7 +64,7 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
  */
 export function macHyphens(mac: string, field: string): string {
   if (!MAC.test(mac)) {
-    throw new BundleError(field, `${JSON.stringify(mac)} is not a MAC address`, 'six hex pairs, e.g. 52:54:00:12:34:56');
+    throw new BundleError('E_FORMAT', field, `${JSON.stringify(mac)} is not a MAC address`, 'six hex pairs, e.g. 52:54:00:12:34:56');
   }
   return mac.replaceAll(':', '-');
 }

@@ -2,6 +2,7 @@
  * `k8s-ha render [PROFILE]`: writes per-node user-data, meta-data and config.ign.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { asCliError, maxUserDataOption } from './bundle.js';
 import { CliError, DEFAULT_PROFILE, EXIT_USAGE, loadOrExit, size, table, vipLine } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
@@ -14,6 +15,7 @@ interface RenderArgs {
   ignitionVersion: '3.3.0' | '3.4.0' | '3.5.0';
   stdout: boolean;
   strict: boolean;
+  maxUserData?: number;
 }
 
 export const renderCommand: CommandModule<object, RenderArgs> = {
@@ -27,7 +29,8 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('node', { type: 'string', describe: 'only this node' })
       .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
-      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }) as unknown as Argv<RenderArgs>,
+      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
+      .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const { renderCluster } = await import('../render.js');
@@ -41,6 +44,9 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       return;
     }
     const rendered = renderCluster(plan, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
+    const { budgetReport, checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
+    const sizes = rendered.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
+    await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
     const outDir = args.out ?? `out/${plan.name}`;
     const { writeTree } = await import('../sinks/directory.js');
     const files = rendered.flatMap((r) => [
@@ -60,7 +66,8 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     }
     process.stdout.write(
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})\n${vipLine(plan)}\n${table(rows)}\n` +
-        `Outputs are written 0600: they carry the cluster's secrets (VRRP password, kubeadm config).\n`,
+        `Outputs are written 0600: they carry the cluster's secrets (VRRP password, kubeadm config).\n` +
+        (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),
     );
   },
 };

@@ -159,6 +159,8 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
     };
     if (n.prefix !== undefined) node.prefix = n.prefix;
     if (n.raw.mac !== undefined) node.mac = n.raw.mac.toLowerCase().replace(/-/g, ':');
+    if (n.raw.gateway !== undefined) node.gateway = canon(n.raw.gateway);
+    if (n.raw.dns !== undefined) node.dns = n.raw.dns.map(canon);
     return node;
   });
   const check = { ...DEFAULTS.check, ...raw.keepalived?.check };
@@ -192,6 +194,7 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
   if (authPass !== undefined) plan.keepalived.authPass = authPass;
   if (raw.kubernetes.podSubnet !== undefined) plan.kubernetes.podSubnet = raw.kubernetes.podSubnet;
   if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
+  if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
   return { plan, problems };
 }
 

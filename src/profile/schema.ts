@@ -18,6 +18,7 @@ import {
   isInterfaceName,
   parseAddressWithPrefix,
 } from './values.js';
+import { BOOT_OSES } from '../model.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
   z.string().check(z.refine(test, { error: message, abort: true }));
@@ -42,6 +43,17 @@ export const nodeSchema = z.strictObject({
   priority: z.optional(int(1, 254)),
   interface: z.optional(ifname),
   mac: z.optional(str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56')),
+  gateway: z.optional(ip),
+  dns: z.optional(z.array(ip).check(z.minLength(1))),
+});
+
+/** `[boot]`: network-boot settings for `k8s-ha bundle` (URLs are checked by src/bundle/validate.ts). */
+export const bootSchema = z.strictObject({
+  os: z.enum(BOOT_OSES),
+  assetsUrl: z.string(),
+  configUrl: z.string(),
+  kernelArgs: z.optional(z.array(z.string())),
+  matchboxUrl: z.optional(z.string()),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -87,6 +99,7 @@ export const profileSchema = z.strictObject({
     ),
   }),
   nodes: z.array(nodeSchema).check(z.minLength(1)),
+  boot: z.optional(bootSchema),
 });
 
 /** A profile as written (validated structure, no defaults applied). */

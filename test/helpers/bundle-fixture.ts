@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import type { BootSettings } from '../../src/bundle/boot.js';
-import type { BundleSource, RenderedNode } from '../../src/bundle/layout.js';
+import type { BootSettings } from '../../src/model.js';
+import type { BundleSource, NodeConfigs } from '../../src/bundle/layout.js';
 import type { NetworkNode } from '../../src/bundle/network.js';
 
 /** Boot settings on test addresses (198.18.0.0/15 only). */
@@ -16,6 +16,7 @@ export const testBoot = (os: BootSettings['os']): BootSettings => ({
 export function testNodes(count: number): NetworkNode[] {
   return Array.from({ length: count }, (_, i) => ({
     name: i < 3 ? `cp-${i}` : `worker-${i}`,
+    index: i,
     address: `198.18.${Math.floor(i / 250)}.${10 + (i % 240)}`,
     prefix: 16,
     interface: 'eth0',
@@ -28,7 +29,7 @@ export function testNodes(count: number): NetworkNode[] {
  * A stand-in renderer producing real-format outputs (valid #cloud-config with a gz+b64 file,
  * Ignition 3.3.0 with a gzip data URL), until the generator core's renderer is wired in.
  */
-export function testRender(node: NetworkNode): RenderedNode {
+export function testRender(node: NetworkNode): NodeConfigs {
   const content = `# ${node.name}\n${'kube-apiserver flag\n'.repeat(200)}`;
   const gz = gzipSync(content, { level: 9 }).toString('base64');
   const userData = [
