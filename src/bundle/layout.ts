@@ -48,91 +48,86 @@ export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
   return nodes as BootNode<N>[];
 }
 
-/** An archive member whose content is produced only when it is written. */
-interface LazyEntry {
-  path: string;
-  mode: number;
-  content?: () => string;
-}
-
 /**
- * The bundle's members in archive order (sorted by path, each directory before its
- * contents), content produced lazily one member at a time:
+ * The bundle's members in archive order (sorted by path, each directory right before its
+ * contents), produced one at a time:
  * `README.txt`, `dnsmasq.conf.example`, `ipxe/boot.ipxe`, `ipxe/<aa-bb-..>.ipxe`,
- * `matchbox/{groups,profiles}/<name>.json`, `matchbox/ignition/<name>.ign` (Ignition OSes),
+ * `matchbox/{groups,ignition,profiles}/<name>.*` (ignition/ for Ignition OSes only),
  * `nodes/<name>/{config.ign,meta-data,network-config,user-data}` (network-config for static
  * nodes only), `pxelinux.cfg/01-<aa-bb-..>`. user-data, config.ign and Matchbox Ignition files
  * are 0600 (they carry cluster secrets), other files 0644, directories 0755.
  *
- * The list of paths (a few small objects per node) is built up front; node configurations are
- * rendered on demand, with a one-node cache so the four `nodes/<name>/` files share a render.
+ * Memory stays flat in the node count: each directory is walked over a sorted list of node
+ * references, and a node is rendered when its members are written (twice for Ignition OSes:
+ * once for `matchbox/ignition/`, once for `nodes/<name>/`), never the whole cluster at once.
  *
- * @throws BundleError from {@link requireMacs}, ./network.ts (static settings) or ./matchbox.ts
- *   (Ignition spec too new), before the first member for the first two.
+ * @throws BundleError before the first member from {@link requireMacs}, ./validate.ts (MAC),
+ *   ./network.ts (static settings) or for two nodes sharing a MAC; from ./matchbox.ts (Ignition
+ *   spec too new) while writing.
  */
 export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {
   const { boot } = source;
   const nodes = requireMacs(source.nodes);
-  let cached: { name: string; rendered: NodeConfigs } | undefined;
-  const render = (node: BootNode<N>): NodeConfigs => {
-    if (cached?.name !== node.name) cached = { name: node.name, rendered: source.render(node) };
-    return cached.rendered;
-  };
+  checkNodes(boot, nodes);
+  const hyphens = (node: BootNode<N>) => node.mac.replaceAll(':', '-');
+  const dir = (path: string): ArchiveEntry => ({ path, mode: DIRECTORY });
 
-  const files: LazyEntry[] = [
-    { path: 'README.txt', mode: PUBLIC, content: () => bundleReadme(boot) },
-    { path: 'dnsmasq.conf.example', mode: PUBLIC, content: () => dnsmasqExample(boot, nodes) },
-    { path: 'ipxe/boot.ipxe', mode: PUBLIC, content: () => ipxeChainScript(boot) },
-  ];
-  for (const node of nodes) {
-    const mac = macHyphens(node.mac, `nodes[${node.index}].mac`);
-    const image = bootImage(boot, node);
+  yield { path: 'README.txt', mode: PUBLIC, content: bundleReadme(boot) };
+  yield { path: 'dnsmasq.conf.example', mode: PUBLIC, content: dnsmasqExample(boot, nodes) };
+
+  yield dir('ipxe/');
+  const chain = { path: 'ipxe/boot.ipxe', mode: PUBLIC, content: () => ipxeChainScript(boot) };
+  const scripts = nodes.map((node) => ({ path: `ipxe/${hyphens(node)}.ipxe`, mode: PUBLIC, content: () => ipxeNodeScript(node.name, bootImage(boot, node)) }));
+  for (const entry of sortedBy([chain, ...scripts], (e) => e.path)) yield { path: entry.path, mode: entry.mode, content: entry.content() };
+
+  const byName = sortedBy(nodes, (node) => `${node.name}.json`);
+  yield dir('matchbox/');
+  yield dir('matchbox/groups/');
+  for (const node of byName) yield { path: `matchbox/groups/${node.name}.json`, mode: PUBLIC, content: matchboxGroup(node.name, node.mac) };
+  if (usesIgnition(boot.os)) {
+    yield dir('matchbox/ignition/');
+    for (const node of byName) yield { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: matchboxIgnition(node.name, source.render(node).ignition) };
+  }
+  yield dir('matchbox/profiles/');
+  for (const node of byName) {
+    const ignitionId = usesIgnition(boot.os) ? `${node.name}.ign` : undefined;
+    const image = bootImage(boot, node, `${boot.matchboxUrl ?? boot.configUrl}/ignition?mac=${hyphens(node)}`);
+    yield { path: `matchbox/profiles/${node.name}.json`, mode: PUBLIC, content: matchboxProfile(node.name, image, ignitionId) };
+  }
+
+  yield dir('nodes/');
+  for (const node of sortedBy(nodes, (n) => `${n.name}/`)) {
+    const rendered = source.render(node);
     const net = staticNetwork(node);
-    const dir = `nodes/${node.name}/`;
-    files.push(
-      { path: `ipxe/${mac}.ipxe`, mode: PUBLIC, content: () => ipxeNodeScript(node.name, image) },
-      { path: `pxelinux.cfg/01-${mac}`, mode: PUBLIC, content: () => pxelinuxConfig(node.name, image) },
-      { path: `matchbox/groups/${node.name}.json`, mode: PUBLIC, content: () => matchboxGroup(node.name, node.mac) },
-      { path: `${dir}user-data`, mode: SECRET, content: () => render(node).userData },
-      { path: `${dir}meta-data`, mode: PUBLIC, content: () => render(node).metaData },
-      { path: `${dir}config.ign`, mode: SECRET, content: () => render(node).ignition },
-    );
-    if (net !== undefined) files.push({ path: `${dir}network-config`, mode: PUBLIC, content: () => networkConfigV2(net) });
-    if (usesIgnition(boot.os)) {
-      const matchboxImage = bootImage(boot, node, `${boot.matchboxUrl ?? boot.configUrl}/ignition?mac=${mac}`);
-      files.push(
-        { path: `matchbox/profiles/${node.name}.json`, mode: PUBLIC, content: () => matchboxProfile(node.name, matchboxImage, `${node.name}.ign`) },
-        { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: () => matchboxIgnition(node.name, render(node).ignition) },
-      );
-    } else {
-      files.push({ path: `matchbox/profiles/${node.name}.json`, mode: PUBLIC, content: () => matchboxProfile(node.name, image) });
-    }
+    const base = `nodes/${node.name}/`;
+    yield dir(base);
+    yield { path: `${base}config.ign`, mode: SECRET, content: rendered.ignition };
+    yield { path: `${base}meta-data`, mode: PUBLIC, content: rendered.metaData };
+    if (net !== undefined) yield { path: `${base}network-config`, mode: PUBLIC, content: networkConfigV2(net) };
+    yield { path: `${base}user-data`, mode: SECRET, content: rendered.userData };
   }
-  checkUnique(files);
-  const entries: LazyEntry[] = [...parentDirectories(files), ...files];
-  entries.sort((a, b) => (a.path < b.path ? -1 : 1));
-  for (const entry of entries) {
-    yield entry.content === undefined ? { path: entry.path, mode: entry.mode } : { path: entry.path, mode: entry.mode, content: entry.content() };
+
+  yield dir('pxelinux.cfg/');
+  for (const node of sortedBy(nodes, hyphens)) {
+    yield { path: `pxelinux.cfg/01-${hyphens(node)}`, mode: PUBLIC, content: pxelinuxConfig(node.name, bootImage(boot, node)) };
   }
 }
 
-/** Two nodes with the same MAC would overwrite each other's boot files. */
-function checkUnique(files: LazyEntry[]): void {
-  const seen = new Set<string>();
-  for (const file of files) {
-    if (seen.has(file.path)) {
-      throw new BundleError('E_DUPLICATE', 'nodes', `two nodes would both write ${file.path}`, 'every node needs its own name and mac');
+/** Validates every node's boot inputs up front, so that bad input fails before any output. */
+function checkNodes(boot: BootSettings, nodes: BootNode[]): void {
+  const macs = new Map<string, string>();
+  for (const node of nodes) {
+    macHyphens(node.mac, `nodes[${node.index}].mac`);
+    bootImage(boot, node);
+    const other = macs.get(node.mac);
+    if (other !== undefined) {
+      throw new BundleError('E_DUPLICATE', `nodes[${node.index}].mac`, `${node.mac} is also the MAC of ${other}`, 'every node needs its own MAC: boot files are named after it');
     }
-    seen.add(file.path);
+    macs.set(node.mac, node.name);
   }
 }
 
-function parentDirectories(files: LazyEntry[]): LazyEntry[] {
-  const dirs = new Set<string>();
-  for (const file of files) {
-    for (let end = file.path.indexOf('/'); end !== -1; end = file.path.indexOf('/', end + 1)) {
-      dirs.add(file.path.slice(0, end + 1));
-    }
-  }
-  return [...dirs].map((path) => ({ path, mode: DIRECTORY }));
+/** `items` ordered by `key` (JS string order, as the archive is). */
+function sortedBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return items.map((item) => ({ key: key(item), item })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ item }) => item);
 }
