@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { renderCloudInit } from '../src/formats/cloud-init.js';
 import { renderIgnition } from '../src/formats/ignition.js';
 import type { NodePayload } from '../src/model.js';
-import { labPlan, tempDir } from './helpers/bundle-run.js';
+import { labPlan, testDir } from './helpers/bundle-run.js';
 import { requireTool } from './helpers/tools.js';
 
 /** Ignition 2.14 as Debian ships it (inside the dracut module). */
@@ -22,8 +22,8 @@ const payload = (root: string): NodePayload => ({
 });
 
 test('gz+b64 write_files round-trip through the real cloud-init write_files module', (t) => {
-  if (!requireTool(t, 'cloud-init', 'cloud-init') || !requireTool(t, 'unshare', 'util-linux')) return;
-  const dir = tempDir(t);
+  if (!requireTool(t, 'cloud-init') || !requireTool(t, 'unshare')) return;
+  const dir = testDir(t);
   const files = payload('/mnt/k8s-ha-roundtrip');
   const userData = renderCloudInit(labPlan().nodes[0]!, files);
   t.regex(userData, /encoding: gz\+b64/, 'the large file is compressed');
@@ -50,7 +50,7 @@ test('gz+b64 write_files round-trip through the real cloud-init write_files modu
 
 test('gzip data URLs round-trip through the real Ignition fetch-offline and files stages', (t) => {
   if (!requireTool(t, IGNITION, 'ignition')) return;
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const files = payload('/etc/k8s-ha');
   const config = renderIgnition(files, '3.3.0');
   t.regex(config, /"compression":\s*"gzip"/, 'the large file is a gzip data URL');

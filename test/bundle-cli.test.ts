@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cli, fixture, tempDir } from './helpers/bundle-run.js';
+import { cli, fixture, testDir } from './helpers/bundle-run.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const k8sHa = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
 test('k8s-ha bundle twice, a second apart: the same sha256; the budget is reported', async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const first = k8sHa('bundle', fixture('bundle.toml'), '--out', join(dir, 'a.tar.gz'));
   t.is(first.status, 0, first.stderr);
   t.regex(first.stdout, /^cp-1 {2}\d+ +ok +ok +ok$/m);
@@ -21,7 +21,7 @@ test('k8s-ha bundle twice, a second apart: the same sha256; the budget is report
 });
 
 test('bad input: nodes without mac are all named; unsafe URLs name the field; --max-user-data fails', (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const text = readFileSync(fixture('bundle.toml'), 'utf8');
   const noMacs = join(dir, 'nomac.toml');
   writeFileSync(noMacs, text.replace(/^mac = "52:54:00:00:00:0[23]"\n/gm, ''));

@@ -7,15 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
 import { findIsoTool, writeSeedIso } from '../src/bundle/seed.js';
 import { renderNode } from '../src/render.js';
-import { cli, fixture, labPlan, tempDir } from './helpers/bundle-run.js';
+import { cli, fixture, labPlan, testDir } from './helpers/bundle-run.js';
 import { requireTool } from './helpers/tools.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const seed = (out: string) => execFileSync(process.execPath, [cli, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out], { encoding: 'utf8' });
 
 test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second later, mode 0600', async (t) => {
-  if (!requireTool(t, 'xorriso', 'xorriso') || !requireTool(t, 'isoinfo', 'genisoimage')) return;
-  const dir = tempDir(t);
+  if (!requireTool(t, 'xorriso') || !requireTool(t, 'isoinfo')) return;
+  const dir = testDir(t);
   const a = join(dir, 'a.iso');
   t.regex(seed(a), /wrote .*a\.iso \(NoCloud seed of cp-1, volume cidata, xorriso, mode 0600\)/);
   await sleep(1100);
@@ -43,8 +43,8 @@ test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second l
 });
 
 test('genisoimage works as the fallback (not byte-reproducible)', async (t) => {
-  if (!requireTool(t, 'genisoimage', 'genisoimage')) return;
-  const dir = tempDir(t);
+  if (!requireTool(t, 'genisoimage')) return;
+  const dir = testDir(t);
   const iso = join(dir, 'g.iso');
   const tool = await writeSeedIso(iso, { 'user-data': '#cloud-config\n', 'meta-data': 'instance-id: g\n' }, { name: 'genisoimage', path: execFileSync('sh', ['-c', 'command -v genisoimage'], { encoding: 'utf8' }).trim(), reproducible: false });
   t.false(tool.reproducible);
@@ -54,7 +54,7 @@ test('genisoimage works as the fallback (not byte-reproducible)', async (t) => {
 
 test('no ISO tool on PATH: a clear error with the apt-get command', async (t) => {
   await t.throwsAsync(findIsoTool(''), { message: /seed: neither xorriso nor genisoimage is installed.*hint: apt-get install xorriso/ });
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const r = spawnSync(process.execPath, [cli, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso')], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
   t.is(r.status, 1);
   t.regex(r.stderr, /bundle\.toml: error E030 at seed: neither xorriso nor genisoimage is installed/);

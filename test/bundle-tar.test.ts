@@ -8,13 +8,13 @@ import { checkBootSettings } from '../src/bundle/boot.js';
 import { bundleEntries } from '../src/bundle/layout.js';
 import { writeArchive, type ArchiveEntry } from '../src/bundle/tar.js';
 import { testSource } from './helpers/bundle-fixture.js';
-import { tempDir } from './helpers/bundle-run.js';
+import { testDir } from './helpers/bundle-run.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const source = () => ({ ...testSource('flatcar'), boot: checkBootSettings(testSource('flatcar').boot) });
 
 test('two bundle runs are byte-identical, also a second apart', async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   await writeArchive(join(dir, 'a.tar.gz'), bundleEntries(source()));
   await sleep(1100);
   await writeArchive(join(dir, 'b.tar.gz'), bundleEntries(source()));
@@ -24,7 +24,7 @@ test('two bundle runs are byte-identical, also a second apart', async (t) => {
 });
 
 test('archive members: sorted, mtime 0, root:root, fixed modes; output 0600, no temp file left', async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const out = join(dir, 'bundle.tar.gz');
   await writeArchive(out, bundleEntries(source()));
   t.is(statSync(out).mode & 0o777, 0o600);
@@ -47,7 +47,7 @@ test('archive members: sorted, mtime 0, root:root, fixed modes; output 0600, no 
 });
 
 test('.tar output is uncompressed', async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   await writeArchive(join(dir, 'b.tar'), bundleEntries(source()));
   const bytes = readFileSync(join(dir, 'b.tar'));
   t.is(bytes.subarray(257, 262).toString(), 'ustar');
@@ -55,7 +55,7 @@ test('.tar output is uncompressed', async (t) => {
 });
 
 test('out-of-order or unsafe entries fail and leave no file behind', async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const unsorted: ArchiveEntry[] = [{ path: 'b', mode: 0o644, content: 'b' }, { path: 'a', mode: 0o644, content: 'a' }];
   await t.throwsAsync(writeArchive(join(dir, 'x.tar.gz'), unsorted), { message: /out of order: "a" after "b"/ });
   await t.throwsAsync(writeArchive(join(dir, 'y.tar'), [{ path: '../etc/passwd', mode: 0o644, content: '' }]), { message: /relative/ });
@@ -63,7 +63,7 @@ test('out-of-order or unsafe entries fail and leave no file behind', async (t) =
 });
 
 test('a failing renderer aborts the archive without touching an existing output', async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const out = join(dir, 'bundle.tar.gz');
   await writeArchive(out, bundleEntries(source()));
   const before = sha256(out);

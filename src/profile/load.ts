@@ -7,7 +7,7 @@ import toml from '@iarna/toml';
 import YAML from 'yaml';
 import type * as z from 'zod/mini';
 import { CODES, ProfileError, error, type FieldPath, type Problem } from './errors.js';
-import { FIELD_HINTS, profileSchema, type RawProfile } from './schema.js';
+import { FIELD_HINTS, KIND_HINTS, RANGES, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
 import type { Plan, PlanWarning } from '../model.js';
 
@@ -80,14 +80,15 @@ function parseToml(file: string, text: string): unknown {
 }
 
 function parseYaml(file: string, text: string): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new ProfileError(
       file,
       doc.errors.map((e) => {
         const p = error('E_SYNTAX', [], `YAML syntax error: ${e.message.split('\n')[0]}`, 'check indentation, colons and quotes near this line');
-        const pos = e.linePos?.[0];
-        if (pos) {
+        const pos = lineCounter.linePos(e.pos[0]);
+        if (pos.line > 0) {
           p.line = pos.line;
           p.col = pos.col;
         }
@@ -139,18 +140,19 @@ function issueToProblem(issue: z.core.$ZodIssue, data: unknown): Problem {
       );
     }
     case 'invalid_type':
-      if (value === undefined) return error('E_REQUIRED', path, `missing required ${issue.expected}`, hint);
-      return error('E_TYPE', path, `expected ${article(issue.expected)}, got ${got}`, hint);
+      if (value === undefined) return error('E_REQUIRED', path, `missing required ${issue.expected}`, hint ?? KIND_HINTS.required);
+      return error('E_TYPE', path, `expected ${article(issue.expected)}, got ${got}`, hint ?? KIND_HINTS.type);
     case 'too_small':
     case 'too_big': {
-      if (Array.isArray(value)) return error('E_RANGE', path, `expected at least ${String((issue as { minimum: number }).minimum)} entr${(issue as { minimum: number }).minimum === 1 ? 'y' : 'ies'}`, hint);
-      const r = rangeOf(path);
-      return error('E_RANGE', path, `expected ${r ?? 'a value in range'}, got ${got}`, hint);
+      if (Array.isArray(value)) return error('E_RANGE', path, `expected at least ${String((issue as { minimum: number }).minimum)} entr${(issue as { minimum: number }).minimum === 1 ? 'y' : 'ies'}`, hint ?? KIND_HINTS.range);
+      const s = schemaAt(path);
+      const range = s ? RANGES.get(s as object) : undefined;
+      return error('E_RANGE', path, `expected ${range ?? 'a value in range'}, got ${got}`, hint ?? KIND_HINTS.range);
     }
     default: {
       const msg = issue.message && issue.message !== 'Invalid input' ? issue.message : 'invalid value';
       const code = typeof value === 'string' && /[\u0000-\u001f\u007f"'{}`$\\]/.test(value) ? 'E_UNSAFE' : 'E_FORMAT';
-      return error(code, path, `${msg}, got ${got}`, hint);
+      return error(code, path, `${msg}, got ${got}`, hint ?? KIND_HINTS.format);
     }
   }
 }
@@ -167,14 +169,6 @@ function knownKeys(path: FieldPath): string[] {
   const s = schemaAt(path);
   const shape = (s as { _zod?: { def?: { shape?: Record<string, unknown> } } })?._zod?.def?.shape;
   return shape ? Object.keys(shape).filter((k) => k !== '$schema') : [];
-}
-
-function rangeOf(path: FieldPath): string | undefined {
-  const s = schemaAt(path) as { _zod?: { bag?: { minimum?: number; maximum?: number }; def?: { type?: string } } } | undefined;
-  const bag = s?._zod?.bag;
-  if (bag?.minimum === undefined || bag.maximum === undefined) return undefined;
-  const kind = s?._zod?.def?.type === 'number' && (s as { _zod: { bag: { format?: string } } })._zod.bag.format?.includes('int') ? 'an integer' : 'a number';
-  return `${kind} from ${bag.minimum} to ${bag.maximum}`;
 }
 
 function schemaAt(path: FieldPath): unknown {

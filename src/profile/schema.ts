@@ -23,8 +23,18 @@ import { BOOT_OSES } from '../model.js';
 const str = (test: (s: string) => boolean, message: string) =>
   z.string().check(z.refine(test, { error: message, abort: true }));
 
-const int = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
-const num = (min: number, max: number) => z.number().check(z.gte(min), z.lte(max));
+/** Human description of each bounded number schema, e.g. "an integer from 1 to 255", for messages. */
+export const RANGES = new WeakMap<object, string>();
+const int = (min: number, max: number) => {
+  const s = z.int().check(z.gte(min), z.lte(max));
+  RANGES.set(s, `an integer from ${min} to ${max}`);
+  return s;
+};
+const num = (min: number, max: number) => {
+  const s = z.number().check(z.gte(min), z.lte(max));
+  RANGES.set(s, `a number from ${min} to ${max}`);
+  return s;
+};
 
 const label = str((s) => DNS1123_LABEL.test(s), 'expected a DNS-1123 label (a-z, 0-9 and "-", at most 63, alphanumeric at both ends)');
 const ip = str((s) => ipFamily(s) !== undefined, 'expected an IPv4 or IPv6 address');
@@ -112,4 +122,19 @@ export const FIELD_HINTS: Record<string, string> = {
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
   name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
+  port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
+  apiServerPort: "the apiservers' own secure port (6443 unless changed)",
+  image: 'a container image reference such as haproxy:2.8 or registry.example.com/keepalived:2.2.8',
+  priority: 'keepalived priority 1-254, distinct per node, highest on the first node (the MASTER)',
+  addresses: 'one or more free addresses in the nodes\' subnet, all of one family',
+  address: 'the node\'s own IP address, optionally with its prefix length (198.18.0.11/24)',
+  version: 'the Kubernetes release, e.g. v1.31.2 (selects the kubeadm config API version)',
 };
+
+/** Hints by problem kind, used when the field has none of its own. */
+export const KIND_HINTS = {
+  type: 'check the value\'s type: numbers without quotes, strings in quotes, lists in [ ]',
+  required: 'see the profile reference in README.md for the required keys',
+  range: 'see the profile reference in README.md for the allowed range',
+  format: 'see the profile reference in README.md for the expected format',
+} as const;

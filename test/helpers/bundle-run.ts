@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBundle } from '../../src/bundle/build.js';
 import { loadProfile } from '../../src/profile/load.js';
 import type { BootOs, Plan } from '../../src/model.js';
+import { tempDir } from './tools.js';
 
 /** Absolute path of a file under test/fixtures (tests run from dist/test/). */
 export const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
@@ -21,15 +20,15 @@ export function labPlan(os?: BootOs): Plan {
 }
 
 /** A fresh temporary directory, removed when the test ends. */
-export function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-bundle-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+export function testDir(t: ExecutionContext): string {
+  const { dir, cleanup } = tempDir('k8s-ha-bundle-');
+  t.teardown(cleanup);
   return dir;
 }
 
 /** Builds the bundle of `plan` into a fresh directory and unpacks it; returns both paths. */
 export async function unpackedBundle(t: ExecutionContext, plan: Plan): Promise<{ archive: string; dir: string }> {
-  const work = tempDir(t);
+  const work = testDir(t);
   const archive = join(work, 'bundle.tar.gz');
   await buildBundle(plan, { out: archive });
   const dir = join(work, 'x');
