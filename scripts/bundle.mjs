@@ -18,3 +18,12 @@ await build({
   banner: { js: "const __k8s_ha_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+
+// v8-compile-cache compiles the bundle with vm.Script, which has no dynamic import() hook:
+// an import() left in the output (of a Node builtin, say) would fail at run time.
+import { readFileSync } from 'node:fs';
+const left = readFileSync('dist/k8s-ha.cjs', 'utf8').match(/\bimport\(["'][^"']+["']\)/g);
+if (left) {
+  console.error(`scripts/bundle.mjs: dynamic import() left in dist/k8s-ha.cjs: ${[...new Set(left)].join(', ')}; import these statically`);
+  process.exit(1);
+}

@@ -5,9 +5,11 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
 import { renderCommand } from './commands/render.js';
+import { seedCommand } from './commands/seed.js';
 
 async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -15,7 +17,9 @@ async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [profile] [options]\n\nGenerate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).')
     .command(renderCommand)
     .command(checkCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check)')
+    .command(bundleCommand)
+    .command(seedCommand)
+    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed)')
     .strict()
     .help()
     .version()

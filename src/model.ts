@@ -103,6 +103,10 @@ export interface PlanNode {
   interface: string;
   /** MAC address, lower case `aa:bb:cc:dd:ee:ff`, when the profile gave one. */
   mac?: string;
+  /** Default gateway for static network settings (NoCloud network-config, `ip=`), same family. */
+  gateway?: string;
+  /** DNS resolvers for static network settings, in order of preference. */
+  dns?: string[];
   /** VRRP data; absent for workers, which run no keepalived. */
   vrrp?: {
     state: VrrpState;
@@ -111,6 +115,23 @@ export interface PlanNode {
     /** unicast_peer: the OTHER control-plane nodes' addresses, in profile order. */
     peers: string[];
   };
+}
+
+/** Operating systems the network-boot bundle can boot (`boot.os`). */
+export const BOOT_OSES = ['flatcar', 'fcos', 'ubuntu'] as const;
+export type BootOs = (typeof BOOT_OSES)[number];
+
+/** The profile's `[boot]` section: how `k8s-ha bundle` network-boots the nodes. */
+export interface BootSettings {
+  os: BootOs;
+  /** Base URL serving the kernel, initrd(s) and rootfs under the per-OS names of src/bundle/boot.ts. */
+  assetsUrl: string;
+  /** Base URL where the unpacked bundle itself is served (`<configUrl>/nodes/...`, `<configUrl>/ipxe/...`). */
+  configUrl: string;
+  /** Extra kernel arguments appended after the generated ones, one token each. */
+  kernelArgs: string[];
+  /** Base URL of a Matchbox server using the bundle's `matchbox/` (its `/ignition` endpoint). Default: configUrl. */
+  matchboxUrl?: string;
 }
 
 /** A fully resolved cluster: the validated profile with all defaults applied. */
@@ -174,6 +195,8 @@ export interface Plan {
   };
   /** Control-plane nodes first (profile order), then workers. */
   nodes: PlanNode[];
+  /** Network-boot settings, when the profile has a `[boot]` section. */
+  boot?: BootSettings;
 }
 
 /** A warning about a valid but risky profile (printed by `check` and `render`). */

@@ -2,12 +2,13 @@
  * `k8s-ha render [PROFILE]`: writes per-node user-data, meta-data and config.ign.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { ClusterSecrets } from '../secrets/store.js';
+import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
+import { asCliError, maxUserDataOption } from './bundle.js';
 import { CliError, DEFAULT_PROFILE, EXIT_USAGE, loadOrExit, size, table, vipLine } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
-interface RenderArgs {
+interface RenderArgs extends SecretsArgs {
   profile: string;
   out?: string;
   format: (typeof FORMATS)[number];
@@ -15,9 +16,7 @@ interface RenderArgs {
   ignitionVersion: '3.3.0' | '3.4.0' | '3.5.0';
   stdout: boolean;
   strict: boolean;
-  secrets?: string;
-  rotate: boolean;
-  showSecrets: boolean;
+  maxUserData?: number;
 }
 
 export const renderCommand: CommandModule<object, RenderArgs> = {
@@ -32,9 +31,8 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
       .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
-      .option('secrets', { type: 'string', describe: 'cluster secrets file (default: <profile without extension>.secrets.json next to the profile)' })
-      .option('rotate', { type: 'boolean', default: false, describe: 'make a new bootstrap token, certificate key and CA (a new CA means a new cluster)' })
-      .option('show-secrets', { type: 'boolean', default: false, describe: 'print the bootstrap token and certificate key' }) as unknown as Argv<RenderArgs>,
+      .options(secretsOptions)
+      .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const { renderCluster } = await import('../render.js');
@@ -51,6 +49,9 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     // after the usage checks: a mistyped command line must not create or rotate secrets
     const secrets = await clusterSecrets(args);
     const rendered = renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
+    const { budgetReport, checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
+    const sizes = rendered.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
+    await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
     const outDir = args.out ?? `out/${plan.name}`;
     const { writeTree } = await import('../sinks/directory.js');
     const files = rendered.flatMap((r) => [
@@ -71,33 +72,8 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     process.stdout.write(
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +
-        `CA cert hash ${secrets.caCertHash}\n`,
+        `CA cert hash ${secrets.caCertHash}\n` +
+        (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),
     );
   },
 };
-
-/**
- * Loads (or creates, or with --rotate replaces) the cluster's secrets and says so on stderr,
- * with the warning that every output carries them. Secret values are never printed here.
- * @throws CliError for an invalid secrets file or one that cannot be written.
- */
-async function clusterSecrets(args: RenderArgs): Promise<ClusterSecrets> {
-  const { resolveSecrets, SecretsFileError } = await import('../secrets/store.js');
-  let resolved: Awaited<ReturnType<typeof resolveSecrets>>;
-  try {
-    resolved = await resolveSecrets({ profilePath: args.profile, rotate: args.rotate, ...(args.secrets !== undefined ? { secretsFile: args.secrets } : {}) });
-  } catch (e) {
-    if (e instanceof SecretsFileError) throw new CliError(`k8s-ha: ${e.message}`);
-    throw new CliError(`k8s-ha: cannot write the secrets file: ${(e as Error).message}`);
-  }
-  const what = {
-    loaded: `using cluster secrets from ${resolved.file}`,
-    created: `created cluster secrets ${resolved.file} (0600): keep it, every later render must reuse it`,
-    rotated: `rotated cluster secrets in ${resolved.file}: new bootstrap token, certificate key and CA; nodes rendered before cannot join this cluster`,
-  }[resolved.origin];
-  process.stderr.write(
-    [`k8s-ha: ${what}`, ...resolved.warnings.map((w) => `k8s-ha: warning: ${w}`)].join('\n') +
-      '\nk8s-ha: warning: the outputs hold cluster secrets (bootstrap token, certificate key, CA key, VRRP password): they are written 0600; keep them and the secrets file out of version control\n',
-  );
-  return resolved.secrets;
-}

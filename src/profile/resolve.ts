@@ -175,15 +175,11 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
         peers: nodes.filter((_, j) => j !== i).map((o) => o.address),
       },
     };
-    if (n.prefix !== undefined) node.prefix = n.prefix;
-    if (n.raw.mac !== undefined) node.mac = n.raw.mac.toLowerCase().replace(/-/g, ':');
-    return node;
+    return withHostFacts(node, n, canon);
   });
   workers.forEach((w, i) => {
     const node: PlanNode = { name: w.raw.name, index: nodes.length + i, role: 'worker', address: w.address, interface: raw.vip.interface ?? planNodes[0]!.interface };
-    if (w.prefix !== undefined) node.prefix = w.prefix;
-    if (w.raw.mac !== undefined) node.mac = w.raw.mac.toLowerCase().replace(/-/g, ':');
-    planNodes.push(node);
+    planNodes.push(withHostFacts(node, w, canon));
   });
   const check = { ...DEFAULTS.check, ...raw.keepalived?.check };
   const version = raw.kubernetes.version.startsWith('v') ? raw.kubernetes.version : `v${raw.kubernetes.version}`;
@@ -221,6 +217,7 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
   if (raw.kubernetes.podSubnet !== undefined) plan.kubernetes.podSubnet = raw.kubernetes.podSubnet;
   if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
   if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
+  if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
   return { plan, problems };
 }
 
@@ -233,6 +230,19 @@ export function defaultRouterId(name: string): number {
   const n = createHash('sha256').update(name).digest().readUInt16BE(0);
   const id = (n % 255) + 1;
   return id === 51 ? 52 : id;
+}
+
+/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS) onto a plan node. */
+function withHostFacts(
+  node: PlanNode,
+  src: { prefix?: number | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined } },
+  canon: (a: string) => string,
+): PlanNode {
+  if (src.prefix !== undefined) node.prefix = src.prefix;
+  if (src.raw.mac !== undefined) node.mac = src.raw.mac.toLowerCase().replace(/-/g, ':');
+  if (src.raw.gateway !== undefined) node.gateway = canon(src.raw.gateway);
+  if (src.raw.dns !== undefined) node.dns = src.raw.dns.map(canon);
+  return node;
 }
 
 /** Pairs [first index, repeat index] of repeated values. */

@@ -21,6 +21,7 @@ import {
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
+import { BOOT_OSES } from '../model.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
   z.string().check(z.refine(test, { error: message, abort: true }));
@@ -57,6 +58,8 @@ export const nodeSchema = z.strictObject({
   priority: z.optional(int(1, 254)),
   interface: z.optional(ifname),
   mac: z.optional(mac),
+  gateway: z.optional(ip),
+  dns: z.optional(z.array(ip).check(z.minLength(1))),
 });
 
 /** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
@@ -64,6 +67,17 @@ export const workerSchema = z.strictObject({
   name: label,
   address: nodeAddress,
   mac: z.optional(mac),
+  gateway: z.optional(ip),
+  dns: z.optional(z.array(ip).check(z.minLength(1))),
+});
+
+/** `[boot]`: network-boot settings for `k8s-ha bundle` (URLs are checked by src/bundle/validate.ts). */
+export const bootSchema = z.strictObject({
+  os: z.enum(BOOT_OSES),
+  assetsUrl: z.string(),
+  configUrl: z.string(),
+  kernelArgs: z.optional(z.array(z.string())),
+  matchboxUrl: z.optional(z.string()),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -120,6 +134,7 @@ export const profileSchema = z.strictObject({
   }),
   nodes: z.array(nodeSchema).check(z.minLength(1)),
   workers: z.optional(z.array(workerSchema)),
+  boot: z.optional(bootSchema),
 });
 
 /** A profile as written (validated structure, no defaults applied). */

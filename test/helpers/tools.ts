@@ -3,6 +3,7 @@
  * A missing tool fails the test with the command that installs it; it is never skipped.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import type { ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,10 @@ export const PACKAGES: Record<string, string> = {
   shellcheck: 'shellcheck',
   sh: 'dash',
   'systemd-analyze': 'systemd',
+  dnsmasq: 'dnsmasq-base',
+  xorriso: 'xorriso',
+  genisoimage: 'genisoimage',
+  isoinfo: 'genisoimage',
 };
 
 /** Result of {@link run}. */
@@ -82,4 +87,14 @@ export function keepalivedConfigTest(keepalivedDir: string, iface: string): RunR
   } finally {
     run('ip', ['netns', 'del', ns]);
   }
+}
+
+/**
+ * For tests that call a program directly: true when `tool` (a name on PATH or an absolute
+ * path) is installed; otherwise fails the test with the package to install, like {@link run}.
+ */
+export function requireTool(t: ExecutionContext, tool: string, aptPackage = PACKAGES[tool] ?? tool): boolean {
+  if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0) return true;
+  t.fail(`${tool} is not installed: run \`apt-get install -y ${aptPackage}\` (the suite checks outputs with the real program; it does not skip)`);
+  return false;
 }
