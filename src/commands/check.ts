@@ -1,0 +1,36 @@
+/**
+ * `k8s-ha check [PROFILE]`: validates and prints the resolved plan and warnings; writes nothing.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { DEFAULT_PROFILE, loadOrExit, table, vipLine } from './common.js';
+
+interface CheckArgs {
+  profile: string;
+  strict: boolean;
+  json: boolean;
+}
+
+export const checkCommand: CommandModule<object, CheckArgs> = {
+  command: 'check [profile]',
+  describe: 'Validate a profile and print the resolved plan and warnings (writes nothing)',
+  builder: (y: Argv) =>
+    y
+      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON (secrets redacted)' }) as unknown as Argv<CheckArgs>,
+  handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
+    const { plan, warnings } = await loadOrExit(args.profile, args.strict);
+    if (args.json) {
+      const redacted = { ...plan, keepalived: { ...plan.keepalived, ...(plan.keepalived.authPass !== undefined ? { authPass: '(redacted)' } : {}) } };
+      process.stdout.write(`${JSON.stringify({ plan: redacted, warnings }, null, 2)}\n`);
+      return;
+    }
+    const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'UNICAST PEERS']];
+    for (const n of plan.nodes) rows.push([n.name, n.prefix !== undefined ? `${n.address}/${n.prefix}` : n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, n.vrrp?.peers.join(', ') ?? '-']);
+    process.stdout.write(
+      `k8s-ha: profile ${args.profile} is valid: cluster ${plan.name}, Kubernetes ${plan.kubernetes.version}\n${vipLine(plan)}\n` +
+        `HAProxy ${plan.haproxy.image}: checks every ${plan.haproxy.checkIntervalMs} ms, connect timeout ${plan.haproxy.connectTimeoutMs} ms; keepalived ${plan.keepalived.image}\n` +
+        `${table(rows)}\n${warnings.length} warning${warnings.length === 1 ? '' : 's'}\n`,
+    );
+  },
+};

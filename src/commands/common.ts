@@ -1,0 +1,72 @@
+/**
+ * Helpers shared by the command modules: profile loading with user-facing error reporting,
+ * and the summary table.
+ */
+import { formatProblems, ProfileError, type Problem } from '../profile/errors.js';
+import type { LoadedProfile } from '../profile/load.js';
+import type { Plan } from '../model.js';
+
+/** The profile used when none is given. */
+export const DEFAULT_PROFILE = 'profiles/seed.toml';
+
+/** Exit codes: 1 for bad input (profile), 2 for bad usage (flags). */
+export const EXIT_INPUT = 1;
+export const EXIT_USAGE = 2;
+
+/** A failure the CLI reports as one message and an exit code, without a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_INPUT,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/**
+ * Loads a profile; on failure prints every problem to stderr and throws CliError (exit 1).
+ * Warnings are printed to stderr too; with `strict` they fail the run.
+ */
+export async function loadOrExit(file: string, strict = false): Promise<LoadedProfile> {
+  const { loadProfile } = await import('../profile/load.js');
+  let loaded: LoadedProfile;
+  try {
+    loaded = loadProfile(file);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new CliError(`${e.message}\n${countLine(e.problems)}`);
+    throw e;
+  }
+  if (loaded.problems.length > 0) {
+    const text = formatProblems(file, loaded.problems);
+    if (strict) throw new CliError(`${text.replace(/: warning /g, ': error ')}\n${countLine(loaded.problems)} (--strict)`);
+    process.stderr.write(`${text}\n`);
+  }
+  return loaded;
+}
+
+function countLine(problems: Problem[]): string {
+  const e = problems.filter((p) => p.severity === 'error').length;
+  const w = problems.length - e;
+  return `k8s-ha: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}`;
+}
+
+/** Human size: bytes below 1 KiB, else KiB with one decimal. */
+export function size(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** Left-aligned text table. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** One-paragraph description of the VIP setup of a plan. */
+export function vipLine(plan: Plan): string {
+  const k = plan.keepalived;
+  return [
+    `VIP ${plan.vip.addresses.join(', ')} port ${plan.vip.port} -> apiservers port ${plan.kubernetes.apiServerPort}; controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}`,
+    `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}`,
+  ].join('\n');
+}

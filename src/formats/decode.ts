@@ -1,0 +1,34 @@
+/**
+ * Reads the files back out of rendered user-data and Ignition, the way cloud-init and
+ * Ignition would, so tests and the lab can check that both formats put the same files,
+ * modes and contents on a node.
+ */
+import { gunzipSync } from 'node:zlib';
+import YAML from 'yaml';
+import type { NodeFile } from '../model.js';
+
+/** Files of a #cloud-config document (write_files: `gz+b64` = base64 then gunzip). @throws on malformed input */
+export function decodeCloudInit(userData: string): NodeFile[] {
+  const doc = YAML.parse(userData, { version: '1.1' }) as { write_files?: { path: string; permissions: string; encoding?: string; content: string }[] };
+  return (doc.write_files ?? []).map((w) => {
+    const raw = w.encoding === 'gz+b64' ? gunzipSync(Buffer.from(w.content, 'base64')).toString('utf8') : w.content;
+    return { path: w.path, mode: parseInt(w.permissions, 8), content: raw };
+  });
+}
+
+/** Decodes an RFC 2397 data URL (percent-encoded or base64) to bytes. @throws on other URL schemes */
+export function decodeDataUrl(source: string): Buffer {
+  const m = /^data:([^,]*),(.*)$/s.exec(source);
+  if (!m) throw new Error(`not a data URL: ${source.slice(0, 40)}`);
+  return m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
+}
+
+/** Files of an Ignition config (storage.files; gzip contents gunzipped). */
+export function decodeIgnition(ignition: string): NodeFile[] {
+  const cfg = JSON.parse(ignition) as { storage?: { files?: { path: string; mode: number; contents: { source: string; compression?: string } }[] } };
+  return (cfg.storage?.files ?? []).map((f) => {
+    const bytes = decodeDataUrl(f.contents.source);
+    const raw = f.contents.compression === 'gzip' ? gunzipSync(bytes) : bytes;
+    return { path: f.path, mode: f.mode, content: raw.toString('utf8') };
+  });
+}

@@ -1,0 +1,225 @@
+/**
+ * Loads a profile file (TOML or YAML, by extension), validates it and resolves it to a Plan.
+ */
+import { readFileSync } from 'node:fs';
+import { extname, resolve as resolvePath } from 'node:path';
+import toml from '@iarna/toml';
+import YAML from 'yaml';
+import type * as z from 'zod/mini';
+import { CODES, ProfileError, error, type FieldPath, type Problem } from './errors.js';
+import { FIELD_HINTS, profileSchema, type RawProfile } from './schema.js';
+import { resolvePlan } from './resolve.js';
+import type { Plan, PlanWarning } from '../model.js';
+
+/** Result of {@link loadProfile}: the plan and the warnings about it. */
+export interface LoadedProfile {
+  plan: Plan;
+  warnings: PlanWarning[];
+  /** Every warning as a Problem (with line:col where known), for printing. */
+  problems: Problem[];
+}
+
+/** Environment variables the loader reads. */
+export interface ProfileEnv {
+  /** `K8S_HA_AUTH_PASS`: VRRP password; wins over keepalived.authPass in the file. */
+  K8S_HA_AUTH_PASS?: string;
+}
+
+/**
+ * Reads, parses, validates and resolves the profile at `file`.
+ * @param env where `K8S_HA_AUTH_PASS` is read from (default `process.env`).
+ * @throws ProfileError with every problem found (syntax, structure, cross-field rules).
+ */
+export function loadProfile(file: string, env: ProfileEnv = process.env): LoadedProfile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new ProfileError(file, [error('E_READ', [], `cannot read the profile: ${reason}`, 'pass the path of a .toml or .yaml profile, e.g. profiles/seed.toml')]);
+  }
+  return parseProfile(file, text, env);
+}
+
+/** Like {@link loadProfile} on text already read; `file` names the source in messages and picks the parser. */
+export function parseProfile(file: string, text: string, env: ProfileEnv = process.env): LoadedProfile {
+  const data = parseText(file, text);
+  const result = profileSchema.safeParse(data);
+  if (!result.success) {
+    throw new ProfileError(file, result.error.issues.map((i) => issueToProblem(i, data)));
+  }
+  const raw: RawProfile = result.data;
+  const { plan, problems } = resolvePlan(resolvePath(file), raw, env);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new ProfileError(file, problems);
+  const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));
+  return { plan: plan!, warnings, problems };
+}
+
+function parseText(file: string, text: string): unknown {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.toml') return parseToml(file, text);
+  if (ext === '.yaml' || ext === '.yml') return parseYaml(file, text);
+  throw new ProfileError(file, [error('E_EXTENSION', [], `unknown profile format "${ext || '(none)'}"`, 'name the file *.toml, *.yaml or *.yml')]);
+}
+
+/** @iarna/toml errors carry 0-based `line` and `col` (shared/notes/typescript-stack.md). */
+function parseToml(file: string, text: string): unknown {
+  try {
+    return JSON.parse(JSON.stringify(toml.parse(text)));
+  } catch (e) {
+    const err = e as Error & { line?: number; col?: number };
+    const first = err.message.split('\n')[0] ?? err.message;
+    const p = error('E_SYNTAX', [], `TOML syntax error: ${first.replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`, 'check quotes, brackets and "key = value" pairs near this line');
+    if (err.line !== undefined) {
+      p.line = err.line + 1;
+      p.col = (err.col ?? 0) + 1;
+    }
+    throw new ProfileError(file, [p]);
+  }
+}
+
+function parseYaml(file: string, text: string): unknown {
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ProfileError(
+      file,
+      doc.errors.map((e) => {
+        const p = error('E_SYNTAX', [], `YAML syntax error: ${e.message.split('\n')[0]}`, 'check indentation, colons and quotes near this line');
+        const pos = e.linePos?.[0];
+        if (pos) {
+          p.line = pos.line;
+          p.col = pos.col;
+        }
+        return p;
+      }),
+    );
+  }
+  return doc.toJS();
+}
+
+function valueAt(data: unknown, path: FieldPath): unknown {
+  let cur: unknown = data;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Shows a value in a message: strings quoted and cut at 60 chars, control characters escaped. */
+export function showValue(v: unknown): string {
+  if (typeof v === 'string') {
+    const cut = v.length > 60 ? `${v.slice(0, 57)}...` : v;
+    return JSON.stringify(cut);
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'a table';
+  return String(v);
+}
+
+const SECRET_KEYS = new Set(['authPass']);
+
+/** Turns a zod issue into a Problem with a message that says what was expected and what was got. */
+function issueToProblem(issue: z.core.$ZodIssue, data: unknown): Problem {
+  const path = issue.path as FieldPath;
+  const last = path[path.length - 1];
+  const value = valueAt(data, path);
+  const got = typeof last === 'string' && SECRET_KEYS.has(last) ? 'a value (not shown: secret)' : showValue(value);
+  const hint = typeof last === 'string' ? FIELD_HINTS[last] : undefined;
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeys(path);
+      return error(
+        'E_UNKNOWN_KEY',
+        [...path, issue.keys[0]!],
+        `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+        didYouMean(issue.keys[0]!, known) ?? (known.length ? `known keys here: ${known.join(', ')}` : undefined),
+      );
+    }
+    case 'invalid_type':
+      if (value === undefined) return error('E_REQUIRED', path, `missing required ${issue.expected}`, hint);
+      return error('E_TYPE', path, `expected ${article(issue.expected)}, got ${got}`, hint);
+    case 'too_small':
+    case 'too_big': {
+      if (Array.isArray(value)) return error('E_RANGE', path, `expected at least ${String((issue as { minimum: number }).minimum)} entr${(issue as { minimum: number }).minimum === 1 ? 'y' : 'ies'}`, hint);
+      const r = rangeOf(path);
+      return error('E_RANGE', path, `expected ${r ?? 'a value in range'}, got ${got}`, hint);
+    }
+    default: {
+      const msg = issue.message && issue.message !== 'Invalid input' ? issue.message : 'invalid value';
+      const code = typeof value === 'string' && /[\u0000-\u001f\u007f"'{}`$\\]/.test(value) ? 'E_UNSAFE' : 'E_FORMAT';
+      return error(code, path, `${msg}, got ${got}`, hint);
+    }
+  }
+}
+
+function article(t: string): string {
+  if (t === 'int') return 'an integer';
+  if (t === 'array') return 'an array';
+  if (t === 'object') return 'a table';
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+/** Walks the schema to the object at `path` and returns its keys (for did-you-mean). */
+function knownKeys(path: FieldPath): string[] {
+  const s = schemaAt(path);
+  const shape = (s as { _zod?: { def?: { shape?: Record<string, unknown> } } })?._zod?.def?.shape;
+  return shape ? Object.keys(shape).filter((k) => k !== '$schema') : [];
+}
+
+function rangeOf(path: FieldPath): string | undefined {
+  const s = schemaAt(path) as { _zod?: { bag?: { minimum?: number; maximum?: number }; def?: { type?: string } } } | undefined;
+  const bag = s?._zod?.bag;
+  if (bag?.minimum === undefined || bag.maximum === undefined) return undefined;
+  const kind = s?._zod?.def?.type === 'number' && (s as { _zod: { bag: { format?: string } } })._zod.bag.format?.includes('int') ? 'an integer' : 'a number';
+  return `${kind} from ${bag.minimum} to ${bag.maximum}`;
+}
+
+function schemaAt(path: FieldPath): unknown {
+  let s: unknown = profileSchema;
+  for (const k of path) {
+    s = unwrap(s);
+    const def = (s as { _zod: { def: { type: string; shape?: Record<string, unknown>; element?: unknown } } })._zod.def;
+    if (def.type === 'object' && typeof k === 'string') s = def.shape?.[k];
+    else if (def.type === 'array' && typeof k === 'number') s = def.element;
+    else return undefined;
+    if (s === undefined) return undefined;
+  }
+  return unwrap(s);
+}
+
+function unwrap(s: unknown): unknown {
+  let cur = s as { _zod: { def: { type: string; innerType?: unknown } } };
+  while (cur._zod.def.type === 'optional' || cur._zod.def.type === 'default') cur = cur._zod.def.innerType as typeof cur;
+  return cur;
+}
+
+/** Suggests the known key closest to `key` (Levenshtein distance <= 2, or same lower case). */
+export function didYouMean(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : levenshtein(key, k);
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return best === undefined ? undefined : `did you mean "${best}"?`;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

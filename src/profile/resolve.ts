@@ -1,0 +1,223 @@
+/**
+ * Turns a structurally valid profile into a {@link Plan}: applies defaults, checks the rules
+ * that span several fields, and resolves every per-node fact (VRRP state, priority, peers).
+ */
+import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import type { Family, Plan, PlanNode } from '../model.js';
+import { error, warning, type Problem } from './errors.js';
+import type { ProfileEnv } from './load.js';
+import type { RawProfile } from './schema.js';
+import { AUTH_PASS, ipFamily, parseAddressWithPrefix } from './values.js';
+
+/** Defaults applied when the profile leaves a field out, with where each comes from. */
+export const DEFAULTS = {
+  /** kubeadm's HA guide (shared/reference/kubeadm-ha-considerations.md). */
+  keepalivedImage: 'osixia/keepalived:2.0.20',
+  /** kubeadm's HA guide; 2.8 is an HAProxy LTS branch. */
+  haproxyImage: 'haproxy:2.8',
+  /** kube-apiserver's default secure port. */
+  apiServerPort: 6443,
+  /** kubeadm's docs use 8443 for a load-balanced endpoint; never 6443 (apiserver's port). */
+  vipPort: 8443,
+  /** keepalived's own default advert_int, seconds. */
+  advertInterval: 1,
+  /** Priority of the first node; each next node gets 10 less. */
+  topPriority: 150,
+  priorityStep: 10,
+  /**
+   * Track script: run every 1 s, curl gives up after 1 s, one failure moves the VIP, two
+   * successes restore it. With advert_int 1 s a backup takes over 3 x 1 s + skew (~3.6 s)
+   * after the master's priority drops (keepalived vrrp.c: lower-priority adverts are
+   * discarded until the master-down timer fires), so a dead HAProxy moves the VIP in < 5 s.
+   * kubeadm's guide (interval 3, fall 10) waits ~30 s.
+   */
+  check: { interval: 1, timeout: 1, fall: 1, rise: 2 },
+  /** HAProxy: health check every 1 s, connect timeout 500 ms, idle timeout 1 h. */
+  haproxyCheckIntervalMs: 1000,
+  haproxyConnectTimeoutMs: 500,
+  haproxyIdleTimeoutS: 3600,
+} as const;
+
+/** keepalived's weight range for vrrp_script (keepalived.conf(5): -253..253). */
+const MAX_WEIGHT = 253;
+
+/**
+ * Resolves a validated profile. Returns the plan (undefined when errors were found) and all
+ * problems, errors and warnings alike, so the caller can report every one at once.
+ * @param source absolute path of the profile (kept in the plan for messages).
+ */
+export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): { plan?: Plan; problems: Problem[] } {
+  const problems: Problem[] = [];
+
+  // Address family: one per profile, decided by the first VIP.
+  const family = ipFamily(raw.vip.addresses[0]!) as Family;
+  const canon = (a: string) => ipaddr.parse(a).toString();
+  const vips = raw.vip.addresses.map(canon);
+  raw.vip.addresses.forEach((a, i) => {
+    if (ipFamily(a) !== family)
+      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the first VIP is IPv${family}`, 'one address family per profile for now: make every VIP and node address the same family'));
+  });
+  dupes(vips).forEach(([i, j]) => problems.push(error('E_DUPLICATE', ['vip', 'addresses', j], `VIP ${vips[j]} repeats vip.addresses[${i}]`)));
+
+  const nodes = raw.nodes.map((n, i) => {
+    const parsed = parseAddressWithPrefix(n.address)!;
+    if (parsed.family !== family)
+      problems.push(error('E_FAMILY', ['nodes', i, 'address'], `"${n.address}" is IPv${parsed.family} but the VIPs are IPv${family}`, 'one address family per profile for now'));
+    return { raw: n, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
+  });
+
+  dupes(nodes.map((n) => n.raw.name)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', ['nodes', j, 'name'], `duplicate node name "${nodes[j]!.raw.name}" (also nodes[${i}])`, 'node names become hostnames and HAProxy server names: each must be unique')),
+  );
+  dupes(nodes.map((n) => n.address)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', ['nodes', j, 'address'], `duplicate node address ${nodes[j]!.address} (also nodes[${i}])`)),
+  );
+  nodes.forEach((n, i) => {
+    const vi = vips.indexOf(n.address);
+    if (vi >= 0)
+      problems.push(error('E_VIP_IS_NODE', ['nodes', i, 'address'], `node address ${n.address} is also vip.addresses[${vi}]`, 'a VIP must be a free address in the nodes\' subnet, not a node\'s own'));
+    if (n.prefix !== undefined && n.family === family) {
+      const net = ipaddr.parseCIDR(`${n.address}/${n.prefix}`);
+      vips.forEach((v, k) => {
+        if (ipFamily(v) === n.family && !ipaddr.parse(v).match(net))
+          problems.push(error('E_VIP_SUBNET', ['vip', 'addresses', k], `VIP ${v} is outside node ${n.raw.name}'s subnet ${ipaddr.IPv4.isValid(n.address) || family === 6 ? `${n.address}/${n.prefix}` : ''}`, 'VRRP moves the VIP on one L2 segment: it must be in the nodes\' subnet'));
+      });
+    }
+  });
+
+  // Ports.
+  const apiServerPort = raw.kubernetes.apiServerPort ?? DEFAULTS.apiServerPort;
+  const vipPort = raw.vip.port ?? DEFAULTS.vipPort;
+  if (vipPort === apiServerPort)
+    problems.push(error('E_PORT_CLASH', raw.vip.port === undefined ? ['kubernetes', 'apiServerPort'] : ['vip', 'port'], `vip.port and kubernetes.apiServerPort are both ${vipPort}`, 'HAProxy runs on every control-plane node next to the apiserver: use another port for the VIP (7443, 8443, 16443); kubeadm init fails with [ERROR Port-6443] otherwise'));
+
+  // Interfaces: every node needs one.
+  nodes.forEach((n, i) => {
+    if (n.raw.interface === undefined && raw.vip.interface === undefined)
+      problems.push(error('E_INTERFACE', ['nodes', i, 'interface'], `node ${n.raw.name} has no interface and vip.interface is not set`, 'set vip.interface (the NIC carrying the VIP, e.g. eth0) or nodes[].interface'));
+  });
+
+  // keepalived timing and version.
+  const advertInterval = raw.keepalived?.advertInterval ?? DEFAULTS.advertInterval;
+  const v3 = family === 6 || advertInterval < 1 || !Number.isInteger(advertInterval);
+  if (v3 && (advertInterval > 40.95 || Math.abs(Math.round(advertInterval * 100) - advertInterval * 100) > 1e-9))
+    problems.push(error('E_ADVERT', ['keepalived', 'advertInterval'], `VRRP version 3 takes advert_int in steps of 0.01 s up to 40.95 s, got ${advertInterval}`, 'keepalived needs vrrp_version 3 for IPv6 and sub-second intervals (RFC 5798 centiseconds, 12 bits)'));
+
+  const envPass = env.K8S_HA_AUTH_PASS;
+  let authPass: string | undefined = raw.keepalived?.authPass;
+  if (envPass !== undefined && envPass !== '') {
+    if (!AUTH_PASS.test(envPass))
+      problems.push(error('E_AUTH_PASS', ['keepalived', 'authPass'], 'K8S_HA_AUTH_PASS must be 1-8 characters of A-Z a-z 0-9 _ . , : ; @ % + = * ^ ~ / - (value not shown)', 'keepalived keeps only 8 characters of auth_pass (VRRP_AUTH_LEN in vrrp.h) and its config test fails on more'));
+    authPass = envPass;
+  }
+  if (authPass !== undefined && v3) {
+    problems.push(warning('W_AUTH_IGNORED', ['keepalived', 'authPass'], 'authPass is ignored: VRRP version 3 (IPv6 or sub-second advertInterval) has no authentication', 'keepalived -t fails with an authentication block in a VRRPv3 instance'));
+    authPass = undefined;
+  }
+  if (authPass !== undefined)
+    problems.push(warning('W_PLAINTEXT_AUTH', ['keepalived', 'authPass'], 'VRRP PASS authentication is sent in plain text (RFC 3768 removed it); it only guards against accidental cross-talk', 'use a unique vip.routerId per L2 segment as well'));
+
+  // Priorities: explicit ones kept, others counted down from the top; first node highest.
+  const priorities = nodes.map((n, i) => n.raw.priority ?? Math.max(1, DEFAULTS.topPriority - DEFAULTS.priorityStep * i));
+  dupes(priorities).forEach(([i, j]) =>
+    problems.push(error('E_PRIORITY', ['nodes', j, 'priority'], `priority ${priorities[j]} of ${nodes[j]!.raw.name} equals that of ${nodes[i]!.raw.name}`, 'give every node a distinct priority so the election is deterministic')),
+  );
+  priorities.forEach((p, i) => {
+    if (i > 0 && p >= priorities[0]!)
+      problems.push(error('E_PRIORITY', ['nodes', i, 'priority'], `priority ${p} is not below the MASTER's (${nodes[0]!.raw.name}: ${priorities[0]})`, 'the first node is the initial MASTER and must have the highest priority'));
+  });
+  const spread = Math.max(...priorities) - Math.min(...priorities);
+  const weight = -Math.min(MAX_WEIGHT, spread + 10);
+  if (spread >= MAX_WEIGHT)
+    problems.push(error('E_PRIORITY', ['nodes'], `priorities span ${spread}, more than keepalived's largest track weight (${MAX_WEIGHT}) can bridge`, 'keep priorities within 250 of each other'));
+
+  const routerId = raw.vip.routerId ?? defaultRouterId(raw.name);
+  if (routerId === 51)
+    problems.push(warning('W_ROUTER_ID', ['vip', 'routerId'], 'routerId 51 is the most common default and collides easily with other VRRP routers on the segment', 'pick another virtual_router_id (1-255) unique on this L2 segment'));
+  if (nodes.length === 1)
+    problems.push(warning('W_SINGLE_NODE', ['nodes'], 'a single control-plane node has no high availability', 'add two more nodes (etcd needs 3 for quorum with one failure)'));
+  else if (nodes.length % 2 === 0)
+    problems.push(warning('W_EVEN_NODES', ['nodes'], `${nodes.length} control-plane nodes tolerate no more failures than ${nodes.length - 1} for etcd quorum`, 'use an odd number of control-plane nodes'));
+
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+
+  const endpointHost = raw.kubernetes.controlPlaneEndpoint ?? vips[0]!;
+  const hostPart = ipFamily(endpointHost) === 6 ? `[${endpointHost}]` : endpointHost;
+  const planNodes: PlanNode[] = nodes.map((n, i) => {
+    const node: PlanNode = {
+      name: n.raw.name,
+      index: i,
+      role: i === 0 ? 'init' : 'control-plane',
+      address: n.address,
+      interface: n.raw.interface ?? raw.vip.interface!,
+      vrrp: {
+        state: i === 0 ? 'MASTER' : 'BACKUP',
+        priority: priorities[i]!,
+        peers: nodes.filter((_, j) => j !== i).map((o) => o.address),
+      },
+    };
+    if (n.prefix !== undefined) node.prefix = n.prefix;
+    if (n.raw.mac !== undefined) node.mac = n.raw.mac.toLowerCase().replace(/-/g, ':');
+    return node;
+  });
+  const check = { ...DEFAULTS.check, ...raw.keepalived?.check };
+  const version = raw.kubernetes.version.startsWith('v') ? raw.kubernetes.version : `v${raw.kubernetes.version}`;
+  const plan: Plan = {
+    source,
+    name: raw.name,
+    family,
+    vip: { addresses: vips, port: vipPort, interface: raw.vip.interface ?? planNodes[0]!.interface, routerId },
+    keepalived: {
+      advertInterval,
+      vrrpVersion: v3 ? 3 : 2,
+      image: raw.keepalived?.image ?? DEFAULTS.keepalivedImage,
+      track: { ...check, weight },
+    },
+    haproxy: {
+      image: raw.haproxy?.image ?? DEFAULTS.haproxyImage,
+      checkIntervalMs: raw.haproxy?.checkInterval ?? DEFAULTS.haproxyCheckIntervalMs,
+      connectTimeoutMs: raw.haproxy?.connectTimeout ?? DEFAULTS.haproxyConnectTimeoutMs,
+      idleTimeoutS: raw.haproxy?.idleTimeout ?? DEFAULTS.haproxyIdleTimeoutS,
+    },
+    kubernetes: {
+      version,
+      apiServerPort,
+      endpointHost,
+      controlPlaneEndpoint: `${hostPart}:${vipPort}`,
+      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...planNodes.map((n) => n.address)]),
+    },
+    nodes: planNodes,
+  };
+  if (authPass !== undefined) plan.keepalived.authPass = authPass;
+  if (raw.kubernetes.podSubnet !== undefined) plan.kubernetes.podSubnet = raw.kubernetes.podSubnet;
+  if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
+  return { plan, problems };
+}
+
+/**
+ * Default virtual_router_id when the profile gives none: derived from the cluster name
+ * (SHA-256, mapped to 1..255, skipping 51), so two clusters on a segment rarely collide and
+ * the same profile always gets the same id.
+ */
+export function defaultRouterId(name: string): number {
+  const n = createHash('sha256').update(name).digest().readUInt16BE(0);
+  const id = (n % 255) + 1;
+  return id === 51 ? 52 : id;
+}
+
+/** Pairs [first index, repeat index] of repeated values. */
+function dupes<T>(xs: T[]): [number, number][] {
+  const seen = new Map<T, number>();
+  const out: [number, number][] = [];
+  xs.forEach((x, j) => {
+    const i = seen.get(x);
+    if (i === undefined) seen.set(x, j);
+    else out.push([i, j]);
+  });
+  return out;
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

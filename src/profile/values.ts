@@ -1,0 +1,71 @@
+/**
+ * Value rules shared by the profile schema and the config models: each returns whether a
+ * string is safe AND meaningful in the place it will be inserted. Every rule is a whitelist,
+ * so no accepted value can carry a newline, quote, brace, `#`/`!` (comment starters in
+ * haproxy.cfg and keepalived.conf), `$` or backtick into a generated file.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** DNS-1123 label: lower-case alphanumerics and '-', 1-63 chars, alphanumeric at both ends (k8s.io/apimachinery validation). */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** DNS-1123 subdomain: dot-separated labels, at most 253 chars (k8s.io/apimachinery validation). */
+export function isDns1123Subdomain(s: string): boolean {
+  return s.length <= 253 && s.split('.').every((l) => DNS1123_LABEL.test(l));
+}
+
+/**
+ * A Linux network interface name: 1-15 bytes (IFNAMSIZ 16 incl. NUL), not `.` or `..`, no
+ * '/', ':' or white space (net/core/dev.c dev_valid_name); we further keep to
+ * `[A-Za-z0-9_.@-]` so the name is a single safe token in keepalived.conf.
+ */
+export function isInterfaceName(s: string): boolean {
+  return /^[A-Za-z0-9_.@-]{1,15}$/.test(s) && s !== '.' && s !== '..';
+}
+
+/**
+ * An OCI image reference `[registry[:port]/]path[:tag][@sha256:digest]`, following the
+ * grammar of distribution/reference (lower-case path components, tag `[\w][\w.-]{0,127}`).
+ */
+export const IMAGE_REF =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+/**
+ * keepalived `auth_pass`: 1-8 characters (VRRP_AUTH_LEN 8 in keepalived's vrrp.h: longer ones
+ * are cut, and `keepalived -t` fails), limited to characters that stay one token in
+ * keepalived.conf (no white space, quotes, braces, `#`, `!`, `\`).
+ */
+export const AUTH_PASS = /^[A-Za-z0-9_.,:;@%+=*^~/-]{1,8}$/;
+
+/** Kubernetes release `v1.31.2` or `1.31.2` (optional pre-release such as `-rc.1`). */
+export const K8S_VERSION = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
+
+/** MAC address `aa:bb:cc:dd:ee:ff` or `aa-bb-…`, any case. */
+export const MAC = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/;
+
+/** Address family of a literal IP address, or undefined if it is not one. */
+export function ipFamily(s: string): 4 | 6 | undefined {
+  if (isIPv4(s)) return 4;
+  if (isIPv6(s) && !s.includes('%')) return 6;
+  return undefined;
+}
+
+/** Splits `addr` or `addr/prefix`; undefined if the address or prefix is malformed. */
+export function parseAddressWithPrefix(s: string): { address: string; family: 4 | 6; prefix?: number } | undefined {
+  const slash = s.indexOf('/');
+  const address = slash < 0 ? s : s.slice(0, slash);
+  const family = ipFamily(address);
+  if (family === undefined) return undefined;
+  if (slash < 0) return { address, family };
+  const text = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(text)) return undefined;
+  const prefix = Number(text);
+  if (prefix > (family === 4 ? 32 : 128)) return undefined;
+  return { address, family, prefix };
+}
+
+/** True for a CIDR `a.b.c.d/n` or `x::/n`. */
+export function isCidr(s: string): boolean {
+  const p = parseAddressWithPrefix(s);
+  return p !== undefined && p.prefix !== undefined;
+}

@@ -1,0 +1,53 @@
+/**
+ * plan -> per-node outputs: the payload of each node rendered to every format.
+ */
+import { createHash } from 'node:crypto';
+import { nodePayload } from './components/index.js';
+import { renderCloudInit } from './formats/cloud-init.js';
+import { renderIgnition, type IgnitionVersion } from './formats/ignition.js';
+import { toYaml } from './formats/yaml.js';
+import type { NodePayload, Plan, PlanNode } from './model.js';
+
+/** What `render` produces for one node. */
+export interface RenderedNode {
+  node: PlanNode;
+  payload: NodePayload;
+  /** #cloud-config text (NoCloud `user-data`, or a cloud provider's user-data). */
+  userData: string;
+  /** NoCloud `meta-data` YAML: instance-id (changes whenever user-data does) and local-hostname. */
+  metaData: string;
+  /** Ignition JSON (`config.ign`). */
+  ignition: string;
+}
+
+/** Options of {@link renderCluster}. */
+export interface RenderOptions {
+  ignitionVersion?: IgnitionVersion;
+  /** Only this node (by name); all nodes when absent. */
+  node?: string;
+}
+
+/**
+ * Renders every node of the plan (or the one named in `opts.node`).
+ * @throws Error when `opts.node` names no node of the plan.
+ */
+export function renderCluster(plan: Plan, opts: RenderOptions = {}): RenderedNode[] {
+  const nodes = opts.node === undefined ? plan.nodes : plan.nodes.filter((n) => n.name === opts.node);
+  if (nodes.length === 0) throw new Error(`no node named "${opts.node}" in ${plan.source}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
+  return nodes.map((node) => {
+    const payload = nodePayload(plan, node);
+    const header = [
+      `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
+      `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
+    ];
+    const userData = renderCloudInit(node, payload, header);
+    const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(userData).digest('hex').slice(0, 12)}`;
+    return {
+      node,
+      payload,
+      userData,
+      metaData: toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false }),
+      ignition: renderIgnition(payload, opts.ignitionVersion),
+    };
+  });
+}
