@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
+import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -15,7 +16,8 @@ async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [profile] [options]\n\nGenerate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).')
     .command(renderCommand)
     .command(checkCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check)')
+    .command(labCommand)
+    .demandCommand(1, 'k8s-ha: name a command (render, check, lab)')
     .strict()
     .help()
     .version()

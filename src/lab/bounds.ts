@@ -33,3 +33,18 @@ export const SETTLE_GRACE_MS = 1000;
 
 /** Longest tolerated overlap of two VIP holders: one 20 ms sampling period (issue #3). */
 export const DUAL_HOLDER_TOLERANCE_MS = 20;
+
+/**
+ * Worst-case ms until HAProxy marks a dead server down, read from the haproxy.cfg that runs:
+ * `fall` consecutive failed checks `inter` ms apart (HAProxy defaults: fall 3, inter 2000 ms,
+ * configuration.txt 5.2), plus the check timeout when one is set (a silent server).
+ */
+export function haproxyMarkDownMs(cfg: string, plan: Plan): number {
+  const ms = (re: RegExp, dflt: number) => {
+    const m = re.exec(cfg);
+    return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : dflt;
+  };
+  const fall = Number(/\bfall\s+(\d+)/.exec(cfg)?.[1] ?? 3);
+  const inter = ms(/\binter\s+(\d+)(ms|s)?\b/, plan.haproxy.checkIntervalMs);
+  return fall * inter + ms(/\btimeout\s+check\s+(\d+)(ms|s)?\b/, 0);
+}

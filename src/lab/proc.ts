@@ -19,14 +19,14 @@ export class CommandError extends Error {
 export function run(argv: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv as [string, ...string[]];
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) => reject(new CommandError(argv, null, e.message)));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new CommandError(argv, code, err || out))));
-    child.stdin.end(opts.input ?? '');
+    child.stdin?.on('error', () => {}).end(opts.input); // EPIPE: the exit code tells
   });
 }
 
