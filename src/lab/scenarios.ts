@@ -33,6 +33,8 @@ export interface ScenarioResult {
   lateFailures: number;
   /** Longest dual holding seen, ms (a preemption overlaps for a moment by design). */
   overlapMs: number;
+  /** Every VIP change in the window: ms after the action, node, VIP, held or released. */
+  holderChanges: { atMs: number; node: string; vip: string; held: boolean }[];
   /** Why it failed, or what is worth knowing. */
   notes: string[];
 }
@@ -113,7 +115,10 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   return {
     name, passed: notes.length === 0, outageMs, failed: failed.length, total: records.length, holderBefore, holderAfter,
     dualHolder: overlapMs > DUAL_HOLDER_TOLERANCE_MS, boundMs: Math.round(step.boundMs), settleMs: Math.round(settleAt - tAct),
-    lateFailures, overlapMs: Math.round(overlapMs), notes,
+    lateFailures, overlapMs: Math.round(overlapMs),
+    holderChanges: vips.flatMap((v) => c.watch.between(v, t0, t1)).sort((a, b) => a.t - b.t)
+      .map((e) => ({ atMs: Math.round(e.t - tAct), node: e.node, vip: e.vip, held: e.held })),
+    notes,
   };
 }
 
