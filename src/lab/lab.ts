@@ -178,7 +178,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
 /** Whether any namespace or process of a lab is left on the machine (for tests and CI). */
 export async function leftovers(): Promise<string[]> {
   const ns = (await run(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith(PREFIX));
-  const procs = (await run(['ps', '-eo', 'pid,args'])).split('\n').filter((l) => /k8sha-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'));
+  const procs = (await run(['ps', '-eo', 'pid,args'])).split('\n').filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'));
   const dirs = (await readdir('/var/tmp')).filter((d) => `/var/tmp/${d}`.startsWith(WORK_PREFIX));
   return [...ns.map((n) => `namespace ${n}`), ...procs.map((p) => `process ${p.trim()}`), ...dirs.map((d) => `directory /var/tmp/${d}`)];
 }

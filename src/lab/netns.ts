@@ -11,14 +11,14 @@ import ipaddr from 'ipaddr.js';
 import { run } from './proc.js';
 
 /** Prefix of every namespace the lab creates. */
-export const PREFIX = 'k8sha-';
+export const PREFIX = 'k8sha-lab-';
 const BRIDGE_NS = `${PREFIX}bridge`;
 const CLIENT_NS = `${PREFIX}client`;
 
 /** One node's place in the topology. */
 export interface NetNode {
   name: string;
-  /** Network namespace, e.g. `k8sha-node0`. */
+  /** Network namespace, e.g. `k8sha-lab-node0`. */
   ns: string;
   /** Interface name inside the namespace: the profile's `node.interface`. */
   iface: string;
@@ -51,7 +51,8 @@ export async function removeStale(): Promise<void> {
     for (const pid of pids) {
       try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
     }
-    await run(['ip', 'netns', 'del', ns]);
+    // Tolerate a namespace that vanished meanwhile (its last process exited).
+    await run(['ip', 'netns', 'del', ns]).catch(async (e) => { if ((await labNamespaces()).includes(ns)) throw e; });
   }
 }
 
