@@ -33,8 +33,10 @@ export async function startApiserver(node: NetNode, port: number, cert: LabCert)
   const d = startDaemon(`${node.name}/apiserver`,
     ['ip', 'netns', 'exec', node.ns, process.execPath, MAIN, node.name, node.address, String(port), cert.cert, cert.key],
     (line) => line === 'ready' && ready());
-  const failed = Promise.race([d.exited, new Promise((r) => setTimeout(r, 5000, 'timeout'))]);
-  const outcome = await Promise.race([isReady.then(() => 'ready'), failed]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((r) => (timer = setTimeout(r, 5000, 'timeout')));
+  const outcome = await Promise.race([isReady.then(() => 'ready'), d.exited, timeout]);
+  clearTimeout(timer);
   if (outcome !== 'ready') throw new Error(`stand-in apiserver of ${node.name} did not start (${String(outcome)}):\n${d.log()}`);
   return d;
 }
