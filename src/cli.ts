@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
+import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 import { seedCommand } from './commands/seed.js';
 
@@ -19,7 +20,8 @@ async function main(argv: string[]): Promise<void> {
     .command(checkCommand)
     .command(bundleCommand)
     .command(seedCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed)')
+    .command(labCommand)
+    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed, lab)')
     .strict()
     .help()
     .version()

@@ -34,6 +34,7 @@ export const CODES = {
   W_AUTH_IGNORED: 'W104',
   W_EVEN_NODES: 'W105',
   W_UNSAFE_CA: 'W106',
+  W_SKEW_GAP: 'W107',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */

@@ -22,9 +22,20 @@ export const DEFAULTS = {
   vipPort: 8443,
   /** keepalived's own default advert_int, seconds. */
   advertInterval: 1,
-  /** Priority of the first node; each next node gets 10 less. */
+  /**
+   * VRRPv2: the first node gets priority 150, each next one 10 less, so backups' skews
+   * ((256 - priority)/256 s) differ by 39 ms and never time out together.
+   */
   topPriority: 150,
   priorityStep: 10,
+  /**
+   * VRRPv3 scales the skew by advert_int ((256 - priority) x advert_int / 256): at 0.2 s a step
+   * of 10 leaves backups only 7.8 ms apart, and the HA lab saw two of them take the VIP at once.
+   * So v3 defaults spread the priorities from 250 down to 10 (250/130/10 for three nodes:
+   * 94 ms apart at 0.2 s).
+   */
+  v3TopPriority: 250,
+  v3LowestPriority: 10,
   /**
    * Track script: run every 1 s, curl gives up after 1 s, one failure moves the VIP, two
    * successes restore it. With advert_int 1 s a backup takes over 3 x 1 s + skew (~3.6 s)
@@ -134,7 +145,10 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
     problems.push(warning('W_PLAINTEXT_AUTH', ['keepalived', 'authPass'], 'VRRP PASS authentication is sent in plain text (RFC 3768 removed it); it only guards against accidental cross-talk', 'use a unique vip.routerId per L2 segment as well'));
 
   // Priorities: explicit ones kept, others counted down from the top; first node highest.
-  const priorities = nodes.map((n, i) => n.raw.priority ?? Math.max(1, DEFAULTS.topPriority - DEFAULTS.priorityStep * i));
+  const [top, step] = v3
+    ? [DEFAULTS.v3TopPriority, Math.floor((DEFAULTS.v3TopPriority - DEFAULTS.v3LowestPriority) / Math.max(1, nodes.length - 1))]
+    : [DEFAULTS.topPriority, DEFAULTS.priorityStep];
+  const priorities = nodes.map((n, i) => n.raw.priority ?? Math.max(1, top - step * i));
   dupes(priorities).forEach(([i, j]) =>
     problems.push(error('E_PRIORITY', ['nodes', j, 'priority'], `priority ${priorities[j]} of ${nodes[j]!.raw.name} equals that of ${nodes[i]!.raw.name}`, 'give every node a distinct priority so the election is deterministic')),
   );
@@ -143,6 +157,11 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
       problems.push(error('E_PRIORITY', ['nodes', i, 'priority'], `priority ${p} is not below the MASTER's (${nodes[0]!.raw.name}: ${priorities[0]})`, 'the first node is the initial MASTER and must have the highest priority'));
   });
   const spread = Math.max(...priorities) - Math.min(...priorities);
+  const sorted = [...priorities].sort((a, b) => b - a);
+  const closest = Math.min(...sorted.slice(1).map((p, i) => sorted[i]! - p));
+  const skewGapMs = (closest * (v3 ? advertInterval : 1) * 1000) / 256;
+  if (nodes.length > 1 && skewGapMs < 20)
+    problems.push(warning('W_SKEW_GAP', ['nodes'], `the closest two priorities (${closest} apart) give skews only ${skewGapMs.toFixed(1)} ms apart: two BACKUPs may take the VIP at once when the MASTER dies`, 'spread the priorities further apart (skew = (256 - priority) x advert_int / 256 with VRRPv3), or leave them out to get spread defaults'));
   const weight = -Math.min(MAX_WEIGHT, spread + 10);
   if (spread >= MAX_WEIGHT)
     problems.push(error('E_PRIORITY', ['nodes'], `priorities span ${spread}, more than keepalived's largest track weight (${MAX_WEIGHT}) can bridge`, 'keep priorities within 250 of each other'));
