@@ -17,7 +17,8 @@ import { keepalivedConfigTest, run, tempDir } from './helpers/tools.js';
 import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
-const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'fixtures/profiles/ipv6.yaml'];
+/** Every example profile users copy, plus the IPv6 fixture. */
+const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'profiles/baremetal.toml', 'fixtures/profiles/ipv6.yaml'];
 
 /** Writes a node's decoded files under `root` (path kept) and returns root. */
 function materialise(root: string, files: { path: string; mode: number; content: string }[]): string {
@@ -33,6 +34,8 @@ function materialise(root: string, files: { path: string; mode: number; content:
 for (const profile of PROFILES) {
   const { plan } = loadProfile(join(ROOT, profile), {});
   const rendered = renderCluster(plan, FIXTURE_SECRETS);
+  /** Control-plane nodes: the ones that run keepalived and HAProxy. */
+  const controlPlane = rendered.filter((r) => r.node.role !== 'worker');
 
   test(`${profile}: every user-data passes cloud-init schema`, (t) => {
     const { dir, cleanup } = tempDir();
@@ -76,7 +79,7 @@ for (const profile of PROFILES) {
   test(`${profile}: every haproxy.cfg passes haproxy -c`, (t) => {
     const { dir, cleanup } = tempDir();
     try {
-      for (const r of rendered) {
+      for (const r of controlPlane) {
         const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
         const res = run('haproxy', ['-c', '-f', join(root, 'etc/haproxy/haproxy.cfg')]);
         t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
@@ -90,7 +93,7 @@ for (const profile of PROFILES) {
   test(`${profile}: every keepalived.conf passes keepalived -t with its track script in place`, (t) => {
     const { dir, cleanup } = tempDir();
     try {
-      for (const r of rendered) {
+      for (const r of controlPlane) {
         const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
         chmodSync(join(root, 'etc/keepalived'), 0o755);
         const res = keepalivedConfigTest(join(root, 'etc/keepalived'), r.node.interface);

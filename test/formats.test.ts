@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
-const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'fixtures/profiles/ipv6.yaml'];
+const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'profiles/baremetal.toml', 'fixtures/profiles/ipv6.yaml'];
 
 for (const profile of PROFILES) {
   test(`${profile}: cloud-init and Ignition decode to the same files, modes and contents`, (t) => {
