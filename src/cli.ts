@@ -5,10 +5,13 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
+import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
+import { seedCommand } from './commands/seed.js';
 
 async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -16,8 +19,11 @@ async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [profile] [options]\n\nGenerate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).')
     .command(renderCommand)
     .command(checkCommand)
+    .command(bundleCommand)
+    .command(seedCommand)
+    .command(labCommand)
     .command(schemaCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check, schema)')
+    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed, lab, schema)')
     .strict()
     .help()
     .version()

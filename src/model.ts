@@ -44,6 +44,19 @@ export interface NodeUnit {
 }
 
 /**
+ * A file Ignition downloads while provisioning and verifies before writing (Flatcar sysext
+ * images). cloud-init has no verified download: only the Ignition output carries these.
+ */
+export interface RemoteFile {
+  path: string;
+  mode: number;
+  /** http(s) URL fetched by Ignition. */
+  url: string;
+  /** Lower-case hex SHA-512 of the file (Ignition `verification.hash` = `sha512-<hex>`). */
+  sha512: string;
+}
+
+/**
  * Everything one node receives, independent of the output format:
  * the files to write and the commands to run once at first boot (in order; each is an argv
  * vector, executed without a shell) plus, for Ignition, the systemd units that run them.
@@ -54,6 +67,8 @@ export interface NodePayload {
   runcmd: string[][];
   /** systemd units (Ignition runs first-boot work through a oneshot unit). */
   units: NodeUnit[];
+  /** Files Ignition downloads and verifies (absent or empty: none). */
+  downloads?: RemoteFile[];
 }
 
 /** keepalived `vrrp_script` timing for the health check of the local HAProxy frontend. */
@@ -88,6 +103,10 @@ export interface PlanNode {
   interface: string;
   /** MAC address, lower case `aa:bb:cc:dd:ee:ff`, when the profile gave one. */
   mac?: string;
+  /** Default gateway for static network settings (NoCloud network-config, `ip=`), same family. */
+  gateway?: string;
+  /** DNS resolvers for static network settings, in order of preference. */
+  dns?: string[];
   /** VRRP data; absent for workers, which run no keepalived. */
   vrrp?: {
     state: VrrpState;
@@ -96,6 +115,23 @@ export interface PlanNode {
     /** unicast_peer: the OTHER control-plane nodes' addresses, in profile order. */
     peers: string[];
   };
+}
+
+/** Operating systems the network-boot bundle can boot (`boot.os`). */
+export const BOOT_OSES = ['flatcar', 'fcos', 'ubuntu'] as const;
+export type BootOs = (typeof BOOT_OSES)[number];
+
+/** The profile's `[boot]` section: how `k8s-ha bundle` network-boots the nodes. */
+export interface BootSettings {
+  os: BootOs;
+  /** Base URL serving the kernel, initrd(s) and rootfs under the per-OS names of src/bundle/boot.ts. */
+  assetsUrl: string;
+  /** Base URL where the unpacked bundle itself is served (`<configUrl>/nodes/...`, `<configUrl>/ipxe/...`). */
+  configUrl: string;
+  /** Extra kernel arguments appended after the generated ones, one token each. */
+  kernelArgs: string[];
+  /** Base URL of a Matchbox server using the bundle's `matchbox/` (its `/ignition` endpoint). Default: configUrl. */
+  matchboxUrl?: string;
 }
 
 /** A fully resolved cluster: the validated profile with all defaults applied. */
@@ -146,9 +182,21 @@ export interface Plan {
     controlPlaneEndpoint: string;
     /** apiServer.certSANs: every VIP, the DNS name if given, every control-plane address. */
     certSANs: string[];
+    /** Bootstrap token TTL, Go duration (`24h`, kubeadm's default; `0` never expires). */
+    tokenTTL: string;
+    /** Shell lines run in order before kubeadm on every node (Cluster API's preKubeadmCommands). */
+    preKubeadmCommands: string[];
+    /** Shell lines run in order after a successful kubeadm init/join on every node. */
+    postKubeadmCommands: string[];
+    /** Join without pinning the cluster CA (kubeadm discovery); false unless the profile asks. */
+    unsafeSkipCAVerification: boolean;
+    /** Flatcar: systemd-sysext image with kubeadm/kubelet that Ignition downloads and enables. */
+    sysext?: { url: string; sha512: string };
   };
   /** Control-plane nodes first (profile order), then workers. */
   nodes: PlanNode[];
+  /** Network-boot settings, when the profile has a `[boot]` section. */
+  boot?: BootSettings;
 }
 
 /** A warning about a valid but risky profile (printed by `check` and `render`). */

@@ -7,6 +7,7 @@ import { renderCloudInit } from './formats/cloud-init.js';
 import { renderIgnition, type IgnitionVersion } from './formats/ignition.js';
 import { toYaml } from './formats/yaml.js';
 import type { NodePayload, Plan, PlanNode } from './model.js';
+import type { ClusterSecrets } from './secrets/store.js';
 
 /** What `render` produces for one node. */
 export interface RenderedNode {
@@ -28,26 +29,33 @@ export interface RenderOptions {
 }
 
 /**
- * Renders every node of the plan (or the one named in `opts.node`).
+ * Renders every node of the plan (or the one named in `opts.node`) with the cluster's secrets
+ * (see secrets/store.ts: the same secrets give byte-identical outputs).
  * @throws Error when `opts.node` names no node of the plan.
  */
-export function renderCluster(plan: Plan, opts: RenderOptions = {}): RenderedNode[] {
+export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderOptions = {}): RenderedNode[] {
   const nodes = opts.node === undefined ? plan.nodes : plan.nodes.filter((n) => n.name === opts.node);
   if (nodes.length === 0) throw new Error(`no node named "${opts.node}" in ${plan.source}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
-  return nodes.map((node) => {
-    const payload = nodePayload(plan, node);
-    const header = [
-      `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
-      `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
-    ];
-    const userData = renderCloudInit(node, payload, header);
-    const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(userData).digest('hex').slice(0, 12)}`;
-    return {
-      node,
-      payload,
-      userData,
-      metaData: toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false }),
-      ignition: renderIgnition(payload, opts.ignitionVersion),
-    };
-  });
+  return nodes.map((node) => renderNode(plan, node, secrets, opts.ignitionVersion));
+}
+
+/**
+ * Renders one node of the plan: its payload as cloud-init user-data, NoCloud meta-data and
+ * Ignition. The bundle calls this node by node so that memory does not grow with the cluster.
+ */
+export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion?: IgnitionVersion): RenderedNode {
+  const payload = nodePayload(plan, node, secrets);
+  const header = [
+    `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
+    `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
+  ];
+  const userData = renderCloudInit(node, payload, header);
+  const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(userData).digest('hex').slice(0, 12)}`;
+  return {
+    node,
+    payload,
+    userData,
+    metaData: toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false }),
+    ignition: renderIgnition(payload, ignitionVersion),
+  };
 }

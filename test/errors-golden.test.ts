@@ -6,11 +6,12 @@
  * `for f in fixtures/errors/*.{toml,yaml}; do node dist/src/cli.js check $f 2> $f.stderr; done`.
  */
 import test from 'ava';
+import { CLI } from './helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const root = new URL('../../', import.meta.url);
-const cli = new URL('dist/src/cli.js', root).pathname;
+const cli = CLI;
 const dir = 'fixtures/errors';
 const profiles = readdirSync(new URL(dir, root)).filter((f) => /\.(toml|yaml)$/.test(f) && existsSync(new URL(`${dir}/${f}.stderr`, root)));
 

@@ -8,6 +8,8 @@
  *   keepalived -t (in a throwaway netns), cloud-init schema and ignition-validate.
  */
 import test from 'ava';
+import { CLI } from './helpers/cli.js';
+import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +17,12 @@ import { join } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import { formatPath, type FieldPath } from '../src/profile/errors.js';
-import { isSecretPath } from '../src/profile/source-map.js';
+import { isSecretPath } from '../src/profile/report.js';
 import { decodeIgnition } from '../src/formats/decode.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, type ToolResult } from './helpers/tools.js';
 
 const root = new URL('../../', import.meta.url);
-const cli = new URL('dist/src/cli.js', root).pathname;
+const cli = CLI;
 const corpusDir = new URL('fixtures/injection/', root);
 
 interface Corpus {
@@ -85,7 +87,7 @@ for (const file of files) {
           const path = join(dir, `${n}.${format}`);
           writeFileSync(path, format === 'toml' ? toml.stringify(profile as toml.JsonMap) : YAML.stringify(profile));
           const out = join(dir, `out-${n}-${format}`);
-          return { format, out, ...(await cliRun(['render', path, '--out', out])) };
+          return { format, out, ...(await cliRun(['render', path, '--out', out, '--secrets', FIXTURE_SECRETS_FILE])) };
         }),
       );
       for (const r of runs) {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { error, formatPath as renderPath, formatProblems, warning, type FieldPath } from '../src/profile/errors.js';
-import { isSecretPath, locate, showValue, sourceExcerpt } from '../src/profile/source-map.js';
+import { isSecretPath, showValue, sourceExcerpt } from '../src/profile/report.js';
+import { locate } from '../src/profile/source-map.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/errors/${name}`, import.meta.url), 'utf8');
 
@@ -140,4 +141,16 @@ test('sourceExcerpt keeps the caret under its value when a secret before it is m
   const text = 'keepalived = { authPass = "averylongone", image = 7 }\n';
   const p = ['keepalived', 'image'];
   t.is(sourceExcerpt(text, locate(text, 'toml', p)!, p), '  keepalived = { authPass = <redacted>, image = 7 }\n                                                ^');
+});
+
+test('sourceExcerpt: long lines are cut around the caret, in linear time', (t) => {
+  const long = `name = "${'x'.repeat(70_000)}", port = 1`;
+  const started = performance.now();
+  const shown = sourceExcerpt(long, { line: 1, col: 70_019 }, ['port'])!;
+  t.true(performance.now() - started < 200, 'masking must not backtrack quadratically');
+  const [line, caret] = shown.split('\n');
+  t.is(line, `  …${'x'.repeat(149)}", port = 1`); // the last 160 code points
+  t.is(caret!.indexOf('^'), line!.indexOf('1'));
+  const head = sourceExcerpt(`token = "${'s'.repeat(300)}"`, { line: 1, col: 1 }, [])!;
+  t.false(head.includes('sss'), head);
 });

@@ -2,11 +2,13 @@
  * `k8s-ha render [PROFILE]`: writes per-node user-data, meta-data and config.ign.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
+import { asCliError, maxUserDataOption } from './bundle.js';
 import { CliError, DEFAULT_PROFILE, EXIT_USAGE, loadOrExit, size, table, vipLine } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
-interface RenderArgs {
+interface RenderArgs extends SecretsArgs {
   profile: string;
   out?: string;
   format: (typeof FORMATS)[number];
@@ -14,6 +16,7 @@ interface RenderArgs {
   ignitionVersion: '3.3.0' | '3.4.0' | '3.5.0';
   stdout: boolean;
   strict: boolean;
+  maxUserData?: number;
 }
 
 export const renderCommand: CommandModule<object, RenderArgs> = {
@@ -27,7 +30,9 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('node', { type: 'string', describe: 'only this node' })
       .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
-      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }) as unknown as Argv<RenderArgs>,
+      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
+      .options(secretsOptions)
+      .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const { renderCluster } = await import('../render.js');
@@ -36,11 +41,17 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     if (args.stdout) {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
-      const [r] = renderCluster(plan, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion });
+      const secrets = await clusterSecrets(args);
+      const [r] = renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion });
       process.stdout.write(args.format === 'cloud-init' ? r!.userData : r!.ignition);
       return;
     }
-    const rendered = renderCluster(plan, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
+    // after the usage checks: a mistyped command line must not create or rotate secrets
+    const secrets = await clusterSecrets(args);
+    const rendered = renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
+    const { budgetReport, checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
+    const sizes = rendered.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
+    await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
     const outDir = args.out ?? `out/${plan.name}`;
     const { writeTreeAtomic } = await import('../sinks/atomic.js');
     // The whole tree is replaced at once (no stale files of an earlier render survive); with
@@ -63,7 +74,9 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     }
     process.stdout.write(
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})\n${vipLine(plan)}\n${table(rows)}\n` +
-        `Outputs are written 0600: they carry the cluster's secrets (VRRP password, kubeadm config).\n`,
+        (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +
+        `CA cert hash ${secrets.caCertHash}\n` +
+        (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),
     );
   },
 };

@@ -5,6 +5,7 @@
  */
 import type { NodeFile, Plan, PlanNode } from '../model.js';
 import { toYamlStream } from '../formats/yaml.js';
+import type { ClusterSecrets } from '../secrets/store.js';
 
 /** Where the kubeadm config lands: not under /run or /tmp, which Ignition cannot write. */
 export const KUBEADM_CONFIG = '/etc/k8s-ha/kubeadm.yaml';
@@ -24,6 +25,28 @@ export interface APIEndpoint {
 
 export interface NodeRegistrationOptions {
   name: string;
+  /** Preflight errors to ignore (kubeadm's check names, e.g. DirAvailable--etc-kubernetes-manifests). */
+  ignorePreflightErrors?: string[];
+}
+
+/** A bootstrap token created by kubeadm init (bootstraptoken/v1 BootstrapToken). */
+export interface BootstrapToken {
+  /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
+  token: string;
+  description: string;
+  /** Go duration from kubeadm init on. */
+  ttl: string;
+  usages: ('signing' | 'authentication')[];
+  groups: string[];
+}
+
+/** Discovery through the VIP with a bootstrap token (JoinConfiguration.discovery.bootstrapToken). */
+export interface BootstrapTokenDiscovery {
+  apiServerEndpoint: string;
+  token: string;
+  /** `sha256:<hex>` pins of the cluster CA's public key. */
+  caCertHashes?: string[];
+  unsafeSkipCAVerification?: boolean;
 }
 
 export interface ClusterConfiguration {
@@ -39,6 +62,9 @@ export interface ClusterConfiguration {
 export interface InitConfiguration {
   apiVersion: string;
   kind: 'InitConfiguration';
+  bootstrapTokens: BootstrapToken[];
+  /** Encrypts the control-plane certificates uploaded by `--upload-certs` (64 hex digits). */
+  certificateKey: string;
   localAPIEndpoint: APIEndpoint;
   nodeRegistration: NodeRegistrationOptions;
 }
@@ -47,8 +73,23 @@ export interface JoinConfiguration {
   apiVersion: string;
   kind: 'JoinConfiguration';
   nodeRegistration: NodeRegistrationOptions;
-  discovery: { bootstrapToken: { apiServerEndpoint: string } };
-  controlPlane?: { localAPIEndpoint: APIEndpoint };
+  discovery: { bootstrapToken: BootstrapTokenDiscovery };
+  controlPlane?: { localAPIEndpoint: APIEndpoint; certificateKey: string };
+}
+
+/**
+ * Groups of the token kubeadm creates by default, which its RBAC rules let nodes join with
+ * (`system:bootstrappers:kubeadm:default-node-token`, kubeadm constants.go).
+ */
+export const NODE_BOOTSTRAP_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
+
+/**
+ * True for Kubernetes versions whose `kubeadm join` refuses a non-empty manifests directory
+ * (ours holds the HAProxy and keepalived pods): before v1.23 (kubernetes/kubeadm#2564).
+ */
+export function joinNeedsManifestsPreflightSkip(version: string): boolean {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  return Number(m?.[1]) === 1 && Number(m?.[2]) < 23;
 }
 
 /** ClusterConfiguration shared by every node: the VIP endpoint, certSANs, networking. */
@@ -71,30 +112,65 @@ export function clusterConfiguration(plan: Plan): ClusterConfiguration {
 }
 
 /**
- * The documents for one node: the init node gets InitConfiguration + ClusterConfiguration;
- * the other control-plane nodes a JoinConfiguration (controlPlane.localAPIEndpoint = node
- * address and apiServerPort, discovery through the VIP endpoint).
+ * The documents for one node: the init node gets InitConfiguration (the cluster's bootstrap
+ * token, the certificate key for `--upload-certs`) + ClusterConfiguration; the other nodes a
+ * JoinConfiguration that discovers the cluster through the VIP endpoint with that token and
+ * pins the CA by `caCertHashes` (unless the profile set unsafeSkipCAVerification); control-plane
+ * joiners add controlPlane (their localAPIEndpoint, the certificate key).
  */
-export function kubeadmDocuments(plan: Plan, node: PlanNode): (ClusterConfiguration | InitConfiguration | JoinConfiguration)[] {
-  const apiVersion = kubeadmApiVersion(plan.kubernetes.version);
-  const local: APIEndpoint = { advertiseAddress: node.address, bindPort: plan.kubernetes.apiServerPort };
-  const nodeRegistration = { name: node.name };
+export function kubeadmDocuments(plan: Plan, node: PlanNode, secrets: ClusterSecrets): (ClusterConfiguration | InitConfiguration | JoinConfiguration)[] {
+  const k = plan.kubernetes;
+  const apiVersion = kubeadmApiVersion(k.version);
+  const local: APIEndpoint = { advertiseAddress: node.address, bindPort: k.apiServerPort };
+  const nodeRegistration: NodeRegistrationOptions = { name: node.name };
   if (node.role === 'init') {
-    return [{ apiVersion, kind: 'InitConfiguration', localAPIEndpoint: local, nodeRegistration }, clusterConfiguration(plan)];
+    const token: BootstrapToken = {
+      token: secrets.bootstrapToken,
+      description: `k8s-ha bootstrap token of cluster ${plan.name}`,
+      ttl: k.tokenTTL,
+      usages: ['signing', 'authentication'],
+      groups: [NODE_BOOTSTRAP_TOKEN_GROUP],
+    };
+    const init: InitConfiguration = {
+      apiVersion,
+      kind: 'InitConfiguration',
+      bootstrapTokens: [token],
+      certificateKey: secrets.certificateKey,
+      localAPIEndpoint: local,
+      nodeRegistration,
+    };
+    return [init, clusterConfiguration(plan)];
   }
-  const join: JoinConfiguration = {
-    apiVersion,
-    kind: 'JoinConfiguration',
-    nodeRegistration,
-    discovery: { bootstrapToken: { apiServerEndpoint: plan.kubernetes.controlPlaneEndpoint } },
-  };
-  if (node.role === 'control-plane') join.controlPlane = { localAPIEndpoint: local };
+  const discovery: BootstrapTokenDiscovery = { apiServerEndpoint: k.controlPlaneEndpoint, token: secrets.bootstrapToken };
+  if (k.unsafeSkipCAVerification) discovery.unsafeSkipCAVerification = true;
+  else discovery.caCertHashes = [secrets.caCertHash];
+  const join: JoinConfiguration = { apiVersion, kind: 'JoinConfiguration', nodeRegistration, discovery: { bootstrapToken: discovery } };
+  if (node.role === 'control-plane') {
+    join.controlPlane = { localAPIEndpoint: local, certificateKey: secrets.certificateKey };
+    if (joinNeedsManifestsPreflightSkip(k.version)) nodeRegistration.ignorePreflightErrors = ['DirAvailable--etc-kubernetes-manifests'];
+  }
   // No ClusterConfiguration here: kubeadm join reads it from the cluster (kubeadm-config
   // ConfigMap uploaded by init) and ignores one in the file with a warning.
   return [join];
 }
 
-/** The kubeadm config file (0600: later it carries the bootstrap token and certificate key). */
-export function kubeadmConfig(plan: Plan, node: PlanNode): NodeFile {
-  return { path: KUBEADM_CONFIG, mode: 0o600, content: toYamlStream(kubeadmDocuments(plan, node), { sortKeys: false }), secret: true };
+/** The kubeadm config file (0600: it carries the bootstrap token and certificate key). */
+export function kubeadmConfig(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodeFile {
+  return { path: KUBEADM_CONFIG, mode: 0o600, content: toYamlStream(kubeadmDocuments(plan, node, secrets), { sortKeys: false }), secret: true };
+}
+
+/** Where kubeadm looks for the cluster CA (certificatesDir /etc/kubernetes/pki). */
+export const CA_CERT = '/etc/kubernetes/pki/ca.crt';
+export const CA_KEY = '/etc/kubernetes/pki/ca.key';
+
+/**
+ * The pre-generated cluster CA for the init node: `kubeadm init` uses an existing
+ * ca.crt/ca.key pair instead of making one, so the hash every joiner pins is known in advance.
+ * The key is 0600 and secret; the certificate 0644 (kubeadm writes it so).
+ */
+export function caFiles(secrets: ClusterSecrets): NodeFile[] {
+  return [
+    { path: CA_CERT, mode: 0o644, content: secrets.ca.certPem },
+    { path: CA_KEY, mode: 0o600, content: secrets.ca.keyPem, secret: true },
+  ];
 }

@@ -23,10 +23,13 @@ export function decodeDataUrl(source: string): Buffer {
   return m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
 }
 
-/** Files of an Ignition config (storage.files; gzip contents gunzipped). */
+/**
+ * Files carried inline (data URLs) in an Ignition config (storage.files; gzip contents
+ * gunzipped). Downloads (http(s) sources, e.g. a sysext image) are not part of the result.
+ */
 export function decodeIgnition(ignition: string): NodeFile[] {
   const cfg = JSON.parse(ignition) as { storage?: { files?: { path: string; mode: number; contents: { source: string; compression?: string } }[] } };
-  return (cfg.storage?.files ?? []).map((f) => {
+  return (cfg.storage?.files ?? []).filter((f) => f.contents.source.startsWith('data:')).map((f) => {
     const bytes = decodeDataUrl(f.contents.source);
     const raw = f.contents.compression === 'gzip' ? gunzipSync(bytes) : bytes;
     return { path: f.path, mode: f.mode, content: raw.toString('utf8') };

@@ -3,7 +3,7 @@
  * systemd.units for first-boot work. Validated in the tests by the real `ignition-validate`
  * (3.3.0, Debian's Ignition 2.14) and the official JSON schemas (3.4.0, 3.5.0).
  */
-import type { NodeFile, NodePayload } from '../model.js';
+import type { NodeFile, NodePayload, RemoteFile } from '../model.js';
 import { gzip } from './cloud-init.js';
 
 /** Ignition specs we emit; 3.3.0 is the default (Fedora CoreOS, Flatcar, Matchbox, Debian's Ignition 2.14). */
@@ -15,7 +15,7 @@ export interface IgnitionFile {
   path: string;
   mode: number;
   overwrite: boolean;
-  contents: { compression: '' | 'gzip'; source: string };
+  contents: { compression: '' | 'gzip'; source: string; verification?: { hash: string } };
 }
 
 /**
@@ -49,11 +49,16 @@ function ignitionFile(f: NodeFile): IgnitionFile {
   return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: dataUrl(f.content) };
 }
 
+/** A download Ignition verifies before writing (`verification.hash` = `sha512-<hex>`). */
+function remoteFile(f: RemoteFile): IgnitionFile {
+  return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: { compression: '', source: f.url, verification: { hash: `sha512-${f.sha512}` } } };
+}
+
 /** Renders the Ignition JSON (2-space indented, trailing newline) for a node's payload. */
 export function renderIgnition(payload: NodePayload, version: IgnitionVersion = '3.3.0'): string {
   const config: Record<string, unknown> = {
     ignition: { version },
-    storage: { files: payload.files.map(ignitionFile) },
+    storage: { files: [...payload.files.map(ignitionFile), ...(payload.downloads ?? []).map(remoteFile)] },
   };
   if (payload.units.length > 0) config.systemd = { units: payload.units.map((u) => ({ name: u.name, enabled: u.enabled, contents: u.contents })) };
   return `${JSON.stringify(config, null, 2)}\n`;

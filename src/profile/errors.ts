@@ -5,7 +5,7 @@
  * `E…` are errors (render refuses), `W…` are warnings (render goes on; `--strict` refuses).
  */
 
-import { showValue, sourceExcerpt } from './source-map.js';
+import { showValue, sourceExcerpt } from './report.js';
 
 /** Stable problem codes with a one-line description each. */
 export const CODES = {
@@ -27,12 +27,17 @@ export const CODES = {
   E_PRIORITY: 'E026',
   E_INTERFACE: 'E027',
   E_ADVERT: 'E028',
+  E_BOOT: 'E030',
+  E_NETWORK: 'E031',
+  E_USER_DATA_SIZE: 'E032',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
   W_AUTH_IGNORED: 'W104',
   W_EVEN_NODES: 'W105',
-  W_SECRET_FILE_MODE: 'W106',
+  W_UNSAFE_CA: 'W106',
+  W_SKEW_GAP: 'W107',
+  W_SECRET_FILE_MODE: 'W108',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */
@@ -63,7 +68,7 @@ export function formatPath(path: FieldPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else if (!/^[A-Za-z_$][A-Za-z0-9_-]*$/.test(part)) out += `[${showValue([], part)}]`;
+    else if (!/^(--)?[A-Za-z_$][A-Za-z0-9_-]*$/.test(part)) out += `[${showValue([], part)}]`;
     else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(profile)' : out;

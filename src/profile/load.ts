@@ -7,9 +7,10 @@ import toml from '@iarna/toml';
 import YAML from 'yaml';
 import type * as z from 'zod/mini';
 import { CODES, ProfileError, error, warning, type FieldPath, type Problem } from './errors.js';
-import { FIELD_HINTS, profileSchema, type RawProfile } from './schema.js';
+import { FIELD_HINTS, KIND_HINTS, RANGES, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
-import { locate, offsetToPos, showValue } from './source-map.js';
+import { showValue } from './report.js';
+import { locate } from './source-map.js';
 import { AUTH_PASS } from './values.js';
 import type { Plan, PlanWarning } from '../model.js';
 
@@ -129,14 +130,18 @@ function parseToml(file: string, text: string): unknown {
 }
 
 function parseYaml(file: string, text: string): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new ProfileError(
       file,
       doc.errors.map((e) => {
         const p = error('E_SYNTAX', [], `YAML syntax error: ${e.message.split('\n')[0]}`, 'check indentation, colons and quotes near this line');
-        // linePos is only filled with prettyErrors; the offset is always there.
-        if (e.pos) Object.assign(p, offsetToPos(text, e.pos[0]));
+        const pos = lineCounter.linePos(e.pos[0]);
+        if (pos.line > 0) {
+          p.line = pos.line;
+          p.col = pos.col;
+        }
         return p;
       }),
       text,
@@ -172,18 +177,19 @@ function issueToProblem(issue: z.core.$ZodIssue, data: unknown): Problem {
       );
     }
     case 'invalid_type':
-      if (value === undefined) return error('E_REQUIRED', path, `missing required ${issue.expected}`, hint);
-      return error('E_TYPE', path, `expected ${article(issue.expected)}, got ${got}`, hint);
+      if (value === undefined) return error('E_REQUIRED', path, `missing required ${issue.expected}`, hint ?? KIND_HINTS.required);
+      return error('E_TYPE', path, `expected ${article(issue.expected)}, got ${got}`, hint ?? KIND_HINTS.type);
     case 'too_small':
     case 'too_big': {
-      if (Array.isArray(value)) return error('E_RANGE', path, `expected at least ${String((issue as { minimum: number }).minimum)} entr${(issue as { minimum: number }).minimum === 1 ? 'y' : 'ies'}`, hint);
-      const r = rangeOf(path);
-      return error('E_RANGE', path, `expected ${r ?? 'a value in range'}, got ${got}`, hint);
+      if (Array.isArray(value)) return error('E_RANGE', path, `expected at least ${String((issue as { minimum: number }).minimum)} entr${(issue as { minimum: number }).minimum === 1 ? 'y' : 'ies'}`, hint ?? KIND_HINTS.range);
+      const s = schemaAt(path);
+      const range = s ? RANGES.get(s as object) : undefined;
+      return error('E_RANGE', path, `expected ${range ?? 'a value in range'}, got ${got}`, hint ?? KIND_HINTS.range);
     }
     default: {
       const msg = issue.message && issue.message !== 'Invalid input' ? issue.message : 'invalid value';
       const code = typeof value === 'string' && /[\u0000-\u001f\u007f"'{}`$\\]/.test(value) ? 'E_UNSAFE' : 'E_FORMAT';
-      return error(code, path, `${msg}, got ${got}`, hint);
+      return error(code, path, `${msg}, got ${got}`, hint ?? KIND_HINTS.format);
     }
   }
 }
@@ -200,16 +206,6 @@ function knownKeys(path: FieldPath): string[] {
   const s = schemaAt(path);
   const shape = (s as { _zod?: { def?: { shape?: Record<string, unknown> } } })?._zod?.def?.shape;
   return shape ? Object.keys(shape).filter((k) => k !== '$schema') : [];
-}
-
-/** "an integer from 1 to 255", read from the schema's gte/lte checks (zod/mini fills `bag` only lazily). */
-function rangeOf(path: FieldPath): string | undefined {
-  type Def = { format?: string; checks?: { _zod: { def: { check: string; value: number } } }[] };
-  const def = (schemaAt(path) as { _zod?: { def?: Def } } | undefined)?._zod?.def;
-  const bound = (kind: string) => def?.checks?.find((c) => c._zod.def.check === kind)?._zod.def.value;
-  const [min, max] = [bound('greater_than'), bound('less_than')];
-  if (min === undefined || max === undefined) return undefined;
-  return `${def?.format?.includes('int') ? 'an integer' : 'a number'} from ${min} to ${max}`;
 }
 
 function schemaAt(path: FieldPath): unknown {

@@ -22,9 +22,20 @@ export const DEFAULTS = {
   vipPort: 8443,
   /** keepalived's own default advert_int, seconds. */
   advertInterval: 1,
-  /** Priority of the first node; each next node gets 10 less. */
+  /**
+   * VRRPv2: the first node gets priority 150, each next one 10 less, so backups' skews
+   * ((256 - priority)/256 s) differ by 39 ms and never time out together.
+   */
   topPriority: 150,
   priorityStep: 10,
+  /**
+   * VRRPv3 scales the skew by advert_int ((256 - priority) x advert_int / 256): at 0.2 s a step
+   * of 10 leaves backups only 7.8 ms apart, and the HA lab saw two of them take the VIP at once.
+   * So v3 defaults spread the priorities from 250 down to 10 (250/130/10 for three nodes:
+   * 94 ms apart at 0.2 s).
+   */
+  v3TopPriority: 250,
+  v3LowestPriority: 10,
   /**
    * Track script: run every 1 s, curl gives up after 1 s, one failure moves the VIP, two
    * successes restore it. With advert_int 1 s a backup takes over 3 x 1 s + skew (~3.6 s)
@@ -37,6 +48,8 @@ export const DEFAULTS = {
   haproxyCheckIntervalMs: 1000,
   haproxyConnectTimeoutMs: 500,
   haproxyIdleTimeoutS: 3600,
+  /** kubeadm's bootstrap token TTL default (bootstraptoken/v1 defaults: 24h). */
+  tokenTTL: '24h',
 } as const;
 
 /** keepalived's weight range for vrrp_script (keepalived.conf(5): -253..253). */
@@ -50,29 +63,45 @@ const MAX_WEIGHT = 253;
 export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): { plan?: Plan; problems: Problem[] } {
   const problems: Problem[] = [];
 
-  // Address family: one per profile, decided by the first VIP.
-  const family = ipFamily(raw.vip.addresses[0]!) as Family;
+  // Address family: one per profile, the one most of its addresses have (the first VIP's on a
+  // tie), so a single stray address is the one reported, even when it is the first VIP.
+  const addresses = [...raw.vip.addresses, ...[...raw.nodes, ...(raw.workers ?? [])].map((n) => n.address.split('/')[0]!)];
+  const sixes = addresses.filter((a) => ipFamily(a) === 6).length;
+  const family: Family = sixes * 2 === addresses.length ? (ipFamily(raw.vip.addresses[0]!) as Family) : sixes * 2 > addresses.length ? 6 : 4;
   const canon = (a: string) => ipaddr.parse(a).toString();
   const vips = raw.vip.addresses.map(canon);
   raw.vip.addresses.forEach((a, i) => {
     if (ipFamily(a) !== family)
-      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the first VIP is IPv${family}`, 'one address family per profile for now: make every VIP and node address the same family'));
+      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the profile's other addresses are IPv${family}`, 'one address family per profile for now: make every VIP and node address the same family'));
   });
   dupes(vips).forEach(([i, j]) => problems.push(error('E_DUPLICATE', ['vip', 'addresses', j], `VIP ${vips[j]} repeats vip.addresses[${i}]`)));
 
   const nodes = raw.nodes.map((n, i) => {
     const parsed = parseAddressWithPrefix(n.address)!;
     if (parsed.family !== family)
-      problems.push(error('E_FAMILY', ['nodes', i, 'address'], `"${n.address}" is IPv${parsed.family} but the VIPs are IPv${family}`, 'one address family per profile for now'));
+      problems.push(error('E_FAMILY', ['nodes', i, 'address'], `"${n.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
     return { raw: n, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
   });
 
-  dupes(nodes.map((n) => n.raw.name)).forEach(([i, j]) =>
-    problems.push(error('E_DUPLICATE', ['nodes', j, 'name'], `duplicate node name "${nodes[j]!.raw.name}" (also nodes[${i}])`, 'node names become hostnames and HAProxy server names: each must be unique')),
+  const workers = (raw.workers ?? []).map((w, i) => {
+    const parsed = parseAddressWithPrefix(w.address)!;
+    if (parsed.family !== family)
+      problems.push(error('E_FAMILY', ['workers', i, 'address'], `"${w.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
+    return { raw: w, address: canon(parsed.address), prefix: parsed.prefix };
+  });
+  // Names and addresses are unique across control-plane nodes and workers alike.
+  const where = (j: number): (string | number)[] => (j < nodes.length ? ['nodes', j] : ['workers', j - nodes.length]);
+  const all = [...nodes, ...workers];
+  dupes(all.map((n) => n.raw.name)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', [...where(j), 'name'], `duplicate node name "${all[j]!.raw.name}" (also ${where(i).join('.')})`, 'node names become hostnames and HAProxy server names: each must be unique')),
   );
-  dupes(nodes.map((n) => n.address)).forEach(([i, j]) =>
-    problems.push(error('E_DUPLICATE', ['nodes', j, 'address'], `duplicate node address ${nodes[j]!.address} (also nodes[${i}])`)),
+  dupes(all.map((n) => n.address)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', [...where(j), 'address'], `duplicate node address ${all[j]!.address} (also ${where(i).join('.')})`)),
   );
+  workers.forEach((w, i) => {
+    const vi = vips.indexOf(w.address);
+    if (vi >= 0) problems.push(error('E_VIP_IS_NODE', ['workers', i, 'address'], `worker address ${w.address} is also vip.addresses[${vi}]`));
+  });
   nodes.forEach((n, i) => {
     const vi = vips.indexOf(n.address);
     if (vi >= 0)
@@ -119,7 +148,10 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
     problems.push(warning('W_PLAINTEXT_AUTH', ['keepalived', 'authPass'], 'VRRP PASS authentication is sent in plain text (RFC 3768 removed it); it only guards against accidental cross-talk', 'use a unique vip.routerId per L2 segment as well'));
 
   // Priorities: explicit ones kept, others counted down from the top; first node highest.
-  const priorities = nodes.map((n, i) => n.raw.priority ?? Math.max(1, DEFAULTS.topPriority - DEFAULTS.priorityStep * i));
+  const [top, step] = v3
+    ? [DEFAULTS.v3TopPriority, Math.floor((DEFAULTS.v3TopPriority - DEFAULTS.v3LowestPriority) / Math.max(1, nodes.length - 1))]
+    : [DEFAULTS.topPriority, DEFAULTS.priorityStep];
+  const priorities = nodes.map((n, i) => n.raw.priority ?? Math.max(1, top - step * i));
   dupes(priorities).forEach(([i, j]) =>
     problems.push(error('E_PRIORITY', ['nodes', j, 'priority'], `priority ${priorities[j]} of ${nodes[j]!.raw.name} equals that of ${nodes[i]!.raw.name}`, 'give every node a distinct priority so the election is deterministic')),
   );
@@ -128,6 +160,11 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
       problems.push(error('E_PRIORITY', ['nodes', i, 'priority'], `priority ${p} is not below the MASTER's (${nodes[0]!.raw.name}: ${priorities[0]})`, 'the first node is the initial MASTER and must have the highest priority'));
   });
   const spread = Math.max(...priorities) - Math.min(...priorities);
+  const sorted = [...priorities].sort((a, b) => b - a);
+  const closest = Math.min(...sorted.slice(1).map((p, i) => sorted[i]! - p));
+  const skewGapMs = (closest * (v3 ? advertInterval : 1) * 1000) / 256;
+  if (nodes.length > 1 && skewGapMs < 20)
+    problems.push(warning('W_SKEW_GAP', ['nodes'], `the closest two priorities (${closest} apart) give skews only ${skewGapMs.toFixed(1)} ms apart: two BACKUPs may take the VIP at once when the MASTER dies`, 'spread the priorities further apart (skew = (256 - priority) x advert_int / 256 with VRRPv3), or leave them out to get spread defaults'));
   const weight = -Math.min(MAX_WEIGHT, spread + 10);
   if (spread >= MAX_WEIGHT)
     problems.push(error('E_PRIORITY', ['nodes'], `priorities span ${spread}, more than keepalived's largest track weight (${MAX_WEIGHT}) can bridge`, 'keep priorities within 250 of each other'));
@@ -139,6 +176,9 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
     problems.push(warning('W_SINGLE_NODE', ['nodes'], 'a single control-plane node has no high availability', 'add two more nodes (etcd needs 3 for quorum with one failure)'));
   else if (nodes.length % 2 === 0)
     problems.push(warning('W_EVEN_NODES', ['nodes'], `${nodes.length} control-plane nodes tolerate no more failures than ${nodes.length - 1} for etcd quorum`, 'use an odd number of control-plane nodes'));
+
+  if (raw.kubernetes.unsafeSkipCAVerification === true)
+    problems.push(warning('W_UNSAFE_CA', ['kubernetes', 'unsafeSkipCAVerification'], 'joining nodes will not pin the cluster CA: anyone answering on the VIP can pose as the control plane', 'remove it: k8s-ha generates the CA and pins it on every joiner (caCertHashes)'));
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
@@ -157,9 +197,11 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
         peers: nodes.filter((_, j) => j !== i).map((o) => o.address),
       },
     };
-    if (n.prefix !== undefined) node.prefix = n.prefix;
-    if (n.raw.mac !== undefined) node.mac = n.raw.mac.toLowerCase().replace(/-/g, ':');
-    return node;
+    return withHostFacts(node, n, canon);
+  });
+  workers.forEach((w, i) => {
+    const node: PlanNode = { name: w.raw.name, index: nodes.length + i, role: 'worker', address: w.address, interface: raw.vip.interface ?? planNodes[0]!.interface };
+    planNodes.push(withHostFacts(node, w, canon));
   });
   const check = { ...DEFAULTS.check, ...raw.keepalived?.check };
   const version = raw.kubernetes.version.startsWith('v') ? raw.kubernetes.version : `v${raw.kubernetes.version}`;
@@ -185,13 +227,19 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
       apiServerPort,
       endpointHost,
       controlPlaneEndpoint: `${hostPart}:${vipPort}`,
-      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...planNodes.map((n) => n.address)]),
+      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...nodes.map((n) => n.address)]),
+      tokenTTL: raw.kubernetes.tokenTTL ?? DEFAULTS.tokenTTL,
+      preKubeadmCommands: raw.kubernetes.preKubeadmCommands ?? [],
+      postKubeadmCommands: raw.kubernetes.postKubeadmCommands ?? [],
+      unsafeSkipCAVerification: raw.kubernetes.unsafeSkipCAVerification ?? false,
     },
     nodes: planNodes,
   };
   if (authPass !== undefined) plan.keepalived.authPass = authPass;
   if (raw.kubernetes.podSubnet !== undefined) plan.kubernetes.podSubnet = raw.kubernetes.podSubnet;
   if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
+  if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
+  if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
   return { plan, problems };
 }
 
@@ -204,6 +252,19 @@ export function defaultRouterId(name: string): number {
   const n = createHash('sha256').update(name).digest().readUInt16BE(0);
   const id = (n % 255) + 1;
   return id === 51 ? 52 : id;
+}
+
+/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS) onto a plan node. */
+function withHostFacts(
+  node: PlanNode,
+  src: { prefix?: number | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined } },
+  canon: (a: string) => string,
+): PlanNode {
+  if (src.prefix !== undefined) node.prefix = src.prefix;
+  if (src.raw.mac !== undefined) node.mac = src.raw.mac.toLowerCase().replace(/-/g, ':');
+  if (src.raw.gateway !== undefined) node.gateway = canon(src.raw.gateway);
+  if (src.raw.dns !== undefined) node.dns = src.raw.dns.map(canon);
+  return node;
 }
 
 /** Pairs [first index, repeat index] of repeated values. */

@@ -9,21 +9,35 @@ import * as z from 'zod/mini';
 import {
   AUTH_PASS,
   DNS1123_LABEL,
+  GO_DURATION,
   IMAGE_REF,
   K8S_VERSION,
   MAC,
   ipFamily,
   isCidr,
   isDns1123Subdomain,
+  isHttpUrl,
   isInterfaceName,
+  isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
+import { BOOT_OSES } from '../model.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
   z.string().check(z.refine(test, { error: message, abort: true }));
 
-const int = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
-const num = (min: number, max: number) => z.number().check(z.gte(min), z.lte(max));
+/** Human description of each bounded number schema, e.g. "an integer from 1 to 255", for messages. */
+export const RANGES = new WeakMap<object, string>();
+const int = (min: number, max: number) => {
+  const s = z.int().check(z.gte(min), z.lte(max));
+  RANGES.set(s, `an integer from ${min} to ${max}`);
+  return s;
+};
+const num = (min: number, max: number) => {
+  const s = z.number().check(z.gte(min), z.lte(max));
+  RANGES.set(s, `a number from ${min} to ${max}`);
+  return s;
+};
 
 const label = str((s) => DNS1123_LABEL.test(s), 'expected a DNS-1123 label (a-z, 0-9 and "-", at most 63, alphanumeric at both ends)');
 const ip = str((s) => ipFamily(s) !== undefined, 'expected an IPv4 or IPv6 address');
@@ -32,8 +46,12 @@ const nodeAddress = str(
   'expected an IPv4 or IPv6 address, optionally with a prefix length (172.16.217.171 or 172.16.217.171/16)',
 );
 const ifname = str(isInterfaceName, 'expected a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -)');
-const image = str((s) => IMAGE_REF.test(s), 'expected a container image reference such as haproxy:2.8');
+// At most 255 characters: distribution/reference's NameTotalLengthMax, and what the bootstrap
+// script's own guard (components/bootstrap.ts) accepts.
+const image = str((s) => s.length <= 255 && IMAGE_REF.test(s), 'expected a container image reference such as haproxy:2.8 (at most 255 characters)');
 const port = int(1, 65535);
+const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
+const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
 
 /** One `[[nodes]]` entry: a control-plane node. */
 export const nodeSchema = z.strictObject({
@@ -41,7 +59,27 @@ export const nodeSchema = z.strictObject({
   address: nodeAddress,
   priority: z.optional(int(1, 254)),
   interface: z.optional(ifname),
-  mac: z.optional(str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56')),
+  mac: z.optional(mac),
+  gateway: z.optional(ip),
+  dns: z.optional(z.array(ip).check(z.minLength(1))),
+});
+
+/** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
+export const workerSchema = z.strictObject({
+  name: label,
+  address: nodeAddress,
+  mac: z.optional(mac),
+  gateway: z.optional(ip),
+  dns: z.optional(z.array(ip).check(z.minLength(1))),
+});
+
+/** `[boot]`: network-boot settings for `k8s-ha bundle` (URLs are checked by src/bundle/validate.ts). */
+export const bootSchema = z.strictObject({
+  os: z.enum(BOOT_OSES),
+  assetsUrl: z.string(),
+  configUrl: z.string(),
+  kernelArgs: z.optional(z.array(z.string())),
+  matchboxUrl: z.optional(z.string()),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -86,8 +124,20 @@ export const profileSchema = z.strictObject({
     controlPlaneEndpoint: z.optional(
       str((s) => isDns1123Subdomain(s) && ipFamily(s) === undefined, 'expected a DNS name (no port, no scheme), e.g. k8s-api.example.com'),
     ),
+    tokenTTL: z.optional(str((s) => GO_DURATION.test(s), 'expected a Go duration such as 24h, 2h30m or 0 (never expires)')),
+    preKubeadmCommands: z.optional(z.array(shellLine)),
+    postKubeadmCommands: z.optional(z.array(shellLine)),
+    unsafeSkipCAVerification: z.optional(z.boolean()),
+    sysext: z.optional(
+      z.strictObject({
+        url: str(isHttpUrl, 'expected an http(s) URL of a systemd-sysext image'),
+        sha512: str((s) => /^[0-9a-f]{128}$/.test(s), 'expected the SHA-512 of the image as 128 lower-case hex digits (sha512sum)'),
+      }),
+    ),
   }),
   nodes: z.array(nodeSchema).check(z.minLength(1)),
+  workers: z.optional(z.array(workerSchema)),
+  boot: z.optional(bootSchema),
 });
 
 /** A profile as written (validated structure, no defaults applied). */
@@ -101,4 +151,22 @@ export const FIELD_HINTS: Record<string, string> = {
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
   name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
+  port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
+  apiServerPort: "the apiservers' own secure port (6443 unless changed)",
+  image: 'a container image reference such as haproxy:2.8 or registry.example.com/keepalived:2.2.8',
+  priority: 'keepalived priority 1-254, distinct per node, highest on the first node (the MASTER)',
+  addresses: 'one or more free addresses in the nodes\' subnet, all of one family',
+  address: 'the node\'s own IP address, optionally with its prefix length (198.18.0.11/24)',
+  version: 'the Kubernetes release, e.g. v1.31.2 (selects the kubeadm config API version)',
+  tokenTTL: 'how long after kubeadm init the bootstrap token lets nodes join (kubeadm default 24h); render --rotate makes a new token',
+  unsafeSkipCAVerification: 'true lets joiners trust any control plane answering on the VIP; leave it false, k8s-ha pins the CA it generates',
+  sha512: 'Ignition verifies the download with it (verification.hash "sha512-<hex>")',
 };
+
+/** Hints by problem kind, used when the field has none of its own. */
+export const KIND_HINTS = {
+  type: 'check the value\'s type: numbers without quotes, strings in quotes, lists in [ ]',
+  required: 'see the profile reference in README.md for the required keys',
+  range: 'see the profile reference in README.md for the allowed range',
+  format: 'see the profile reference in README.md for the expected format',
+} as const;

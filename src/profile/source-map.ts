@@ -1,7 +1,7 @@
 /**
- * Map a field path of a parsed profile back to a line:col in its source text, and show that
- * source line with a caret under the value, the way Butane reports problems (the report
- * itself is assembled by errors.ts `formatProblems`).
+ * Map a field path of a parsed profile back to a line:col in its source text, so problems can
+ * be reported the way Butane does (report.ts shows the line and a caret; errors.ts assembles
+ * the report).
  *
  * Neither parser keeps positions on the values it returns (@iarna/toml gives none at all;
  * `yaml` keeps them only on its Document nodes), so this module indexes the source once per
@@ -9,14 +9,9 @@
  * understands what profiles use: `[table]`, `[[array.of.tables]]` (counting indices), dotted
  * and quoted keys, strings of all four kinds, arrays and inline tables. The scanner never
  * throws: on text it does not understand it returns what it indexed so far.
- *
- * Secrets: {@link isSecretPath} names the fields whose values must never be shown;
- * {@link showValue} and {@link sourceExcerpt} apply it (the source line of a secret is cut
- * after the caret), and any `authPass`/`token`/`key`-like assignment on a shown source line is
- * masked too.
  */
 
-import { createRequire } from 'node:module';
+import { isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { FieldPath } from './errors.js';
 
 /** 1-based position in the source text; `col` counts Unicode code points. */
@@ -93,9 +88,6 @@ export function offsetToPos(text: string, offset: number): SourcePos {
 // YAML
 
 function indexYaml(text: string): Index {
-  // Loaded on first use only, so TOML-only runs never pay for it (house rules: start-up time).
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
-  const { parseDocument, isMap, isSeq, isScalar, isPair } = yamlModule;
   const index: Index = new Map();
   const doc = parseDocument(text);
   const walk = (node: unknown, path: (string | number)[]): void => {
@@ -123,7 +115,6 @@ function indexYaml(text: string): Index {
   return index;
 }
 
-let yamlModule: typeof import('yaml') | undefined;
 
 // ---------------------------------------------------------------------------------------------
 // TOML
@@ -285,88 +276,4 @@ function unescapeBasic(raw: string): string {
     if (e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
     return simple[e] ?? all;
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering
-
-/**
- * Field names whose values are secrets: the VRRP password and anything named like a token,
- * key or password (`authPass`, `token`, `certificateKey`, `password`, `secret`...). Matching is
- * on the last string element of the path, case-insensitive. `authPassFile` (a file NAME) is
- * not a secret.
- */
-export const SECRET_FIELD = /^(?!.*file$).*(pass|passwd|password|token|secret|key)$/i;
-
-/** True when the value at `path` must never be shown (see {@link SECRET_FIELD}). */
-export function isSecretPath(path: FieldPath): boolean {
-  const last = [...path].reverse().find((p): p is string => typeof p === 'string');
-  return last !== undefined && SECRET_FIELD.test(last);
-}
-
-/** Longest value text shown in a message (code points); longer values are cut with `...`. */
-export const MAX_SHOWN = 60;
-
-/**
- * A value as it may appear in a message: `<redacted>` for secret paths; strings JSON-quoted
- * (so newlines, quotes and control characters show as escapes), with every non-ASCII
- * character escaped as `\u{...}` (so look-alikes such as Cyrillic `а` stand out) and cut after
- * {@link MAX_SHOWN} characters; arrays and tables named as such; other values as written.
- */
-export function showValue(path: FieldPath, value: unknown): string {
-  if (isSecretPath(path)) return '<redacted>';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  if (value !== null && typeof value === 'object') return 'a table';
-  if (typeof value !== 'string') return String(value);
-  const chars = [...value];
-  const cut = chars.length > MAX_SHOWN ? chars.slice(0, MAX_SHOWN).join('') : value;
-  const shown = JSON.stringify(cut).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
-  return chars.length > MAX_SHOWN ? `${shown}... (${chars.length} characters)` : shown;
-}
-
-/**
- * Masks the value of every secret-named `key = value` / `key: value` on a source line and
- * returns the masked line and where UTF-16 offset `at` of the original line ended up in it
- * (inside a masked value: the start of `<redacted>`), so a caret stays under its value.
- */
-function maskSecrets(line: string, at: number): { text: string; at: number } {
-  let moved = at;
-  const text = line.replace(
-    /(["']?)([A-Za-z0-9_-]+)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^,{}[\]#\s][^,}\]#\s]*)/g,
-    (all: string, q: string, key: string, sep: string, value: string, offset: number) => {
-      if (!SECRET_FIELD.test(key)) return all;
-      const masked = `${q}${key}${q}${sep}<redacted>`;
-      const valueAt = offset + all.length - value.length;
-      if (offset + all.length <= at) moved += masked.length - all.length;
-      else if (valueAt <= at) moved -= at - valueAt;
-      return masked;
-    },
-  );
-  return { text, at: moved };
-}
-
-/** Replaces control characters (terminal escapes, NUL...) of a shown source line, keeps tabs. */
-const printable = (s: string): string => s.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '?');
-
-/**
- * The source line at `pos` and a caret under `pos.col`, each indented two spaces (no trailing
- * newline), for the report of a problem at `path`:
- *
- * ```
- *   address = "172.16.217"
- *             ^
- * ```
- *
- * The line is shown with control characters replaced by `?` (no terminal escapes from a
- * profile reach the screen), every secret-named assignment masked, and, when `path` itself is
- * secret, cut at the caret. Returns `undefined` when `pos.line` is not in `text`.
- */
-export function sourceExcerpt(text: string, pos: SourcePos, path: FieldPath): string | undefined {
-  const src = text.split('\n')[pos.line - 1]?.replace(/\r$/, '');
-  if (src === undefined) return undefined;
-  const at = [...src].slice(0, pos.col - 1).join('').length;
-  const shown = isSecretPath(path) ? { text: `${src.slice(0, at)}<redacted>`, at } : maskSecrets(src, at);
-  const pad = [...shown.text.slice(0, shown.at)].map((c) => (c === '\t' ? '\t' : ' ')).join('');
-  return `  ${printable(shown.text)}\n  ${pad}^`;
 }

@@ -41,6 +41,27 @@ export const AUTH_PASS = /^[A-Za-z0-9_.,:;@%+=*^~/-]{1,8}$/;
 /** Kubernetes release `v1.31.2` or `1.31.2` (optional pre-release such as `-rc.1`). */
 export const K8S_VERSION = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 
+/** Go duration string as kubeadm reads `ttl` (time.ParseDuration): `24h`, `2h30m`, `90m`; `0` = never expires. */
+export const GO_DURATION = /^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/;
+
+/**
+ * One line of shell for a profile hook (pre/postKubeadmCommands): not blank, no control
+ * characters other than tab, so it cannot add a line to the bootstrap script that runs it.
+ */
+export function isShellLine(s: string): boolean {
+  return s.trim() !== '' && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s);
+}
+
+/** An http(s) URL (what Ignition downloads a Flatcar sysext image from). */
+export function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '' && !/\s/.test(s);
+  } catch {
+    return false;
+  }
+}
+
 /** MAC address `aa:bb:cc:dd:ee:ff` or `aa-bb-…`, any case. */
 export const MAC = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/;
 

@@ -1,22 +1,103 @@
 /**
- * The real consumers of k8s-ha's outputs, for tests: haproxy, keepalived (inside a throwaway
- * network namespace that has the configured interfaces), cloud-init and ignition-validate.
- * A missing program is a failure whose message says how to install it, never a skip.
+ * Running the real consumers (cloud-init, ignition-validate, haproxy, keepalived) from tests.
+ * A missing tool fails the test with the command that installs it; it is never skipped.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import type { ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Debian package providing each program (for the install hint). */
-const PACKAGES: Record<string, string> = {
-  haproxy: 'haproxy',
-  keepalived: 'keepalived',
+/** Debian package that provides each tool the suite runs. */
+export const PACKAGES: Record<string, string> = {
   'cloud-init': 'cloud-init',
   'ignition-validate': 'ignition',
+  haproxy: 'haproxy',
+  keepalived: 'keepalived',
   ip: 'iproute2',
+  unshare: 'util-linux',
+  openssl: 'openssl',
+  curl: 'curl',
   shellcheck: 'shellcheck',
+  sh: 'dash',
+  'systemd-analyze': 'systemd',
+  dnsmasq: 'dnsmasq-base',
+  xorriso: 'xorriso',
+  genisoimage: 'genisoimage',
+  isoinfo: 'genisoimage',
 };
+
+/** Result of {@link run}. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command synchronously and captures its output.
+ * @throws Error naming the apt-get package when the program is not installed.
+ */
+export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...opts });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const pkg = PACKAGES[cmd] ?? cmd;
+    throw new Error(`${cmd} is not installed: run \`apt-get install -y ${pkg}\` (the suite checks outputs with the real program; it does not skip)`);
+  }
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Like {@link run}, but throws with stderr unless the exit code is 0; returns stdout. */
+export function runOk(cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
+  const r = run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A temporary directory removed by the returned cleanup function. */
+export function tempDir(prefix = 'k8s-ha-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+let nsCounter = 0;
+
+/**
+ * Runs `keepalived -t` on a node's /etc/keepalived directory the way the static pod sees it:
+ * in a throwaway network namespace that has the node's interface (a veth; this kernel has no
+ * dummy links) and a private mount namespace with the directory bind-mounted at
+ * /etc/keepalived (keepalived refuses a missing interface or track script).
+ * The namespace is always deleted, also when keepalived fails.
+ */
+export function keepalivedConfigTest(keepalivedDir: string, iface: string): RunResult {
+  const ns = `k8sha-t${process.pid}-${nsCounter++}`;
+  const peer = `p${process.pid % 100000}x${nsCounter}`.slice(0, 15);
+  try {
+    const steps: [string, string[]][] = [
+      ['ip', ['netns', 'add', ns]],
+      ['ip', ['-n', ns, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', peer]],
+      ['ip', ['-n', ns, 'link', 'set', iface, 'up']],
+    ];
+    for (const [c, a] of steps) {
+      const r = run(c, a);
+      if (r.code !== 0) throw new Error(`${c} ${a.join(' ')} failed: ${r.stderr}`);
+    }
+    return run('ip', ['netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/keepalived && exec keepalived -t -f /etc/keepalived/keepalived.conf', 'sh', keepalivedDir]);
+  } finally {
+    run('ip', ['netns', 'del', ns]);
+  }
+}
+
+/**
+ * For tests that call a program directly: true when `tool` (a name on PATH or an absolute
+ * path) is installed; otherwise fails the test with the package to install, like {@link run}.
+ */
+export function requireTool(t: ExecutionContext, tool: string, aptPackage = PACKAGES[tool] ?? tool): boolean {
+  if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0) return true;
+  t.fail(`${tool} is not installed: run \`apt-get install -y ${aptPackage}\` (the suite checks outputs with the real program; it does not skip)`);
+  return false;
+}
 
 /** Result of checking one file with a real tool: ok, or the tool's output. */
 export interface ToolResult {
@@ -24,84 +105,76 @@ export interface ToolResult {
   output: string;
 }
 
-/** Runs `cmd args`; throws with the apt-get command when the program is not installed. */
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ToolResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, env: opts.env ?? process.env });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
-    throw new Error(`${cmd} is not installed: apt-get install -y ${PACKAGES[cmd] ?? cmd}`);
-  if (r.error) throw r.error;
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
-}
-
-/** Writes `content` to a fresh temporary file, runs `check(path)`, removes it. */
-function withFile<T>(name: string, content: string, check: (path: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-tool-'));
+/** Writes `content` to a temporary file named `name`, runs `cmd ...args file`, removes it. */
+function checkFile(name: string, content: string, cmd: string, args: string[]): ToolResult {
+  const { dir, cleanup } = tempDir('k8s-ha-tool-');
   try {
     const path = join(dir, name);
     writeFileSync(path, content);
-    return check(path);
+    const r = run(cmd, [...args, path]);
+    return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 
 /** `haproxy -c -f haproxy.cfg` (HAProxy 2.6 here). */
-export const haproxyCheck = (cfg: string): ToolResult => withFile('haproxy.cfg', cfg, (p) => run('haproxy', ['-c', '-f', p]));
+export const haproxyCheck = (cfg: string): ToolResult => checkFile('haproxy.cfg', cfg, 'haproxy', ['-c', '-f']);
 
 /** `cloud-init schema --config-file user-data`. */
-export const cloudInitCheck = (userData: string): ToolResult =>
-  withFile('user-data', userData, (p) => run('cloud-init', ['schema', '--config-file', p]));
+export const cloudInitCheck = (userData: string): ToolResult => checkFile('user-data', userData, 'cloud-init', ['schema', '--config-file']);
 
 /** `ignition-validate config.ign`. */
-export const ignitionCheck = (ign: string): ToolResult => withFile('config.ign', ign, (p) => run('ignition-validate', [p]));
+export const ignitionCheck = (ign: string): ToolResult => checkFile('config.ign', ign, 'ignition-validate', []);
+
+/** `shellcheck -s sh` on a POSIX shell script. */
+export const shellcheck = (script: string): ToolResult => checkFile('script.sh', script, 'shellcheck', ['-s', 'sh']);
 
 /**
- * A network namespace for `keepalived -t`, which refuses interfaces the machine lacks
- * (shared/notes/ha-static-pods.md): interfaces are veth ends added on demand. Call
- * {@link Netns.close} (e.g. in t.teardown) to delete it and everything in it.
+ * One network namespace for many `keepalived -t` runs (property tests check hundreds of
+ * configs; {@link keepalivedConfigTest} makes a namespace per call): interfaces are veth ends
+ * added on demand, created with `name IFNAME` so names such as `ty` or `link` are not read as
+ * ip keywords. Call {@link Netns.close} (e.g. in t.teardown) to delete it and all in it.
  */
 export class Netns {
-  readonly name = `k8s-ha-t-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  readonly name = `k8sha-h${process.pid}-${nsCounter++}`;
   private readonly links = new Set<string>();
-  private peer = 0;
 
   constructor() {
-    run('ip', ['netns', 'add', this.name]);
+    runOk('ip', ['netns', 'add', this.name]);
   }
 
   /** Makes sure an interface named `ifname` exists (and is up) in the namespace. */
   ensure(ifname: string): void {
     if (this.links.has(ifname) || ifname === 'lo') return; // lo exists in every namespace
-    const peer = `kp${this.peer++}`;
-    execFileSync('ip', ['-n', this.name, 'link', 'add', 'name', ifname, 'type', 'veth', 'peer', 'name', peer]);
-    execFileSync('ip', ['-n', this.name, 'link', 'set', 'dev', ifname, 'up']);
+    const peer = `kp${this.links.size}`;
+    runOk('ip', ['-n', this.name, 'link', 'add', 'name', ifname, 'type', 'veth', 'peer', 'name', peer]);
+    runOk('ip', ['-n', this.name, 'link', 'set', 'dev', ifname, 'up']);
     this.links.add(ifname);
     this.links.add(peer);
   }
 
   /**
-   * `keepalived -t -f keepalived.conf` inside the namespace, after creating `interfaces`.
-   * keepalived disables (and -t fails on) a track script it cannot find, so `script` is put
-   * at /etc/keepalived/check_apiserver.sh on a tmpfs in a private mount namespace: the
-   * machine's /etc is never touched.
+   * `keepalived -t` on `conf` inside the namespace, after creating `interfaces`. keepalived
+   * disables (and -t fails on) a track script it cannot find, so `script` is installed at
+   * /etc/keepalived/check_apiserver.sh on a tmpfs in a private mount namespace: the machine's
+   * /etc is never touched.
    */
   keepalivedCheck(conf: string, interfaces: string[], script: string): ToolResult {
     interfaces.forEach((i) => this.ensure(i));
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-kad-'));
+    const { dir, cleanup } = tempDir('k8s-ha-kad-');
     try {
       writeFileSync(join(dir, 'keepalived.conf'), conf);
       writeFileSync(join(dir, 'check_apiserver.sh'), script, { mode: 0o755 });
       const sh = 'mount -t tmpfs -o mode=0755 k8s-ha-test /etc/keepalived && install -m 0755 "$1/check_apiserver.sh" /etc/keepalived/ && exec keepalived -t -l -f "$1/keepalived.conf"';
-      return run('ip', ['netns', 'exec', this.name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', sh, 'sh', dir]);
+      const r = run('ip', ['netns', 'exec', this.name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', sh, 'sh', dir]);
+      return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   }
 
   close(): void {
-    spawnSync('ip', ['netns', 'del', this.name]);
+    run('ip', ['netns', 'del', this.name]);
   }
 }
-
-/** `shellcheck -s sh` on a POSIX shell script. */
-export const shellcheck = (script: string): ToolResult => withFile('script.sh', script, (p) => run('shellcheck', ['-s', 'sh', p]));

@@ -1,0 +1,46 @@
+import type { Plan, PlanNode } from '../model.js';
+import type { IgnitionVersion } from '../formats/ignition.js';
+import { renderNode } from '../render.js';
+import type { ClusterSecrets } from '../secrets/store.js';
+import { checkBootSettings } from './boot.js';
+import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js';
+import { BundleError } from './errors.js';
+import { bundleEntries } from './layout.js';
+import { writeArchive } from './tar.js';
+
+/** Options of {@link buildBundle}. */
+export interface BundleOptions {
+  /** Output file: `*.tar` uncompressed, anything else (`*.tar.gz`) gzip-compressed. */
+  out: string;
+  /** The cluster's secrets (bootstrap token, certificate key, CA), as for render. */
+  secrets: ClusterSecrets;
+  ignitionVersion?: IgnitionVersion;
+  /** Fail when a node's user-data is larger than this many bytes (`--max-user-data`). */
+  maxUserData?: number;
+}
+
+/**
+ * Writes the network-boot bundle of `plan` to `opts.out` (./layout.ts lists the members),
+ * rendering node by node while the archive streams, and returns each node's user-data size
+ * in plan order for the budget report.
+ * @throws BundleError when the plan has no `[boot]` section, a boot value is unsafe, a node
+ *   lacks a MAC or has inconsistent static settings, or user-data exceeds `maxUserData`;
+ *   nothing is written to `opts.out` then.
+ */
+export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<UserDataSize[]> {
+  if (plan.boot === undefined) {
+    throw new BundleError('E_REQUIRED', 'boot', 'the bundle needs a [boot] section',
+      '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');
+  }
+  const boot = checkBootSettings(plan.boot);
+  const sizes = new Map<string, number>();
+  const render = (node: PlanNode) => {
+    const rendered = renderNode(plan, node, opts.secrets, opts.ignitionVersion);
+    const size = { node: node.name, bytes: userDataBytes(rendered.userData) };
+    checkMaxUserData(size, opts.maxUserData);
+    sizes.set(node.name, size.bytes);
+    return rendered;
+  };
+  await writeArchive(opts.out, bundleEntries({ boot, nodes: plan.nodes, render }));
+  return plan.nodes.map((node) => ({ node: node.name, bytes: sizes.get(node.name) ?? 0 }));
+}

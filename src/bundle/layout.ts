@@ -1,0 +1,133 @@
+import type { BootSettings } from '../model.js';
+import type { RenderedNode } from '../render.js';
+import { bootImage, usesIgnition } from './boot.js';
+import { dnsmasqExample } from './dnsmasq.js';
+import { BundleError } from './errors.js';
+import { ipxeChainScript, ipxeNodeScript } from './ipxe.js';
+import { matchboxGroup, matchboxIgnition, matchboxProfile } from './matchbox.js';
+import { networkConfigV2, staticNetwork, type NetworkNode } from './network.js';
+import { pxelinuxConfig } from './pxelinux.js';
+import { bundleReadme } from './readme.js';
+import type { ArchiveEntry } from './tar.js';
+import { macHyphens } from './validate.js';
+
+/** A node's rendered configuration: the texts of src/render.ts `renderNode` the bundle uses. */
+export type NodeConfigs = Pick<RenderedNode, 'userData' | 'metaData' | 'ignition'>;
+
+/** A node that gets per-MAC boot files: its network facts with the MAC made mandatory. */
+export type BootNode<N extends NetworkNode = NetworkNode> = N & { mac: string };
+
+/** Everything the bundle is made of. */
+export interface BundleSource<N extends NetworkNode = NetworkNode> {
+  /** Checked `[boot]` settings (./boot.ts checkBootSettings). */
+  boot: BootSettings;
+  nodes: N[];
+  /**
+   * Renders one node. Called lazily while the archive is written: once for the
+   * `nodes/<name>/` files and once more for `matchbox/ignition/<name>.ign`, so that no more
+   * than one node's configuration is held in memory at a time.
+   */
+  render(node: N): NodeConfigs;
+}
+
+/** Mode of files carrying cluster secrets (tokens, keys, VRRP password): owner-only. */
+const SECRET = 0o600;
+const PUBLIC = 0o644;
+const DIRECTORY = 0o755;
+
+/**
+ * Returns the nodes with their MACs, which per-MAC boot files need.
+ * @throws BundleError (field `nodes`) naming every node without a `mac`.
+ */
+export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
+  const missing = nodes.filter((node) => node.mac === undefined).map((node) => node.name);
+  if (missing.length > 0) {
+    throw new BundleError('E_REQUIRED', 'nodes', `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
+      'add mac = "52:54:00:12:34:56" (the NIC it network-boots from) to each of these nodes');
+  }
+  return nodes as BootNode<N>[];
+}
+
+/**
+ * The bundle's members in archive order (sorted by path, each directory right before its
+ * contents), produced one at a time:
+ * `README.txt`, `dnsmasq.conf.example`, `ipxe/boot.ipxe`, `ipxe/<aa-bb-..>.ipxe`,
+ * `matchbox/{groups,ignition,profiles}/<name>.*` (ignition/ for Ignition OSes only),
+ * `nodes/<name>/{config.ign,meta-data,network-config,user-data}` (network-config for static
+ * nodes only), `pxelinux.cfg/01-<aa-bb-..>`. user-data, config.ign and Matchbox Ignition files
+ * are 0600 (they carry cluster secrets), other files 0644, directories 0755.
+ *
+ * Memory stays flat in the node count: each directory is walked over a sorted list of node
+ * references, and a node is rendered when its members are written (twice for Ignition OSes:
+ * once for `matchbox/ignition/`, once for `nodes/<name>/`), never the whole cluster at once.
+ *
+ * @throws BundleError before the first member from {@link requireMacs}, ./validate.ts (MAC),
+ *   ./network.ts (static settings) or for two nodes sharing a MAC; from ./matchbox.ts (Ignition
+ *   spec too new) while writing.
+ */
+export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {
+  const { boot } = source;
+  const nodes = requireMacs(source.nodes);
+  checkNodes(boot, nodes);
+  const hyphens = (node: BootNode<N>) => node.mac.replaceAll(':', '-');
+  const dir = (path: string): ArchiveEntry => ({ path, mode: DIRECTORY });
+
+  yield { path: 'README.txt', mode: PUBLIC, content: bundleReadme(boot) };
+  yield { path: 'dnsmasq.conf.example', mode: PUBLIC, content: dnsmasqExample(boot, nodes) };
+
+  yield dir('ipxe/');
+  const chain = { path: 'ipxe/boot.ipxe', mode: PUBLIC, content: () => ipxeChainScript(boot) };
+  const scripts = nodes.map((node) => ({ path: `ipxe/${hyphens(node)}.ipxe`, mode: PUBLIC, content: () => ipxeNodeScript(node.name, bootImage(boot, node)) }));
+  for (const entry of sortedBy([chain, ...scripts], (e) => e.path)) yield { path: entry.path, mode: entry.mode, content: entry.content() };
+
+  const byName = sortedBy(nodes, (node) => `${node.name}.json`);
+  yield dir('matchbox/');
+  yield dir('matchbox/groups/');
+  for (const node of byName) yield { path: `matchbox/groups/${node.name}.json`, mode: PUBLIC, content: matchboxGroup(node.name, node.mac) };
+  if (usesIgnition(boot.os)) {
+    yield dir('matchbox/ignition/');
+    for (const node of byName) yield { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: matchboxIgnition(node.name, source.render(node).ignition) };
+  }
+  yield dir('matchbox/profiles/');
+  for (const node of byName) {
+    const ignitionId = usesIgnition(boot.os) ? `${node.name}.ign` : undefined;
+    const image = bootImage(boot, node, `${boot.matchboxUrl ?? boot.configUrl}/ignition?mac=${hyphens(node)}`);
+    yield { path: `matchbox/profiles/${node.name}.json`, mode: PUBLIC, content: matchboxProfile(node.name, image, ignitionId) };
+  }
+
+  yield dir('nodes/');
+  for (const node of sortedBy(nodes, (n) => `${n.name}/`)) {
+    const rendered = source.render(node);
+    const net = staticNetwork(node);
+    const base = `nodes/${node.name}/`;
+    yield dir(base);
+    yield { path: `${base}config.ign`, mode: SECRET, content: rendered.ignition };
+    yield { path: `${base}meta-data`, mode: PUBLIC, content: rendered.metaData };
+    if (net !== undefined) yield { path: `${base}network-config`, mode: PUBLIC, content: networkConfigV2(net) };
+    yield { path: `${base}user-data`, mode: SECRET, content: rendered.userData };
+  }
+
+  yield dir('pxelinux.cfg/');
+  for (const node of sortedBy(nodes, hyphens)) {
+    yield { path: `pxelinux.cfg/01-${hyphens(node)}`, mode: PUBLIC, content: pxelinuxConfig(node.name, bootImage(boot, node)) };
+  }
+}
+
+/** Validates every node's boot inputs up front, so that bad input fails before any output. */
+function checkNodes(boot: BootSettings, nodes: BootNode[]): void {
+  const macs = new Map<string, string>();
+  for (const node of nodes) {
+    macHyphens(node.mac, `nodes[${node.index}].mac`);
+    bootImage(boot, node);
+    const other = macs.get(node.mac);
+    if (other !== undefined) {
+      throw new BundleError('E_DUPLICATE', `nodes[${node.index}].mac`, `${node.mac} is also the MAC of ${other}`, 'every node needs its own MAC: boot files are named after it');
+    }
+    macs.set(node.mac, node.name);
+  }
+}
+
+/** `items` ordered by `key` (JS string order, as the archive is). */
+function sortedBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return items.map((item) => ({ key: key(item), item })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ item }) => item);
+}

@@ -1,0 +1,54 @@
+import type { BootImage } from './boot.js';
+import { BundleError } from './errors.js';
+import { stableJson } from './json.js';
+
+/**
+ * Matchbox (poseidon/matchbox) data-dir files, one group and one profile per node as Typhoon
+ * does for its controllers (docs/matchbox.md, "Groups and Profiles"):
+ * - `groups/<name>.json`: `{id, name, profile, selector: {mac}}`; Matchbox normalises the
+ *   `mac` label of requests to the colon form, as written here.
+ * - `profiles/<name>.json`: `{id, name, boot: {kernel, initrd[], args[]}, ignition_id?}`;
+ *   Matchbox renders `boot` into iPXE as `kernel KERNEL ARGS...` plus `initrd ENTRY` per
+ *   initrd entry, so entries carry `--name NAME URL` and the args `initrd=NAME`.
+ * - `ignition/<name>.ign`: the node's Ignition config, served by `/ignition?mac=...`.
+ */
+
+/** `matchbox/groups/<name>.json`: selects the node's profile by its MAC (`aa:bb:..`). */
+export function matchboxGroup(name: string, mac: string): string {
+  return stableJson({ id: name, name, profile: name, selector: { mac } });
+}
+
+/**
+ * `matchbox/profiles/<name>.json` for one node.
+ * @param ignitionId The node's file under `ignition/`, absent for cloud-init OSes.
+ */
+export function matchboxProfile(name: string, image: BootImage, ignitionId?: string): string {
+  return stableJson({
+    id: name,
+    name,
+    boot: {
+      kernel: image.kernel,
+      initrd: image.initrds.map((initrd) => `--name ${initrd.name} ${initrd.url}`),
+      args: [...image.initrds.map((initrd) => `initrd=${initrd.name}`), ...image.args],
+    },
+    ...(ignitionId === undefined ? {} : { ignition_id: ignitionId }),
+  });
+}
+
+/** Newest Ignition spec Matchbox parses (it vendors config/v3_4; 3.5.0 configs fail there). */
+export const MATCHBOX_MAX_IGNITION = '3.4.0';
+
+/**
+ * Returns `ignition` (config.ign text) unchanged for Matchbox's `ignition/` directory after
+ * checking that its `ignition.version` is at most {@link MATCHBOX_MAX_IGNITION}.
+ * @throws BundleError (field `<node>.ignition.version`) for a newer or unreadable version.
+ */
+export function matchboxIgnition(name: string, ignition: string): string {
+  const version = (JSON.parse(ignition) as { ignition?: { version?: unknown } }).ignition?.version;
+  const parts = typeof version === 'string' ? /^3\.(\d+)\.0$/.exec(version) : null;
+  if (parts === null || Number(parts[1]) > 4) {
+    throw new BundleError('E_BOOT', `nodes.${name}.ignition.version`, `Matchbox parses Ignition spec 3.0.0 to ${MATCHBOX_MAX_IGNITION}, this config is ${JSON.stringify(version)}`,
+      `render Ignition at spec ${MATCHBOX_MAX_IGNITION} or older for Matchbox`);
+  }
+  return ignition;
+}

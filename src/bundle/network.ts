@@ -1,0 +1,91 @@
+import ipaddr from 'ipaddr.js';
+import type { PlanNode } from '../model.js';
+import { toYaml } from '../formats/yaml.js';
+import { BundleError } from './errors.js';
+
+/**
+ * Static network settings of one node, for NoCloud `network-config` and the `ip=` kernel
+ * argument. `address`/`prefix` come from the node's `a.b.c.d/nn` address; `gateway` and `dns`
+ * are optional per-node profile fields. A node is statically configured when it has a gateway
+ * or DNS servers; it then needs a prefix.
+ */
+export type NetworkNode = Pick<PlanNode, 'name' | 'index' | 'address' | 'prefix' | 'interface' | 'mac' | 'gateway' | 'dns'>;
+
+/** The resolved static configuration of a node ({@link staticNetwork}). */
+export interface StaticNetwork {
+  address: string;
+  prefix: number;
+  gateway?: string;
+  dns: string[];
+  interface: string;
+  mac?: string;
+  hostname: string;
+}
+
+/**
+ * Returns the node's static settings, or undefined when it has neither gateway nor DNS
+ * (the OS then uses DHCP).
+ * @throws BundleError (field `nodes[i].address`) when static settings lack a prefix, or
+ *   (`nodes[i].gateway`) when the gateway is of the other family or outside the subnet.
+ */
+export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
+  if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
+  if (node.prefix === undefined) {
+    throw new BundleError('E_NETWORK', `nodes[${node.index}].address`, `${node.address} has no prefix length, which static network settings (gateway, dns) need`,
+      `write the address with its prefix, e.g. ${node.address}/24`);
+  }
+  if (node.gateway !== undefined) {
+    const address = ipaddr.parse(node.address);
+    const gateway = ipaddr.parse(node.gateway);
+    if (gateway.kind() !== address.kind() || !gateway.match(address, node.prefix)) {
+      throw new BundleError('E_NETWORK', `nodes[${node.index}].gateway`, `${node.gateway} is not inside ${node.address}/${node.prefix}`,
+        'the default gateway must be on the node\'s own subnet');
+    }
+  }
+  return {
+    address: node.address,
+    prefix: node.prefix,
+    ...(node.gateway === undefined ? {} : { gateway: node.gateway }),
+    dns: node.dns ?? [],
+    interface: node.interface,
+    ...(node.mac === undefined ? {} : { mac: node.mac }),
+    hostname: node.name,
+  };
+}
+
+const bracketed = (ip: string): string => (ip.includes(':') ? `[${ip}]` : ip);
+
+/**
+ * The `ip=` kernel argument for a static node, in the syntax shared by dracut
+ * (dracut.cmdline(7): `ip=<client-IP>:[<peer>]:<gateway-IP>:<netmask>:<client_hostname>:<interface>:none[:<dns1>[:<dns2>]]`,
+ * IPv6 addresses in brackets, netmask as a prefix length for IPv6) and the kernel's own
+ * nfsroot `ip=` parser used by initramfs-tools (IPv4). At most two resolvers fit.
+ */
+export function ipKernelArg(net: StaticNetwork): string {
+  const v6 = net.address.includes(':');
+  const netmask = v6 ? String(net.prefix) : ipaddr.IPv4.subnetMaskFromPrefixLength(net.prefix).toString();
+  const fields = [
+    bracketed(net.address), '', net.gateway === undefined ? '' : bracketed(net.gateway),
+    netmask, net.hostname, net.interface, 'none',
+    ...net.dns.slice(0, 2).map(bracketed),
+  ];
+  return `ip=${fields.join(':')}`;
+}
+
+/**
+ * NoCloud `network-config` (Netplan-style version 2) for a static node, as YAML text: one
+ * ethernet matched by MAC (and renamed to `interface`) when the MAC is known, else by name;
+ * `addresses: [addr/prefix]`, a default route `routes: [{to: 0.0.0.0/0 or ::/0, via: gateway}]`
+ * (cloud-init deprecates `gateway4`/`gateway6`; the `to: default` spelling is refused by
+ * cloud-init 22.4's v2 parser, Debian 12, while the CIDR form works everywhere),
+ * `nameservers.addresses`. Source: cloud-init docs, "Network configuration version 2".
+ */
+export function networkConfigV2(net: StaticNetwork): string {
+  const ethernet = {
+    ...(net.mac === undefined ? {} : { match: { macaddress: net.mac }, 'set-name': net.interface }),
+    addresses: [`${net.address}/${net.prefix}`],
+    ...(net.gateway === undefined ? {} : { routes: [{ to: net.gateway.includes(':') ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
+    ...(net.dns.length === 0 ? {} : { nameservers: { addresses: net.dns } }),
+  };
+  return toYaml({ version: 2, ethernets: { [net.interface]: ethernet } }, { sortKeys: false });
+}

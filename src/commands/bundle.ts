@@ -1,0 +1,65 @@
+/**
+ * `k8s-ha bundle [PROFILE] --out FILE.tar.gz`: the network-boot bundle (NoCloud seeds,
+ * Ignition, iPXE, pxelinux, Matchbox, dnsmasq example), byte-identical on every run.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { IgnitionVersion } from '../formats/ignition.js';
+import { formatProblems } from '../profile/errors.js';
+import { CliError, DEFAULT_PROFILE, loadOrExit } from './common.js';
+import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
+
+interface BundleArgs extends SecretsArgs {
+  profile: string;
+  out?: string;
+  ignitionVersion: IgnitionVersion;
+  maxUserData?: number;
+  strict: boolean;
+}
+
+/** Re-throws a BundleError as the CLI's exit-1 error, formatted like profile problems. */
+export async function asCliError<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const { BundleError } = await import('../bundle/errors.js');
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof BundleError) throw new CliError(formatProblems(file, [e.toProblem()]));
+    throw e;
+  }
+}
+
+/** The `--max-user-data BYTES` option, shared with `render`. */
+export const maxUserDataOption = {
+  type: 'number',
+  describe: 'fail when a node\'s user-data is larger than BYTES (AWS allows 16384)',
+  coerce: (v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--max-user-data must be a positive whole number of bytes, got ${v}`);
+    return v;
+  },
+} as const;
+
+export const bundleCommand: CommandModule<object, BundleArgs> = {
+  command: 'bundle [profile]',
+  describe: 'Write the network-boot bundle (.tar.gz or .tar): NoCloud seeds, Ignition, iPXE, pxelinux, Matchbox',
+  builder: (y: Argv) =>
+    y
+      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml) with a [boot] section' })
+      .option('out', { type: 'string', describe: 'output file, *.tar.gz or *.tar (default: out/<cluster name>-bundle.tar.gz)' })
+      .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version (Matchbox takes at most 3.4.0)' })
+      .option('max-user-data', maxUserDataOption)
+      .options(secretsOptions)
+      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }) as unknown as Argv<BundleArgs>,
+  handler: async (args: ArgumentsCamelCase<BundleArgs>) => {
+    const { plan } = await loadOrExit(args.profile, args.strict);
+    const out = args.out ?? `out/${plan.name}-bundle.tar.gz`;
+    const [{ buildBundle }, { budgetReport }] = await Promise.all([
+      import('../bundle/build.js'), import('../bundle/budget.js'),
+    ]);
+    const secrets = await clusterSecrets(args);
+    mkdirSync(dirname(out), { recursive: true });
+    const sizes = await asCliError(args.profile, () =>
+      buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
+    process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}`);
+  },
+};

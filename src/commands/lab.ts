@@ -1,0 +1,46 @@
+/**
+ * `k8s-ha lab [PROFILE] [--json FILE] [--scenario NAME ...]`: applies the profile's outputs with
+ * the real cloud-init and Ignition, runs the real keepalived and HAProxy in network namespaces
+ * and measures failover (src/lab/). Linux and root only. Exit 0 when every scenario meets its
+ * bound, 1 when one does not or the lab cannot run.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { writeFile } from 'node:fs/promises';
+import { CliError, DEFAULT_PROFILE, loadOrExit } from './common.js';
+import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
+
+/** Scenario names, kept here so `--help` does not load the lab. */
+const SCENARIO_NAMES = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies'] as const;
+
+interface LabArgs extends SecretsArgs {
+  profile: string;
+  json?: string;
+  scenario?: (typeof SCENARIO_NAMES)[number][];
+}
+
+export const labCommand: CommandModule<object, LabArgs> = {
+  command: 'lab [profile]',
+  describe: 'Prove failover: run the outputs with the real keepalived and HAProxy in network namespaces (Linux, root)',
+  builder: (y: Argv) =>
+    y
+      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
+      .option('json', { type: 'string', describe: 'also write the results as JSON to this file' })
+      .option('scenario', { type: 'array', choices: SCENARIO_NAMES, describe: 'run only these scenarios (converge always runs first)' })
+      .options(secretsOptions) as unknown as Argv<LabArgs>,
+  handler: async (args: ArgumentsCamelCase<LabArgs>) => {
+    const { plan } = await loadOrExit(args.profile);
+    const [{ renderCluster }, { runLab, LabError }, { reportTable, reportJson }] = await Promise.all([
+      import('../render.js'), import('../lab/lab.js'), import('../lab/report.js'),
+    ]);
+    let report;
+    try {
+      report = await runLab(plan, renderCluster(plan, await clusterSecrets(args)), { scenarios: args.scenario, log: (l) => process.stderr.write(`${l}\n`) });
+    } catch (e) {
+      if (e instanceof LabError) throw new CliError(e.message);
+      throw e;
+    }
+    process.stdout.write(`${reportTable(report)}\n`);
+    if (args.json) await writeFile(args.json, reportJson(report));
+    if (report.scenarios.some((s) => !s.passed)) throw new CliError(`k8s-ha lab: ${report.scenarios.filter((s) => !s.passed).map((s) => s.name).join(', ')} missed their bounds`);
+  },
+};

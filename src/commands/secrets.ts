@@ -1,0 +1,47 @@
+/**
+ * The cluster-secrets options shared by the commands that render nodes (render, bundle, seed)
+ * and the loading of the secrets file they name (see src/secrets/store.ts).
+ */
+import type { Options } from 'yargs';
+import type { ClusterSecrets } from '../secrets/store.js';
+import { CliError } from './common.js';
+
+/** Parsed values of {@link secretsOptions}. */
+export interface SecretsArgs {
+  secrets?: string;
+  rotate: boolean;
+  showSecrets: boolean;
+}
+
+/** yargs options: --secrets FILE, --rotate, --show-secrets. */
+export const secretsOptions = {
+  secrets: { type: 'string', describe: 'cluster secrets file (default: <profile without extension>.secrets.json next to the profile)' },
+  rotate: { type: 'boolean', default: false, describe: 'make a new bootstrap token, certificate key and CA (a new CA means a new cluster)' },
+  'show-secrets': { type: 'boolean', default: false, describe: 'print the bootstrap token and certificate key' },
+} satisfies Record<string, Options>;
+
+/**
+ * Loads (or creates, or with --rotate replaces) the cluster's secrets and says so on stderr,
+ * with the warning that every output carries them. Secret values are never printed here.
+ * @throws CliError for an invalid secrets file or one that cannot be written.
+ */
+export async function clusterSecrets(args: SecretsArgs & { profile: string }): Promise<ClusterSecrets> {
+  const { resolveSecrets, SecretsFileError } = await import('../secrets/store.js');
+  let resolved: Awaited<ReturnType<typeof resolveSecrets>>;
+  try {
+    resolved = await resolveSecrets({ profilePath: args.profile, rotate: args.rotate, ...(args.secrets !== undefined ? { secretsFile: args.secrets } : {}) });
+  } catch (e) {
+    if (e instanceof SecretsFileError) throw new CliError(`k8s-ha: ${e.message}`);
+    throw new CliError(`k8s-ha: cannot write the secrets file: ${(e as Error).message}`);
+  }
+  const what = {
+    loaded: `using cluster secrets from ${resolved.file}`,
+    created: `created cluster secrets ${resolved.file} (0600): keep it, every later render must reuse it`,
+    rotated: `rotated cluster secrets in ${resolved.file}: new bootstrap token, certificate key and CA; nodes rendered before cannot join this cluster`,
+  }[resolved.origin];
+  process.stderr.write(
+    [`k8s-ha: ${what}`, ...resolved.warnings.map((w) => `k8s-ha: warning: ${w}`)].join('\n') +
+      '\nk8s-ha: warning: the outputs hold cluster secrets (bootstrap token, certificate key, CA key, VRRP password): they are written 0600; keep them and the secrets file out of version control\n',
+  );
+  return resolved.secrets;
+}

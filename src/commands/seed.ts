@@ -1,0 +1,50 @@
+/**
+ * `k8s-ha seed [PROFILE] --node NAME --out seed.iso`: one node's NoCloud seed as an ISO
+ * labelled `cidata` (user-data, meta-data, network-config for static nodes).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { asCliError } from './bundle.js';
+import { CliError, DEFAULT_PROFILE, EXIT_USAGE, loadOrExit } from './common.js';
+import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
+
+interface SeedArgs extends SecretsArgs {
+  profile: string;
+  node: string;
+  out?: string;
+  strict: boolean;
+}
+
+export const seedCommand: CommandModule<object, SeedArgs> = {
+  command: 'seed [profile]',
+  describe: 'Write one node\'s NoCloud seed ISO (volume label cidata) with xorriso or genisoimage',
+  builder: (y: Argv) =>
+    y
+      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
+      .option('node', { type: 'string', demandOption: true, describe: 'the node to seed' })
+      .option('out', { type: 'string', describe: 'output ISO (default: out/<cluster name>-<node>-seed.iso)' })
+      .options(secretsOptions)
+      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }) as unknown as Argv<SeedArgs>,
+  handler: async (args: ArgumentsCamelCase<SeedArgs>) => {
+    const { plan } = await loadOrExit(args.profile, args.strict);
+    const node = plan.nodes.find((n) => n.name === args.node);
+    if (node === undefined) throw new CliError(`k8s-ha: no node named "${args.node}" in ${args.profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
+    const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
+    const [{ renderNode }, { networkConfigV2, staticNetwork }, { writeSeedIso }, { budgetReport, userDataBytes }] = await Promise.all([
+      import('../render.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
+    ]);
+    mkdirSync(dirname(out), { recursive: true });
+    const rendered = renderNode(plan, node, await clusterSecrets(args));
+    const tool = await asCliError(args.profile, async () => {
+      const net = staticNetwork(node);
+      return writeSeedIso(out, {
+        'user-data': rendered.userData,
+        'meta-data': rendered.metaData,
+        ...(net === undefined ? {} : { 'network-config': networkConfigV2(net) }),
+      });
+    });
+    if (!tool.reproducible) process.stderr.write(`k8s-ha: warning: ${tool.name} stamps the current time, so ${out} differs between runs; install xorriso for a reproducible ISO\n`);
+    process.stdout.write(`k8s-ha: wrote ${out} (NoCloud seed of ${node.name}, volume cidata, ${tool.name}, mode 0600)\n${budgetReport([{ node: node.name, bytes: userDataBytes(rendered.userData) }])}`);
+  },
+};

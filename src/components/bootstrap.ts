@@ -1,0 +1,281 @@
+/**
+ * The first-boot bootstrap step: a POSIX sh script that turns a freshly provisioned node into a
+ * cluster member without anyone logging in (the job Cluster API's kubeadm bootstrap provider
+ * does with a controller, done here with files), and the systemd oneshot unit that runs it on
+ * Ignition systems. cloud-init runs the same script from `runcmd`.
+ *
+ * What the script does, in order:
+ * 1. exits 0 at once if the success marker or /etc/kubernetes/kubelet.conf exists (idempotent:
+ *    an initialised node is never touched again);
+ * 2. checks the prerequisites (kubeadm, kubelet, a containerd or CRI-O socket, and curl on
+ *    joiners) and names every missing one;
+ * 3. on control-plane nodes pre-pulls the HAProxy and keepalived images with `crictl pull`
+ *    (failure tolerated: offline nodes let kubelet pull later), so the VIP comes up together
+ *    with the apiserver (kubelet starts the static pods during kubeadm's kubelet-start phase,
+ *    kubernetes/kubernetes#83936);
+ * 4. on joiners waits, a bounded number of times, for https://ENDPOINT/healthz to answer;
+ * 5. runs the profile's pre-kubeadm hooks, `kubeadm init --config F --upload-certs` (init node)
+ *    or `kubeadm join --config F` (others), then the post-kubeadm hooks;
+ * 6. writes the success marker.
+ * It logs every step to stdout (console, cloud-init-output.log, the unit's journal) and, when
+ * `logger` exists, to the journal/syslog with tag `k8s-ha`.
+ *
+ * The script is generated from {@link BootstrapModel}; every inserted value is validated and
+ * single-quoted, so no profile value can add a line or a command to the script.
+ */
+import { isIP } from 'node:net';
+import type { NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
+import { isShellLine } from '../profile/values.js';
+import { KUBEADM_CONFIG } from './kubeadm.js';
+
+/** Where the script lands on the node (mode 0700: hooks may carry credentials). */
+export const BOOTSTRAP_SCRIPT = '/etc/k8s-ha/bootstrap.sh';
+/** Written after a successful bootstrap; its presence makes the script and the unit no-ops. */
+export const BOOTSTRAP_MARKER = '/var/lib/k8s-ha/bootstrap.done';
+/** Name of the Ignition systemd unit that runs {@link BOOTSTRAP_SCRIPT} once. */
+export const BOOTSTRAP_UNIT = 'k8s-ha-bootstrap.service';
+/** Written by kubeadm init/join (kubelet's kubeconfig): the node is already a member. */
+export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+/** CRI sockets looked for, in order: containerd, then CRI-O (kubeadm's known endpoints). */
+export const CRI_SOCKETS = ['/run/containerd/containerd.sock', '/var/run/crio/crio.sock'];
+
+/** Everything the bootstrap script needs to know; validated by {@link bootstrapScript}. */
+export interface BootstrapModel {
+  role: NodeRole;
+  /** controlPlaneEndpoint `host:port` (IPv6 bracketed), polled at `https://ENDPOINT/healthz` by joiners. */
+  endpoint: string;
+  /** Absolute path of the node's kubeadm config file. */
+  kubeadmConfig: string;
+  /** Images pre-pulled on control-plane nodes (ignored on workers), e.g. `haproxy:2.8`. */
+  images: string[];
+  /** Shell commands run with `sh -c`, in order, before kubeadm; one line each. */
+  preKubeadmCommands: string[];
+  /** Shell commands run with `sh -c`, in order, after kubeadm succeeded; one line each. */
+  postKubeadmCommands: string[];
+  /** Joiners' wait for the control plane: number of tries (1..10000), seconds between tries (0..3600). */
+  wait: { attempts: number; intervalSeconds: number };
+}
+
+/** Defaults for {@link BootstrapModel.wait}: 90 tries 10 s apart, i.e. 15 min for the init node. */
+export const DEFAULT_WAIT = { attempts: 90, intervalSeconds: 10 } as const;
+
+/** Thrown when a model value could change the script's structure or is not what it claims. */
+export class BootstrapValueError extends Error {
+  constructor(field: string, value: unknown, expected: string) {
+    super(`bootstrap script: ${field}: refusing ${JSON.stringify(value)}, expected ${expected}`);
+    this.name = 'BootstrapValueError';
+  }
+}
+
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Characters of an image reference `name[:tag][@digest]` (distribution/reference grammar). */
+const IMAGE = /^[a-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/** Single-quotes a validated value for sh: `'` becomes `'\''`. */
+function shQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function checkEndpoint(endpoint: string): string {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(endpoint) ?? /^([^:[\]]+):(\d{1,5})$/.exec(endpoint);
+  const host = m?.[1] ?? '';
+  const port = Number(m?.[2]);
+  const hostOk = endpoint.startsWith('[') ? isIP(host) === 6 : isIP(host) === 4 || DNS_SUBDOMAIN.test(host);
+  if (!m || !hostOk || port < 1 || port > 65535) throw new BootstrapValueError('endpoint', endpoint, 'host:port ([v6]:port for IPv6)');
+  return endpoint;
+}
+
+function checkInt(field: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new BootstrapValueError(field, value, `an integer ${min}..${max}`);
+  return value;
+}
+
+function checkCommands(field: string, commands: string[]): string[] {
+  commands.forEach((c, i) => {
+    if (!isShellLine(c)) throw new BootstrapValueError(`${field}[${i}]`, c, 'one non-empty line without control characters');
+  });
+  return commands;
+}
+
+/**
+ * The bootstrap script for one node (POSIX sh, `set -eu`).
+ *
+ * File-system paths are prefixed with `$K8S_HA_ROOT` (unset on real nodes) so tests can run the
+ * script in a scratch directory with stub kubeadm/kubelet/curl/crictl on PATH.
+ * @throws BootstrapValueError for any model value that is not what its field documents.
+ */
+export function bootstrapScript(model: BootstrapModel): string {
+  const endpoint = checkEndpoint(model.endpoint);
+  if (!SAFE_PATH.test(model.kubeadmConfig)) throw new BootstrapValueError('kubeadmConfig', model.kubeadmConfig, 'an absolute path');
+  model.images.forEach((img, i) => {
+    if (!IMAGE.test(img)) throw new BootstrapValueError(`images[${i}]`, img, 'an image reference such as haproxy:2.8');
+  });
+  const attempts = checkInt('wait.attempts', model.wait.attempts, 1, 10000);
+  const interval = checkInt('wait.intervalSeconds', model.wait.intervalSeconds, 0, 3600);
+  const pre = checkCommands('preKubeadmCommands', model.preKubeadmCommands);
+  const post = checkCommands('postKubeadmCommands', model.postKubeadmCommands);
+  const controlPlane = model.role !== 'worker';
+  const joiner = model.role !== 'init';
+
+  const lines = [
+    '#!/bin/sh',
+    `# k8s-ha first-boot bootstrap (${model.role} node), generated by k8s-ha: do not edit.`,
+    '# Logs: stdout and `journalctl -t k8s-ha`. Runs once: exits at once when the node is',
+    `# initialised (${KUBELET_CONF}) or bootstrapped (${BOOTSTRAP_MARKER}).`,
+    'set -eu',
+    '',
+    '# K8S_HA_ROOT prefixes every file-system path; tests only, unset on a real node.',
+    'ROOT="${K8S_HA_ROOT:-}"',
+    `KUBEADM_CONFIG="$ROOT"${shQuote(model.kubeadmConfig)}`,
+    `MARKER="$ROOT"${shQuote(BOOTSTRAP_MARKER)}`,
+    `KUBELET_CONF="$ROOT"${shQuote(KUBELET_CONF)}`,
+    '',
+    'log() {',
+    "  printf 'k8s-ha: %s\\n' \"$*\"",
+    '  if command -v logger >/dev/null 2>&1; then logger -t k8s-ha -- "$*" || true; fi',
+    '}',
+    'die() {',
+    '  log "ERROR: $*"',
+    '  exit 1',
+    '}',
+    '# run_hook PHASE COMMAND: one profile hook, through sh -c; a failing hook stops the bootstrap.',
+    'run_hook() {',
+    '  log "$1-kubeadm hook: $2"',
+    '  sh -c "$2" || die "$1-kubeadm hook failed (exit $?): $2"',
+    '}',
+    '',
+    'if [ -e "$MARKER" ]; then',
+    '  log "already bootstrapped ($MARKER exists): nothing to do"',
+    '  exit 0',
+    'fi',
+    'if [ -e "$KUBELET_CONF" ]; then',
+    '  log "node already initialised ($KUBELET_CONF exists): nothing to do"',
+    '  exit 0',
+    'fi',
+    '',
+    "missing=''",
+    ...['kubeadm', 'kubelet', ...(joiner ? ['curl'] : [])].map((cmd) => `command -v ${cmd} >/dev/null 2>&1 || missing="$missing ${cmd}"`),
+    "CRI_SOCKET=''",
+    `for s in ${CRI_SOCKETS.join(' ')}; do`,
+    '  if [ -S "$ROOT$s" ]; then',
+    '    CRI_SOCKET="$ROOT$s"',
+    '    break',
+    '  fi',
+    'done',
+    `[ -n "$CRI_SOCKET" ] || missing="$missing CRI-socket(${CRI_SOCKETS.join('|')})"`,
+    '[ -z "$missing" ] || die "missing prerequisites:$missing (install them, or the Kubernetes sysext on Flatcar, then run $0 again)"',
+    'log "prerequisites found: kubeadm, kubelet, CRI socket $CRI_SOCKET"',
+    '# kubeadm restarts kubelet but does not enable it: without this a reboot leaves it stopped',
+    '# (a Flatcar sysext ships kubelet.service disabled).',
+    'if command -v systemctl >/dev/null 2>&1; then',
+    '  systemctl enable kubelet.service || log "warning: could not enable kubelet.service"',
+    'fi',
+  ];
+  if (controlPlane && model.images.length > 0) {
+    lines.push(
+      '',
+      '# Pre-pull the VIP images so HAProxy and keepalived start together with the apiserver.',
+      'prepull() {',
+      '  if ! command -v crictl >/dev/null 2>&1; then',
+      '    log "crictl not found: kubelet will pull $1 itself"',
+      '  elif crictl --runtime-endpoint "unix://$CRI_SOCKET" pull "$1" >/dev/null; then',
+      '    log "pre-pulled $1"',
+      '  else',
+      '    log "warning: could not pre-pull $1 (offline?): kubelet will retry"',
+      '  fi',
+      '}',
+      ...model.images.map((img) => `prepull ${shQuote(img)}`),
+    );
+  }
+  if (joiner) {
+    lines.push(
+      '',
+      '# Wait (bounded) until the control plane answers through the VIP.',
+      `url=${shQuote(`https://${endpoint}/healthz`)}`,
+      `WAIT_ATTEMPTS=${attempts}`,
+      `WAIT_INTERVAL=${interval}`,
+      'i=1',
+      'until curl -gfsk --max-time 5 -o /dev/null "$url"; do',
+      '  if [ "$i" -ge "$WAIT_ATTEMPTS" ]; then',
+      '    die "gave up waiting for the control plane at $url after $WAIT_ATTEMPTS attempts ${WAIT_INTERVAL}s apart: check that the init node booted (journalctl -t k8s-ha there) and that the VIP answers, then run $0 again"',
+      '  fi',
+      '  log "waiting for the control plane at $url (attempt $i/$WAIT_ATTEMPTS)"',
+      '  i=$((i + 1))',
+      '  sleep "$WAIT_INTERVAL"',
+      'done',
+      'log "control plane answers at $url"',
+    );
+  }
+  const kubeadm =
+    model.role === 'init'
+      ? { argv: 'kubeadm init --config "$KUBEADM_CONFIG" --upload-certs', what: 'kubeadm init' }
+      : { argv: 'kubeadm join --config "$KUBEADM_CONFIG"', what: 'kubeadm join' };
+  lines.push(
+    '',
+    ...pre.map((c) => `run_hook pre ${shQuote(c)}`),
+    `log "running ${kubeadm.what} with $KUBEADM_CONFIG"`,
+    `${kubeadm.argv} || die "${kubeadm.what} failed (exit $?): see its output above; run 'kubeadm reset -f' before running $0 again"`,
+    ...post.map((c) => `run_hook post ${shQuote(c)}`),
+    '',
+    'mkdir -p "$(dirname "$MARKER")"',
+    "date -u '+%Y-%m-%dT%H:%M:%SZ' >\"$MARKER\"",
+    `log "bootstrap done (${model.role}): wrote $MARKER"`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The systemd unit that runs the bootstrap script once on Ignition systems: a oneshot after the
+ * network and the container runtime (and systemd-sysext, which provides kubeadm on Flatcar),
+ * skipped once the success marker exists; output to the journal and the console.
+ */
+export function bootstrapUnit(): string {
+  return [
+    '[Unit]',
+    'Description=k8s-ha first-boot kubeadm bootstrap',
+    'Wants=network-online.target',
+    'After=network-online.target systemd-sysext.service containerd.service crio.service',
+    `ConditionPathExists=!${BOOTSTRAP_MARKER}`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=${BOOTSTRAP_SCRIPT}`,
+    'StandardOutput=journal+console',
+    'StandardError=journal+console',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** Where Ignition puts the Flatcar Kubernetes sysext image; systemd-sysext merges /etc/extensions/*.raw at boot. */
+export const SYSEXT_IMAGE = '/etc/extensions/kubernetes.raw';
+
+/**
+ * The bootstrap step of one node in both formats: the script (0700), run by cloud-init from
+ * `runcmd` and on Ignition systems by the {@link BOOTSTRAP_UNIT} oneshot unit; plus, when the
+ * profile names a sysext image, its verified download (Ignition only) so kubeadm and kubelet
+ * exist at first boot on Flatcar. Joiners wait up to {@link DEFAULT_WAIT} for the VIP.
+ */
+export function bootstrapPayload(plan: Plan, node: PlanNode): NodePayload {
+  const k = plan.kubernetes;
+  const script = bootstrapScript({
+    role: node.role,
+    endpoint: k.controlPlaneEndpoint,
+    kubeadmConfig: KUBEADM_CONFIG,
+    images: [plan.haproxy.image, plan.keepalived.image],
+    preKubeadmCommands: k.preKubeadmCommands,
+    postKubeadmCommands: k.postKubeadmCommands,
+    wait: DEFAULT_WAIT,
+  });
+  const downloads: RemoteFile[] = k.sysext ? [{ path: SYSEXT_IMAGE, mode: 0o644, url: k.sysext.url, sha512: k.sysext.sha512 }] : [];
+  return {
+    files: [{ path: BOOTSTRAP_SCRIPT, mode: 0o700, content: script }],
+    runcmd: [[BOOTSTRAP_SCRIPT]],
+    units: [{ name: BOOTSTRAP_UNIT, enabled: true, contents: bootstrapUnit() }],
+    downloads,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Failover bounds of the lab, derived from the plan's timing (issue #3).
+ * Facts: keepalived's master-down interval is 3 x advert_int + skew, with skew
+ * (256 - priority) / 256 s for VRRPv2 and (256 - priority) x advert_int / 256 for VRRPv3
+ * (RFC 3768 6.1 / RFC 5798 6.1; keepalived vrrp.c vrrp_init_instance_sands).
+ */
+import type { Plan } from '../model.js';
+
+/** Skew time in ms of a backup with `priority`. */
+export function skewMs(plan: Plan, priority: number): number {
+  const advert = plan.keepalived.advertInterval;
+  return plan.keepalived.vrrpVersion === 3 ? ((256 - priority) * advert * 1000) / 256 : ((256 - priority) * 1000) / 256;
+}
+
+/** Master-down interval in ms seen by a backup with `priority`: 3 x advert_int + skew. */
+export function masterDownMs(plan: Plan, priority: number): number {
+  return 3 * plan.keepalived.advertInterval * 1000 + skewMs(plan, priority);
+}
+
+/** Client-visible outage bounds in ms, per scenario; `takeoverPriority` = the next holder's. */
+export function outageBoundsMs(plan: Plan, takeoverPriority: number): Record<string, number> {
+  return {
+    'master-crash': masterDownMs(plan, takeoverPriority) + 1000,
+    'master-stop': 1500,
+    'haproxy-dies': 5000,
+    // A planned move back by preemption is as quick as a graceful stop.
+    rejoin: 1500,
+  };
+}
+
+/** How long after a scenario's VIP change failed requests are still tolerated (issue #3). */
+export const SETTLE_GRACE_MS = 1000;
+
+/** Longest tolerated overlap of two VIP holders: one 20 ms sampling period (issue #3). */
+export const DUAL_HOLDER_TOLERANCE_MS = 20;
+
+/**
+ * Worst-case ms until HAProxy marks a dead server down, read from the haproxy.cfg that runs:
+ * `fall` consecutive failed checks `inter` ms apart (HAProxy defaults: fall 3, inter 2000 ms,
+ * configuration.txt 5.2), plus the check timeout when one is set (a silent server).
+ */
+export function haproxyMarkDownMs(cfg: string, plan: Plan): number {
+  const ms = (re: RegExp, dflt: number) => {
+    const m = re.exec(cfg);
+    return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : dflt;
+  };
+  const fall = Number(/\bfall\s+(\d+)/.exec(cfg)?.[1] ?? 3);
+  const inter = ms(/\binter\s+(\d+)(ms|s)?\b/, plan.haproxy.checkIntervalMs);
+  return fall * inter + ms(/\btimeout\s+check\s+(\d+)(ms|s)?\b/, 0);
+}

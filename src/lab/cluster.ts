@@ -1,0 +1,127 @@
+/**
+ * The running lab cluster: per control-plane node its namespace, stand-in apiserver and
+ * static-pod containers, plus the client probe and the VIP-holder watch. Scenarios act on it
+ * through the few failure primitives below (crash, graceful stop, kill one container, stop the
+ * apiserver) and {@link LabCluster.heal}, which brings every node back to full health.
+ */
+import { basename } from 'node:path';
+import type { Plan, PlanNode } from '../model.js';
+import { startApiserver, type LabCert } from './apiserver.js';
+import { startContainer, type ContainerSpec, type RunningContainer } from './kubelet.js';
+import { flushAddresses, setLink, type NetNode, type Topology } from './netns.js';
+import { HolderWatch, Probe } from './probe.js';
+import { signalGroup, sleep, stopDaemon, type Daemon } from './proc.js';
+
+/** A node of the lab and what runs on it now. */
+export interface LabNode {
+  plan: PlanNode;
+  net: NetNode;
+  specs: ContainerSpec[];
+  apiserver?: Daemon;
+  containers: RunningContainer[];
+  linkUp: boolean;
+}
+
+const alive = (d?: Daemon) => d !== undefined && d.child.exitCode === null && d.child.signalCode === null;
+
+export class LabCluster {
+  readonly probe: Probe;
+  readonly watch: HolderWatch;
+
+  constructor(readonly plan: Plan, readonly topo: Topology, readonly nodes: LabNode[], private readonly cert: LabCert) {
+    this.watch = new HolderWatch(topo.nodes, plan.vip.addresses);
+    const host = (a: string) => (a.includes(':') ? `[${a}]` : a);
+    this.probe = Probe.start(topo, plan.vip.addresses.map((v) => `${host(v)}:${plan.vip.port}`));
+  }
+
+  /** The node with the highest VRRP priority among `candidates` (default: all). */
+  expectedMaster(candidates = this.nodes): LabNode {
+    return [...candidates].sort((a, b) => b.plan.vrrp!.priority - a.plan.vrrp!.priority)[0]!;
+  }
+
+  byName(name: string): LabNode {
+    return this.nodes.find((n) => n.plan.name === name)!;
+  }
+
+  /** Holders of the first VIP now (one name when healthy). */
+  holders(): string[] {
+    return this.watch.holders(this.plan.vip.addresses[0]!);
+  }
+
+  /**
+   * Brings `node` (default: every node) to full health: link up (after dropping VIPs a
+   * SIGKILLed keepalived left, as a reboot would), apiserver, then every static pod that is
+   * not running, in manifest order.
+   * @throws Error with the container's log when a container exits within 300 ms of its start.
+   */
+  async heal(only?: LabNode): Promise<void> {
+    for (const n of only ? [only] : this.nodes) {
+      if (!n.linkUp) {
+        await flushAddresses(n.net, this.plan.vip.addresses);
+        await setLink(n.net, true);
+        n.linkUp = true;
+      }
+      if (!alive(n.apiserver)) n.apiserver = await startApiserver(n.net, this.plan.kubernetes.apiServerPort, this.cert);
+      const started: RunningContainer[] = [];
+      for (const spec of n.specs) {
+        if (n.containers.some((c) => c.spec === spec && alive(c.daemon))) continue;
+        n.containers = n.containers.filter((c) => c.spec !== spec);
+        const c = startContainer(n.net, spec);
+        n.containers.push(c);
+        started.push(c);
+      }
+      await sleep(started.length ? 300 : 0);
+      const dead = started.find((c) => !alive(c.daemon));
+      if (dead) throw new Error(`static pod ${dead.spec.name} on ${n.plan.name} exited at once:\n${dead.daemon.log()}`);
+    }
+  }
+
+  /** Container of `node` whose command is `program` (basename of argv[0]). */
+  container(node: LabNode, program: string): RunningContainer {
+    const c = node.containers.find((x) => basename(x.spec.argv[0]!) === program && alive(x.daemon));
+    if (!c) throw new Error(`no running ${program} container on ${node.plan.name}`);
+    return c;
+  }
+
+  /** Power loss: SIGKILL every container and the apiserver of `node`, then pull its link. */
+  async crash(node: LabNode): Promise<void> {
+    for (const d of [...node.containers.map((c) => c.daemon), node.apiserver]) if (d) signalGroup(d, 'SIGKILL');
+    await setLink(node.net, false);
+    node.linkUp = false;
+    await Promise.all([...node.containers.map((c) => c.daemon.exited), node.apiserver?.exited]);
+  }
+
+  /** Graceful stop of one container (SIGTERM, as kubelet does), waiting for its exit. */
+  async stop(node: LabNode, program: string): Promise<void> {
+    await stopDaemon(this.container(node, program).daemon, 'SIGTERM', 10_000);
+  }
+
+  /** SIGKILL of one container. */
+  async kill(node: LabNode, program: string): Promise<void> {
+    await stopDaemon(this.container(node, program).daemon, 'SIGKILL', 0);
+  }
+
+  /** Stops the stand-in apiserver of `node` (SIGTERM: it closes its listener). */
+  async stopApiserver(node: LabNode): Promise<void> {
+    if (node.apiserver) await stopDaemon(node.apiserver);
+  }
+
+  /** Waits until `cond` holds, polling every 10 ms; false when `timeoutMs` passed first. */
+  async until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > end) return false;
+      await sleep(10);
+    }
+    return true;
+  }
+
+  /** Every process of the lab's cluster, stopped; namespaces are the caller's. */
+  async shutdown(): Promise<void> {
+    await this.probe.stop();
+    await this.watch.stop();
+    for (const n of this.nodes) {
+      await Promise.all([...n.containers.map((c) => stopDaemon(c.daemon, 'SIGKILL', 0)), n.apiserver && stopDaemon(n.apiserver, 'SIGKILL', 0)]);
+    }
+  }
+}

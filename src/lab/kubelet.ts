@@ -1,0 +1,91 @@
+/**
+ * The lab's kubelet: runs the static pods an applied node root carries in
+ * /etc/kubernetes/manifests, the way kubelet + a container runtime would for hostNetwork pods,
+ * but with the machine's own (Debian) binaries instead of images. Per container: the node's
+ * network namespace, a private mount namespace, a fresh tmpfs on /run and /tmp, every
+ * hostPath volume of the node root bind-mounted at its mountPath (read-only when the mount
+ * says so), then the container's `command` + `args` exec'd with a plain PATH.
+ * Nothing is written by the lab: what runs is exactly what the outputs put on the node.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { startDaemon, type Daemon } from './proc.js';
+import type { NetNode } from './netns.js';
+
+/** Where kubelet reads static pods (kubeadm's default staticPodPath). */
+export const MANIFEST_DIR = '/etc/kubernetes/manifests';
+
+/** One bind mount of a container: node-root source path, mountPath, read-only flag. */
+export interface BindMount { source: string; target: string; readOnly: boolean }
+
+/** A container ready to run: its argv, environment and mounts. */
+export interface ContainerSpec {
+  /** `pod/container`, for messages. */
+  name: string;
+  argv: string[];
+  env: Record<string, string>;
+  mounts: BindMount[];
+}
+
+/** A running container of a node. */
+export interface RunningContainer { node: string; spec: ContainerSpec; daemon: Daemon }
+
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * In-namespace runner: tmpfs /run and /tmp, then `mount --bind SRC DST` for each
+ * `SRC DST ro|rw` triple before `--`, then exec the rest. Values travel as arguments, never
+ * inside the script text.
+ */
+const RUNNER = `set -e
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+while [ "$1" != -- ]; do
+  [ -e "$2" ] || { echo "k8s-ha lab: mountPath $2 does not exist on this machine" >&2; exit 97; }
+  mount --bind "$1" "$2"
+  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+  shift 3
+done
+shift
+exec "$@"`;
+
+/**
+ * Reads every `*.yaml`/`*.yml`/`*.json` static pod under `root`/etc/kubernetes/manifests
+ * (sorted by file name) and resolves its containers.
+ * @throws Error naming the manifest when it is not a hostNetwork Pod, a container has no
+ *   `command`, or a volumeMount names a volume that is not a hostPath.
+ */
+export async function readStaticPods(root: string): Promise<ContainerSpec[]> {
+  const { parse } = await import('yaml');
+  const dir = join(root, MANIFEST_DIR);
+  const files = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  const specs: ContainerSpec[] = [];
+  for (const file of files) {
+    const where = join(MANIFEST_DIR, file);
+    const pod = parse(await readFile(join(dir, file), 'utf8')) as Pod;
+    if (pod?.kind !== 'Pod' || !pod.spec) throw new Error(`${where}: expected a Pod with a spec`);
+    if (!pod.spec.hostNetwork) throw new Error(`${where}: the lab runs hostNetwork pods only (spec.hostNetwork is not true)`);
+    const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
+    for (const c of pod.spec.containers) {
+      if (!c.command?.length) throw new Error(`${where}: container ${c.name} has no command; the lab cannot know the image's entrypoint`);
+      const mounts = (c.volumeMounts ?? []).map((m): BindMount => {
+        const host = volumes.get(m.name)?.hostPath?.path;
+        if (!host) throw new Error(`${where}: volumeMount ${m.name} of ${c.name} is not a hostPath volume`);
+        return { source: join(root, host), target: m.mountPath, readOnly: m.readOnly === true };
+      });
+      const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      specs.push({ name: `${pod.metadata?.name ?? file}/${c.name}`, argv: [...c.command, ...(c.args ?? [])], env, mounts });
+    }
+  }
+  return specs;
+}
+
+/** Starts one container of `node` (see the module doc). */
+export function startContainer(node: NetNode, spec: ContainerSpec): RunningContainer {
+  const binds = spec.mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']);
+  const env = Object.entries({ PATH, ...spec.env }).map(([k, v]) => `${k}=${v}`);
+  const daemon = startDaemon(`${node.name}/${spec.name}`, ['ip', 'netns', 'exec', node.ns,
+    'unshare', '-m', '--propagation', 'private', 'sh', '-c', RUNNER, 'k8s-ha-pod', ...binds, '--', 'env', '-i', ...env, ...spec.argv]);
+  return { node: node.name, spec, daemon };
+}

@@ -1,0 +1,206 @@
+/**
+ * `k8s-ha lab`: proves a profile's outputs fail over. Renders every node, applies each with
+ * the real cloud-init and Ignition and compares the trees (apply.ts), builds the isolated
+ * network (netns.ts), runs stand-in apiservers and the outputs' static pods (apiserver.ts,
+ * kubelet.ts), then the scenarios (scenarios.ts). Everything it creates (namespaces, mount
+ * namespaces, processes, its work directory under /var/tmp) is removed at the end, also on
+ * failure and on SIGINT/SIGTERM; what an earlier, killed run left is removed at the start.
+ */
+import { access, mkdtemp, readdir, readFile, rm, writeFile, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NodeUnit, Plan } from '../model.js';
+import type { RenderedNode } from '../render.js';
+import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, readTree, type Tree } from './apply.js';
+import { makeCert } from './apiserver.js';
+import { LabCluster, type LabNode } from './cluster.js';
+import { readStaticPods } from './kubelet.js';
+import { buildTopology, removeStale, PREFIX } from './netns.js';
+import { killAllDaemons, nowMs, run } from './proc.js';
+import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
+import { haproxyMarkDownMs } from './bounds.js';
+
+/** Result of a lab run; `scenarios` rows follow the issue's JSON contract. */
+export interface LabReport {
+  profile: string;
+  /** VRRP advert_int, seconds. */
+  advertInterval: number;
+  vrrpVersion: 2 | 3;
+  scenarios: ScenarioResult[];
+  /** Wall time of the whole run, ms. */
+  wallMs: number;
+}
+
+/** A failure of the lab itself (not a scenario missing its bound); message is user-facing. */
+export class LabError extends Error {}
+
+const WORK_PREFIX = '/var/tmp/k8sha-lab-';
+const LOCK = '/run/k8sha-lab.pid';
+
+/** Programs the lab runs, with the Debian package that provides each. */
+const TOOLS: [string, string][] = [
+  ['ip', 'iproute2'], ['unshare', 'util-linux'], ['mount', 'mount'], ['cloud-init', 'cloud-init'], [IGNITION_BIN, 'ignition'],
+  ['keepalived', 'keepalived'], ['haproxy', 'haproxy'], ['curl', 'curl'], ['openssl', 'openssl'],
+];
+
+/**
+ * Checks that the lab can run here: Linux, root, every program present.
+ * @throws LabError naming what is missing and the apt-get command that installs it.
+ */
+export async function preflight(): Promise<void> {
+  if (process.platform !== 'linux') throw new LabError(`k8s-ha lab needs Linux (network namespaces); this is ${process.platform}`);
+  if (process.getuid?.() !== 0) throw new LabError('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  const found = async (p: string) => {
+    for (const c of p.startsWith('/') ? [p] : dirs.map((d) => join(d, p))) {
+      if (await access(c, constants.X_OK).then(() => true, () => false)) return true;
+    }
+    return false;
+  };
+  const missing: [string, string][] = [];
+  for (const t of TOOLS) if (!(await found(t[0]))) missing.push(t);
+  if (missing.length) {
+    throw new LabError(`k8s-ha lab: missing ${missing.map((m) => m[0]).join(', ')}; install with: apt-get install -y ${[...new Set(missing.map((m) => m[1]))].join(' ')}`);
+  }
+}
+
+/** Takes the machine-wide lab lock (one lab at a time: they share names and addresses). */
+async function lock(): Promise<void> {
+  const other = Number(await readFile(LOCK, 'utf8').catch(() => ''));
+  if (other && other !== process.pid) {
+    let alive = true;
+    try { process.kill(other, 0); } catch { alive = false; }
+    if (alive) throw new LabError(`another k8s-ha lab runs (pid ${other}, ${LOCK}); wait for it or stop it`);
+  }
+  await writeFile(LOCK, String(process.pid));
+}
+
+/** Removes what an earlier, killed lab run left: namespaces (with their processes) and work dirs. */
+async function removeLeftovers(): Promise<void> {
+  await removeStale();
+  for (const d of await readdir('/var/tmp')) {
+    if (`/var/tmp/${d}`.startsWith(WORK_PREFIX)) await rm(`/var/tmp/${d}`, { recursive: true, force: true });
+  }
+}
+
+/** Options of {@link runLab}. */
+export interface LabOptions {
+  /** Scenarios to run, in {@link SCENARIOS} order (default: all). */
+  scenarios?: ScenarioName[];
+  /** Progress messages (default: none). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Applies every node's output with cloud-init and Ignition under `work` and checks that the
+ * two trees equal each other and the payload. Returns each node's cloud-init root.
+ * @throws LabError listing every difference.
+ */
+export async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<string, string>> {
+  const roots = new Map<string, string>();
+  const problems: string[] = [];
+  for (const r of rendered) {
+    const dir = join(work, 'nodes', r.node.name);
+    const ciRoot = join(dir, 'root-cloud-init');
+    const ignRoot = join(dir, 'root-ignition');
+    await applyCloudInit(r.userData, r.payload.files, ciRoot, join(dir, 'cloud-init'));
+    await applyIgnition(r.ignition, ignRoot, join(dir, 'ignition'));
+    const [ci, ign] = [await readTree(ciRoot), await readTree(ignRoot)];
+    problems.push(...takeUnits(ign, r.payload.units).map((d) => `${r.node.name}: ${d}`));
+    const diff = [...diffTrees('cloud-init', ci, 'ignition', ign), ...diffTrees('cloud-init', ci, 'payload', payloadTree(r.payload.files))];
+    problems.push(...diff.map((d) => `${r.node.name}: ${d}`));
+    roots.set(r.node.name, ciRoot);
+  }
+  if (problems.length) throw new LabError(`the applied outputs differ:\n  ${problems.join('\n  ')}`);
+  return roots;
+}
+
+/**
+ * Ignition installs the payload's systemd units (cloud-init runs the same work from runcmd
+ * instead): checks each unit file and Ignition's preset line for enabled units, then removes
+ * them from `ign` so the rest compares file for file with cloud-init's tree.
+ * @returns one line per difference.
+ */
+export function takeUnits(ign: Tree, units: NodeUnit[]): string[] {
+  const problems: string[] = [];
+  const preset = 'etc/systemd/system-preset/20-ignition.preset';
+  const presetText = ign.get(preset)?.content.toString('utf8') ?? '';
+  for (const u of units) {
+    const path = `etc/systemd/system/${u.name}`;
+    const got = ign.get(path)?.content.toString('utf8');
+    if (got !== u.contents) problems.push(`/${path}: ${got === undefined ? 'not installed by Ignition' : 'content differs from the payload'}`);
+    if (u.enabled && !presetText.split('\n').includes(`enable ${u.name}`)) problems.push(`/${preset}: no "enable ${u.name}"`);
+    ign.delete(path);
+  }
+  ign.delete(preset);
+  return problems;
+}
+
+/**
+ * Runs the lab for `plan` (rendered as `rendered`). Needs root on Linux (see {@link preflight}).
+ * @throws LabError when the lab itself cannot run (missing tool, outputs differ, a static pod
+ *   exits at once, the cluster never becomes healthy); scenario failures are in the report.
+ */
+export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOptions = {}): Promise<LabReport> {
+  const log = opts.log ?? (() => {});
+  const started = nowMs();
+  await preflight();
+  await lock();
+  let cluster: LabCluster | undefined;
+  let work: string | undefined;
+  const teardown = async () => {
+    await cluster?.shutdown().catch(() => {});
+    await killAllDaemons();
+    await removeStale();
+    if (work) await rm(work, { recursive: true, force: true });
+    await rm(LOCK, { force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: tearing the lab down`);
+    void teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await removeLeftovers();
+    work = await mkdtemp(WORK_PREFIX);
+    const cps = rendered.filter((r) => r.node.vrrp);
+    if (cps.length < 2) throw new LabError(`the lab needs at least two control-plane nodes; ${plan.source} has ${cps.length}`);
+    log(`applying ${rendered.length} nodes with cloud-init and Ignition`);
+    const roots = await applyAll(rendered, work);
+    log(`building namespaces ${PREFIX}*`);
+    const topo = await buildTopology({
+      nodes: cps.map((r) => ({ name: r.node.name, address: r.node.address, prefix: r.node.prefix, iface: r.node.interface })),
+      vips: plan.vip.addresses,
+    });
+    const cert = await makeCert(work);
+    const nodes: LabNode[] = [];
+    for (const [i, r] of cps.entries()) {
+      nodes.push({ plan: r.node, net: topo.nodes[i]!, specs: await readStaticPods(roots.get(r.node.name)!), containers: [], linkUp: true });
+    }
+    const haproxyCfg = await readFile(join(roots.get(cps[0]!.node.name)!, 'etc/haproxy/haproxy.cfg'), 'utf8').catch(() => '');
+    cluster = new LabCluster(plan, topo, nodes, cert);
+    await cluster.watch.start();
+    const results: ScenarioResult[] = [];
+    const wanted = opts.scenarios?.length ? SCENARIOS.filter((s) => opts.scenarios!.includes(s)) : [...SCENARIOS];
+    if (wanted[0] !== 'converge') wanted.unshift('converge'); // every scenario needs a converged cluster
+    for (const name of wanted) {
+      log(`scenario ${name}`);
+      const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan) });
+      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore} -> ${res.holderAfter}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+      results.push(res);
+    }
+    return { profile: plan.source, advertInterval: plan.keepalived.advertInterval, vrrpVersion: plan.keepalived.vrrpVersion, scenarios: results, wallMs: Math.round(nowMs() - started) };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await teardown();
+  }
+}
+
+/** Whether any namespace or process of a lab is left on the machine (for tests and CI). */
+export async function leftovers(): Promise<string[]> {
+  const ns = (await run(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith(PREFIX));
+  const procs = (await run(['ps', '-eo', 'pid,args'])).split('\n').filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'));
+  const dirs = (await readdir('/var/tmp')).filter((d) => `/var/tmp/${d}`.startsWith(WORK_PREFIX));
+  return [...ns.map((n) => `namespace ${n}`), ...procs.map((p) => `process ${p.trim()}`), ...dirs.map((d) => `directory /var/tmp/${d}`)];
+}

@@ -1,0 +1,138 @@
+/**
+ * The lab's isolated network: one network namespace per node, one for the client, and a
+ * bridge in a namespace of its own, joined by veth pairs. Nothing is linked to the machine's
+ * own network, so the profile's addresses only ever exist inside these namespaces.
+ *
+ * Every name starts with {@link PREFIX}; {@link removeStale} deletes what an earlier, killed
+ * lab run left behind (its namespaces and every process still inside them).
+ */
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { run } from './proc.js';
+
+/** Prefix of every namespace the lab creates. */
+export const PREFIX = 'k8sha-lab-';
+const BRIDGE_NS = `${PREFIX}bridge`;
+const CLIENT_NS = `${PREFIX}client`;
+
+/** One node's place in the topology. */
+export interface NetNode {
+  name: string;
+  /** Network namespace, e.g. `k8sha-lab-node0`. */
+  ns: string;
+  /** Interface name inside the namespace: the profile's `node.interface`. */
+  iface: string;
+  address: string;
+  prefix: number;
+}
+
+/** The built topology. */
+export interface Topology {
+  nodes: NetNode[];
+  client: { ns: string; iface: string; address: string };
+}
+
+/** Input of {@link buildTopology}: the nodes and the VIPs the client must reach. */
+export interface TopologySpec {
+  nodes: { name: string; address: string; prefix?: number; iface: string }[];
+  vips: string[];
+}
+
+/** Namespaces with the lab's prefix that exist now. */
+export async function labNamespaces(): Promise<string[]> {
+  const out = await run(['ip', 'netns', 'list']);
+  return out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(PREFIX));
+}
+
+/** Kills every process inside the lab's namespaces (SIGKILL) and deletes the namespaces. */
+export async function removeStale(): Promise<void> {
+  for (const ns of await labNamespaces()) {
+    const pids = (await run(['ip', 'netns', 'pids', ns]).catch(() => '')).split('\n').filter(Boolean);
+    for (const pid of pids) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+    }
+    // Tolerate a namespace that vanished meanwhile (its last process exited).
+    await run(['ip', 'netns', 'del', ns]).catch(async (e) => { if ((await labNamespaces()).includes(ns)) throw e; });
+  }
+}
+
+/** Default prefix length when the profile gave none: /24 (IPv4) or /64 (IPv6). */
+function defaultPrefix(address: string): number {
+  return isIP(address) === 6 ? 64 : 24;
+}
+
+/**
+ * Picks the client's address: the highest host address of the first node's subnet that is
+ * neither a node address nor a VIP (so the client is on the nodes' L2 segment).
+ * @throws Error when the subnet has no free address.
+ */
+export function clientAddress(spec: TopologySpec): { address: string; prefix: number } {
+  const first = spec.nodes[0]!;
+  const prefix = first.prefix ?? defaultPrefix(first.address);
+  const taken = new Set([...spec.nodes.map((n) => n.address), ...spec.vips].map((a) => ipaddr.parse(a).toString()));
+  const bytes = ipaddr.parse(first.address).toByteArray();
+  const bits = BigInt(bytes.length * 8);
+  const value = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  const hostMask = (1n << (bits - BigInt(prefix))) - 1n;
+  // Walk down from the last address of the subnet, skipping the IPv4 broadcast address.
+  for (let i = bytes.length === 4 ? 1n : 0n; i < hostMask && i < 4096n; i++) {
+    let cand = (value & ~hostMask) | (hostMask - i);
+    const out: number[] = [];
+    for (let k = 0; k < bytes.length; k++, cand >>= 8n) out.unshift(Number(cand & 255n));
+    const text = ipaddr.fromByteArray(out).toString();
+    if (!taken.has(text)) return { address: text, prefix };
+  }
+  throw new Error(`no free address for the lab client in ${first.address}/${prefix}`);
+}
+
+/**
+ * Creates the namespaces, bridge and veth pairs, and assigns addresses. Node interfaces get
+ * the profile's name and address/prefix; the client gets {@link clientAddress} plus a
+ * link-scope route to every VIP (a VIP outside the node subnet is still reached on the L2).
+ * Call {@link removeTopology} afterwards, also on failure.
+ */
+export async function buildTopology(spec: TopologySpec): Promise<Topology> {
+  const ip = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
+  const nodad = (a: string) => (isIP(a) === 6 ? ['nodad'] : []);
+  await run(['ip', 'netns', 'add', BRIDGE_NS]);
+  await ip(BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge');
+  await ip(BRIDGE_NS, 'link', 'set', 'br0', 'up');
+  const attach = async (ns: string, port: string, iface: string, address: string, prefix: number) => {
+    await run(['ip', 'netns', 'add', ns]);
+    await ip(BRIDGE_NS, 'link', 'add', port, 'type', 'veth', 'peer', 'name', iface, 'netns', ns);
+    await ip(BRIDGE_NS, 'link', 'set', port, 'master', 'br0', 'up');
+    await ip(ns, 'link', 'set', 'lo', 'up');
+    await ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', iface, ...nodad(address));
+    await ip(ns, 'link', 'set', iface, 'up');
+  };
+  const nodes: NetNode[] = [];
+  for (const [i, n] of spec.nodes.entries()) {
+    const node = { name: n.name, ns: `${PREFIX}node${i}`, iface: n.iface, address: n.address, prefix: n.prefix ?? defaultPrefix(n.address) };
+    await attach(node.ns, `n${i}`, node.iface, node.address, node.prefix);
+    nodes.push(node);
+  }
+  const c = clientAddress(spec);
+  await attach(CLIENT_NS, 'c0', 'eth0', c.address, c.prefix);
+  for (const vip of spec.vips) await ip(CLIENT_NS, 'route', 'replace', vip, 'dev', 'eth0', 'scope', 'link');
+  return { nodes, client: { ns: CLIENT_NS, iface: 'eth0', address: c.address } };
+}
+
+/** Deletes the lab's namespaces (and so the veths and bridge); see {@link removeStale}. */
+export const removeTopology = removeStale;
+
+/** Sets a node's interface up or down (the lab's "pull the cable"). */
+export async function setLink(node: NetNode, up: boolean): Promise<void> {
+  await run(['ip', '-n', node.ns, 'link', 'set', node.iface, up ? 'up' : 'down']);
+}
+
+/**
+ * Removes every address of `addrs` that is still configured on the node's interface:
+ * what a reboot does to VIPs a SIGKILLed keepalived could not withdraw.
+ */
+export async function flushAddresses(node: NetNode, addrs: string[]): Promise<void> {
+  const out = await run(['ip', '-n', node.ns, '-o', 'addr', 'show', 'dev', node.iface]);
+  for (const a of addrs) {
+    const m = out.match(new RegExp(`inet6? ${a.replace(/[.:]/g, '\\$&')}/(\\d+)`));
+    if (m) await run(['ip', '-n', node.ns, 'addr', 'del', `${a}/${m[1]}`, 'dev', node.iface]);
+  }
+}

@@ -1,0 +1,268 @@
+import test, { type ExecutionContext } from 'ava';
+import fc from 'fast-check';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  BOOTSTRAP_MARKER,
+  BOOTSTRAP_SCRIPT,
+  BootstrapValueError,
+  bootstrapScript,
+  bootstrapUnit,
+  type BootstrapModel,
+} from '../src/components/bootstrap.js';
+import type { NodeRole } from '../src/model.js';
+import { run, type RunResult } from './helpers/tools.js';
+
+const CONFIG = '/etc/k8s-ha/kubeadm.yaml';
+const IMAGES = ['haproxy:2.8', 'osixia/keepalived:2.0.20'];
+
+function model(role: NodeRole, over: Partial<BootstrapModel> = {}): BootstrapModel {
+  return {
+    role,
+    endpoint: '198.18.0.10:7443',
+    kubeadmConfig: CONFIG,
+    images: IMAGES,
+    preKubeadmCommands: [],
+    postKubeadmCommands: [],
+    wait: { attempts: 5, intervalSeconds: 0 },
+    ...over,
+  };
+}
+
+/**
+ * Stubs for the programs the script calls; each appends its argv to $K8S_HA_ROOT/calls.log.
+ * kubeadm creates kubelet.conf like the real one (or exits $STUB_KUBEADM_RC); curl succeeds from
+ * its $STUB_CURL_OK_AFTER-th call on; crictl exits $STUB_CRICTL_RC; logger stands in for the
+ * journal and systemctl for systemd (the real ones would act on this machine).
+ */
+const STUBS: Record<string, string> = {
+  kubeadm: `echo "kubeadm $*" >>"$K8S_HA_ROOT/calls.log"
+[ "\${STUB_KUBEADM_RC:-0}" = 0 ] || exit "$STUB_KUBEADM_RC"
+mkdir -p "$K8S_HA_ROOT/etc/kubernetes" && : >"$K8S_HA_ROOT/etc/kubernetes/kubelet.conf"`,
+  kubelet: 'exit 0',
+  curl: `n=$(($(cat "$K8S_HA_ROOT/curl.count" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$K8S_HA_ROOT/curl.count"
+echo "curl $*" >>"$K8S_HA_ROOT/calls.log"
+[ "$n" -ge "\${STUB_CURL_OK_AFTER:-1}" ]`,
+  crictl: `echo "crictl $*" >>"$K8S_HA_ROOT/calls.log"
+exit "\${STUB_CRICTL_RC:-0}"`,
+  logger: 'echo "logger $*" >>"$K8S_HA_ROOT/calls.log"',
+  systemctl: 'echo "systemctl $*" >>"$K8S_HA_ROOT/calls.log"',
+};
+
+interface Sandbox {
+  root: string;
+  /** Runs `script` as the node would, with the stubs first on PATH. */
+  run(script: string, env?: Record<string, string>): Promise<RunResult>;
+  /** Lines of calls.log other than logger's. */
+  calls(): Promise<string[]>;
+  /** Messages sent to logger. */
+  logged(): Promise<string[]>;
+}
+
+/** A scratch node root with stubs in ROOT/bin and, unless `cri` is false, a listening containerd socket. */
+async function sandbox(t: ExecutionContext, opts: { without?: string[]; cri?: boolean } = {}): Promise<Sandbox> {
+  const root = await mkdtemp(path.join(tmpdir(), 'k8s-ha-boot-'));
+  let server: Server | undefined;
+  t.teardown(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await rm(root, { recursive: true, force: true });
+  });
+  await mkdir(path.join(root, 'bin'));
+  for (const [name, body] of Object.entries(STUBS)) {
+    if (opts.without?.includes(name)) continue;
+    await writeFile(path.join(root, 'bin', name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  }
+  if (opts.cri !== false) {
+    await mkdir(path.join(root, 'run/containerd'), { recursive: true });
+    const srv = createServer();
+    server = srv;
+    await new Promise<void>((resolve) => srv.listen(path.join(root, 'run/containerd/containerd.sock'), resolve));
+  }
+  const lines = async () => (await readFile(path.join(root, 'calls.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  return {
+    root,
+    async run(script, env = {}) {
+      const file = path.join(root, 'bootstrap.sh');
+      await writeFile(file, script);
+      await chmod(file, 0o700);
+      return run(file, [], { env: { PATH: `${root}/bin:/usr/bin:/bin`, K8S_HA_ROOT: root, ...env } });
+    },
+    calls: async () => (await lines()).filter((l) => !l.startsWith('logger ')),
+    logged: async () => (await lines()).filter((l) => l.startsWith('logger ')).map((l) => l.slice('logger '.length)),
+  };
+}
+
+const marker = (s: Sandbox) => existsSync(path.join(s.root, BOOTSTRAP_MARKER));
+
+test('the scripts of all roles pass sh -n and shellcheck', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'k8s-ha-sc-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const variants: [string, BootstrapModel][] = [
+    ['init', model('init', { preKubeadmCommands: ['modprobe br_netfilter', `echo "it's" >/run/x`], postKubeadmCommands: ['true'] })],
+    ['control-plane', model('control-plane', { endpoint: '[fd00::10]:7443' })],
+    ['worker', model('worker', { endpoint: 'api.example.test:6443', images: [] })],
+  ];
+  for (const [name, m] of variants) {
+    const file = path.join(dir, `${name}.sh`);
+    await writeFile(file, bootstrapScript(m));
+    const syntax = run('sh', ['-n', file]);
+    t.is(syntax.code, 0, `${name}: ${syntax.stderr}`);
+    const lint = run('shellcheck', ['--shell=sh', '--severity=style', file]);
+    t.is(lint.code, 0, `${name}: ${lint.stdout}`);
+  }
+});
+
+test('init node: pre-pulls, runs kubeadm init with --upload-certs between the hooks, leaves the marker', async (t) => {
+  const s = await sandbox(t);
+  const r = await s.run(
+    bootstrapScript(model('init', { preKubeadmCommands: [`echo "pre it's" >>"$K8S_HA_ROOT/calls.log"`], postKubeadmCommands: ['echo post >>"$K8S_HA_ROOT/calls.log"'] })),
+  );
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const sock = `unix://${s.root}/run/containerd/containerd.sock`;
+  t.deepEqual(await s.calls(), [
+    'systemctl enable kubelet.service',
+    `crictl --runtime-endpoint ${sock} pull haproxy:2.8`,
+    `crictl --runtime-endpoint ${sock} pull osixia/keepalived:2.0.20`,
+    "pre it's",
+    `kubeadm init --config ${s.root}${CONFIG} --upload-certs`,
+    'post',
+  ]);
+  t.true(marker(s));
+  t.regex(r.stdout, /k8s-ha: bootstrap done \(init\)/);
+  const logged = await s.logged();
+  t.true(logged.every((l) => l.startsWith('-t k8s-ha -- ')), 'journal lines carry the k8s-ha tag');
+  t.true(logged.some((l) => l.includes('bootstrap done (init)')));
+});
+
+test('control-plane joiner: waits for healthz through the VIP, then kubeadm join', async (t) => {
+  const s = await sandbox(t);
+  const r = await s.run(bootstrapScript(model('control-plane', { endpoint: '[fd00::10]:7443' })), { STUB_CURL_OK_AFTER: '3' });
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const curl = 'curl -gfsk --max-time 5 -o /dev/null https://[fd00::10]:7443/healthz';
+  t.deepEqual((await s.calls()).filter((c) => !c.startsWith('crictl')), ['systemctl enable kubelet.service', curl, curl, curl, `kubeadm join --config ${s.root}${CONFIG}`]);
+  t.is((await s.calls()).filter((c) => c.startsWith('crictl')).length, 2);
+  t.regex(r.stdout, /waiting for the control plane at https:\/\/\[fd00::10\]:7443\/healthz \(attempt 2\/5\)/);
+  t.true(marker(s));
+});
+
+test('worker: no image pre-pull, kubeadm join through the VIP', async (t) => {
+  const s = await sandbox(t);
+  const r = await s.run(bootstrapScript(model('worker')));
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.deepEqual(await s.calls(), ['systemctl enable kubelet.service', 'curl -gfsk --max-time 5 -o /dev/null https://198.18.0.10:7443/healthz', `kubeadm join --config ${s.root}${CONFIG}`]);
+});
+
+test('idempotent: a bootstrapped or initialised node is left alone', async (t) => {
+  const s = await sandbox(t);
+  const script = bootstrapScript(model('init'));
+  t.is((await s.run(script)).code, 0);
+  const before = await s.calls();
+  const again = await s.run(script);
+  t.is(again.code, 0);
+  t.regex(again.stdout, /already bootstrapped .*nothing to do/);
+  t.deepEqual(await s.calls(), before, 'second run calls nothing');
+  // initialised by hand (kubelet.conf) but no marker: still nothing
+  await rm(path.join(s.root, BOOTSTRAP_MARKER));
+  const third = await s.run(script);
+  t.is(third.code, 0);
+  t.regex(third.stdout, /node already initialised .*kubelet\.conf exists\): nothing to do/);
+  t.deepEqual(await s.calls(), before);
+  t.false(marker(s), 'doing nothing means writing nothing either');
+});
+
+test('the wait loop gives up after the configured attempts with a clear message', async (t) => {
+  const s = await sandbox(t);
+  const r = await s.run(bootstrapScript(model('worker', { wait: { attempts: 3, intervalSeconds: 0 } })), { STUB_CURL_OK_AFTER: '100' });
+  t.is(r.code, 1);
+  t.regex(r.stdout, /ERROR: gave up waiting for the control plane at https:\/\/198\.18\.0\.10:7443\/healthz after 3 attempts 0s apart: check that the init node booted/);
+  t.deepEqual((await s.calls()).filter((c) => !c.startsWith('systemctl')).length, 3, 'three curl calls, no kubeadm');
+  t.false(marker(s));
+});
+
+test('missing prerequisites are all named and nothing runs', async (t) => {
+  const s = await sandbox(t, { without: ['kubelet', 'kubeadm'], cri: false });
+  const r = await s.run(bootstrapScript(model('init')));
+  t.is(r.code, 1);
+  t.regex(r.stdout, /ERROR: missing prerequisites: kubeadm kubelet CRI-socket\(\/run\/containerd\/containerd\.sock\|\/var\/run\/crio\/crio\.sock\)/);
+  t.deepEqual(await s.calls(), []);
+  const noCurl = await sandbox(t, { without: ['curl'] });
+  // the real curl in /usr/bin would be found: hide it by running with the stubs only on PATH
+  const r2 = await noCurl.run(bootstrapScript(model('worker')), { PATH: `${noCurl.root}/bin` });
+  t.is(r2.code, 1);
+  t.regex(r2.stdout, /missing prerequisites: curl \(/);
+});
+
+test('failures: an offline pre-pull is tolerated; a failing kubeadm or hook stops without marker', async (t) => {
+  const offline = await sandbox(t);
+  const r = await offline.run(bootstrapScript(model('init')), { STUB_CRICTL_RC: '1' });
+  t.is(r.code, 0);
+  t.regex(r.stdout, /warning: could not pre-pull haproxy:2\.8 \(offline\?\)/);
+  t.true(marker(offline));
+
+  const broken = await sandbox(t);
+  const r2 = await broken.run(bootstrapScript(model('init', { postKubeadmCommands: ['echo post >>"$K8S_HA_ROOT/calls.log"'] })), { STUB_KUBEADM_RC: '3' });
+  t.is(r2.code, 1);
+  t.regex(r2.stdout, /ERROR: kubeadm init failed \(exit 3\).*kubeadm reset -f/);
+  t.false((await broken.calls()).includes('post'));
+  t.false(marker(broken));
+
+  const hook = await sandbox(t);
+  const r3 = await hook.run(bootstrapScript(model('worker', { preKubeadmCommands: ['exit 7'] })));
+  t.is(r3.code, 1);
+  t.regex(r3.stdout, /ERROR: pre-kubeadm hook failed \(exit 7\): exit 7/);
+  t.false((await hook.calls()).some((c) => c.startsWith('kubeadm')));
+});
+
+test('profile values cannot change the script: unsafe ones are refused, hooks arrive verbatim', (t) => {
+  const bad: Partial<BootstrapModel>[] = [
+    { endpoint: '198.18.0.10:7443\nreboot' },
+    { endpoint: '$(reboot):7443' },
+    { endpoint: 'fd00::1:7443' },
+    { endpoint: '198.18.0.10:99999' },
+    { kubeadmConfig: '/etc/k8s ha.yaml' },
+    { images: ["haproxy:2.8' ; reboot '"] },
+    { preKubeadmCommands: ['echo a\nreboot'] },
+    { postKubeadmCommands: ['   '] },
+    { wait: { attempts: 0, intervalSeconds: 1 } },
+    { wait: { attempts: 1, intervalSeconds: 1.5 } },
+  ];
+  for (const over of bad) t.throws(() => bootstrapScript(model('init', over)), { instanceOf: BootstrapValueError }, JSON.stringify(over));
+  // any one-line hook reaches run_hook byte for byte, whatever quotes or $ it holds
+  const shellish = fc.string({ unit: fc.constantFrom("'", '"', '$', '`', '\\', ' ', ';', '(', 'a', '\t'), minLength: 1 });
+  const hooks = fc
+    .oneof(shellish, fc.string({ unit: 'grapheme', minLength: 1 }))
+    .filter((s) => s.trim() !== '' && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s));
+  fc.assert(
+    fc.property(hooks, (hook) => {
+      const script = bootstrapScript(model('init', { preKubeadmCommands: [hook] }));
+      const line = script.split('\n').find((l) => l.startsWith('run_hook pre '))!;
+      const out = run('sh', ['-c', `run_hook() { printf '%s' "$2"; }\n${line}`]);
+      return out.code === 0 && out.stdout === hook;
+    }),
+    { numRuns: 150, examples: [["it's $(reboot) `id` \\ \"x\" ; exit 1"]] },
+  );
+  t.pass();
+});
+
+test('the Ignition unit runs the script once, after network and runtime, and systemd accepts it', async (t) => {
+  const unit = bootstrapUnit();
+  t.regex(unit, /^ConditionPathExists=!\/var\/lib\/k8s-ha\/bootstrap\.done$/m);
+  t.regex(unit, /^After=network-online\.target .*containerd\.service/m);
+  t.regex(unit, /^Type=oneshot$/m);
+  t.regex(unit, new RegExp(`^ExecStart=${BOOTSTRAP_SCRIPT}$`, 'm'));
+  t.regex(unit, /^WantedBy=multi-user\.target$/m);
+  const dir = await mkdtemp(path.join(tmpdir(), 'k8s-ha-unit-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // systemd-analyze checks that ExecStart exists: point it at a scratch copy of the script
+  const script = path.join(dir, 'bootstrap.sh');
+  await writeFile(script, bootstrapScript(model('init')), { mode: 0o700 });
+  const file = path.join(dir, 'k8s-ha-bootstrap.service');
+  await writeFile(file, unit.replace(`ExecStart=${BOOTSTRAP_SCRIPT}`, `ExecStart=${script}`));
+  const r = run('systemd-analyze', ['verify', file]);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stderr, '', 'no warnings');
+});

@@ -1,0 +1,40 @@
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cli, fixture, testDir } from './helpers/bundle-run.js';
+import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const k8sHa = (...args: string[]) => spawnSync(process.execPath, [cli, ...args, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
+
+test('k8s-ha bundle twice, a second apart: the same sha256; the budget is reported', async (t) => {
+  const dir = testDir(t);
+  const first = k8sHa('bundle', fixture('bundle.toml'), '--out', join(dir, 'a.tar.gz'));
+  t.is(first.status, 0, first.stderr);
+  t.regex(first.stdout, /^cp-1 {2}\d+ +ok +ok +ok$/m);
+  await sleep(1100);
+  t.is(k8sHa('bundle', fixture('bundle.toml'), '--out', join(dir, 'b.tar.gz')).status, 0);
+  t.is(sha256(join(dir, 'a.tar.gz')), sha256(join(dir, 'b.tar.gz')));
+  execFileSync('gzip', ['-t', join(dir, 'a.tar.gz')]);
+});
+
+test('bad input: nodes without mac are all named; unsafe URLs name the field; --max-user-data fails', (t) => {
+  const dir = testDir(t);
+  const text = readFileSync(fixture('bundle.toml'), 'utf8');
+  const noMacs = join(dir, 'nomac.toml');
+  writeFileSync(noMacs, text.replace(/^mac = "52:54:00:00:00:0[23]"\n/gm, ''));
+  const r = k8sHa('bundle', noMacs, '--out', join(dir, 'x.tar.gz'));
+  t.is(r.status, 1);
+  t.regex(r.stderr, /nomac\.toml: error E011 at nodes: cp-2, cp-3 have no mac, which per-MAC boot files \(iPXE, pxelinux, Matchbox\) need\n {2}hint: add mac = /);
+  const badUrl = join(dir, 'badurl.toml');
+  writeFileSync(badUrl, text.replace('configUrl = "http://198.18.0.1:8080/k8s"', 'configUrl = "http://198.18.0.1:8080/k8s dhcp"'));
+  t.regex(k8sHa('bundle', badUrl, '--out', join(dir, 'y.tar.gz')).stderr, /error E030 at boot\.configUrl: "http:\/\/198\.18\.0\.1:8080\/k8s dhcp" contains a character that is not safe/);
+  const big = k8sHa('bundle', fixture('bundle.toml'), '--out', join(dir, 'z.tar.gz'), '--max-user-data', '1024');
+  t.is(big.status, 1);
+  t.regex(big.stderr, /error E032 at --max-user-data: user-data of node cp-1 is \d+ bytes, over the limit of 1024/);
+  t.deepEqual(execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).trim().split('\n').sort(), ['badurl.toml', 'nomac.toml'], 'no partial bundle left behind');
+  t.is(k8sHa('render', fixture('bundle.toml'), '--out', join(dir, 'r'), '--max-user-data', '1024').status, 1);
+});

@@ -1,0 +1,63 @@
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
+import { findIsoTool, writeSeedIso } from '../src/bundle/seed.js';
+import { renderNode } from '../src/render.js';
+import { cli, fixture, labPlan, testDir } from './helpers/bundle-run.js';
+import { requireTool } from './helpers/tools.js';
+import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const seed = (out: string) => execFileSync(process.execPath, [cli, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
+
+test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second later, mode 0600', async (t) => {
+  if (!requireTool(t, 'xorriso') || !requireTool(t, 'isoinfo')) return;
+  const dir = testDir(t);
+  const a = join(dir, 'a.iso');
+  t.regex(seed(a), /wrote .*a\.iso \(NoCloud seed of cp-1, volume cidata, xorriso, mode 0600\)/);
+  await sleep(1100);
+  seed(join(dir, 'b.iso'));
+  t.is(sha256(a), sha256(join(dir, 'b.iso')));
+  t.is(statSync(a).mode & 0o777, 0o600);
+
+  t.regex(execFileSync('isoinfo', ['-d', '-i', a], { encoding: 'utf8' }), /^Volume id: cidata$/m);
+  const plan = labPlan();
+  const node = plan.nodes[0]!;
+  const rendered = renderNode(plan, node, FIXTURE_SECRETS);
+  const expected: Record<string, string> = {
+    'user-data': rendered.userData,
+    'meta-data': rendered.metaData,
+    'network-config': networkConfigV2(staticNetwork(node)!),
+  };
+  t.deepEqual(execFileSync('isoinfo', ['-f', '-R', '-i', a], { encoding: 'utf8' }).trim().split('\n').sort(), ['/meta-data', '/network-config', '/user-data']);
+  // Read back with xorriso itself, then with isoinfo (Rock Ridge names).
+  const out = join(dir, 'x');
+  execFileSync('xorriso', ['-osirrox', 'on', '-indev', a, '-extract', '/', out], { stdio: 'ignore' });
+  for (const [name, content] of Object.entries(expected)) {
+    t.is(readFileSync(join(out, name), 'utf8'), content, name);
+    t.is(execFileSync('isoinfo', ['-R', '-i', a, '-x', `/${name}`], { encoding: 'utf8' }), content, name);
+  }
+});
+
+test('genisoimage works as the fallback (not byte-reproducible)', async (t) => {
+  if (!requireTool(t, 'genisoimage')) return;
+  const dir = testDir(t);
+  const iso = join(dir, 'g.iso');
+  const tool = await writeSeedIso(iso, { 'user-data': '#cloud-config\n', 'meta-data': 'instance-id: g\n' }, { name: 'genisoimage', path: execFileSync('sh', ['-c', 'command -v genisoimage'], { encoding: 'utf8' }).trim(), reproducible: false });
+  t.false(tool.reproducible);
+  t.regex(execFileSync('isoinfo', ['-d', '-i', iso], { encoding: 'utf8' }), /^Volume id: cidata$/m);
+  t.is(execFileSync('isoinfo', ['-R', '-i', iso, '-x', '/user-data'], { encoding: 'utf8' }), '#cloud-config\n');
+});
+
+test('no ISO tool on PATH: a clear error with the apt-get command', async (t) => {
+  await t.throwsAsync(findIsoTool(''), { message: /seed: neither xorriso nor genisoimage is installed.*hint: apt-get install xorriso/ });
+  const dir = testDir(t);
+  const r = spawnSync(process.execPath, [cli, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
+  t.is(r.status, 1);
+  t.regex(r.stderr, /bundle\.toml: error E030 at seed: neither xorriso nor genisoimage is installed/);
+  t.regex(r.stderr, /hint: apt-get install xorriso/);
+});

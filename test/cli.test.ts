@@ -1,0 +1,69 @@
+/**
+ * The CLI as a user runs it: render writes the tree with the right modes, --node and
+ * --format narrow it, --stdout prints exactly what render writes, check writes nothing.
+ */
+import test from 'ava';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli } from './helpers/cli.js';
+import { tempDir } from './helpers/tools.js';
+
+test('render writes user-data and config.ign 0600, meta-data 0644, and prints a summary', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = cli(['render', 'profiles/seed.toml', '--out', dir]);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /k8s-cp-1\s+172\.16\.217\.171\s+init\s+MASTER\s+150/);
+    t.regex(r.stdout, /k8s-cp-2\s+172\.16\.217\.172\s+control-plane\s+BACKUP\s+140/);
+    t.regex(r.stdout, /VIP 172\.16\.100\.100, 172\.16\.100\.101 port 7443/);
+    t.regex(r.stdout, /\d+\.\d KiB/);
+    t.notRegex(r.stdout + r.stderr, /auth_pass|\bpass\b"/, 'no secret printed');
+    for (const n of ['k8s-cp-1', 'k8s-cp-2', 'k8s-cp-3']) {
+      t.is(statSync(join(dir, n, 'user-data')).mode & 0o777, 0o600);
+      t.is(statSync(join(dir, n, 'config.ign')).mode & 0o777, 0o600);
+      t.is(statSync(join(dir, n, 'meta-data')).mode & 0o777, 0o644);
+      t.true(readFileSync(join(dir, n, 'user-data'), 'utf8').startsWith('#cloud-config\n'));
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('--node and --format narrow the output; --stdout prints what render writes', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    t.is(cli(['render', 'profiles/seed.toml', '--out', dir, '--node', 'k8s-cp-2', '--format', 'ignition']).code, 0);
+    t.deepEqual(readdirSync(dir), ['k8s-cp-2']);
+    t.deepEqual(readdirSync(join(dir, 'k8s-cp-2')), ['config.ign']);
+    const ign = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout']);
+    t.is(ign.code, 0);
+    t.is(ign.stdout, readFileSync(join(dir, 'k8s-cp-2', 'config.ign'), 'utf8'));
+    const v35 = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', '--ignition-version', '3.5.0']);
+    t.is(JSON.parse(v35.stdout).ignition.version, '3.5.0');
+    const ud = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-1', '--format', 'cloud-init', '--stdout']);
+    t.true(ud.stdout.startsWith('#cloud-config\n'));
+  } finally {
+    cleanup();
+  }
+});
+
+test('check prints the plan and warnings and writes nothing; --strict fails on warnings', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = cli(['check', 'profiles/seed.toml'], { cwd: process.cwd() });
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /is valid: cluster seed/);
+    t.regex(r.stdout, /k8s-cp-3\s+172\.16\.217\.173\/16\s+control-plane\s+BACKUP\s+130\s+eth0\s+172\.16\.217\.171, 172\.16\.217\.172/);
+    t.regex(r.stderr, /warning W101 at vip\.routerId/);
+    const json = cli(['check', 'profiles/seed.toml', '--json']);
+    const plan = JSON.parse(json.stdout).plan;
+    t.is(plan.keepalived.authPass, '(redacted)');
+    t.is(plan.nodes[0].vrrp.state, 'MASTER');
+    const strict = cli(['check', 'profiles/seed.toml', '--strict']);
+    t.is(strict.code, 1);
+    t.regex(strict.stderr, /error W101 at vip\.routerId/);
+    t.false(existsSync(join(dir, 'seed')));
+  } finally {
+    cleanup();
+  }
+});

@@ -1,0 +1,118 @@
+/**
+ * Every output checked by the real program that consumes it: cloud-init schema,
+ * ignition-validate (3.3.0) and the official Ignition JSON schemas (3.4.0, 3.5.0),
+ * haproxy -c, keepalived -t (in a netns with the node's interface), and the Pod JSON schema
+ * for the static pods. Runs on every example profile and the IPv6 fixture.
+ */
+import test from 'ava';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import AjvDraft04 from 'ajv-draft-04';
+import YAML from 'yaml';
+import { Pod } from 'kubernetes-models/v1';
+import { loadProfile } from '../src/profile/load.js';
+import { renderCluster } from '../src/render.js';
+import { decodeCloudInit } from '../src/formats/decode.js';
+import { keepalivedConfigTest, run, tempDir } from './helpers/tools.js';
+import { ROOT, SHARED } from './helpers/cli.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
+
+/** Every example profile users copy, plus the IPv6 fixture. */
+const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'profiles/baremetal.toml', 'fixtures/profiles/ipv6.yaml'];
+
+/** Writes a node's decoded files under `root` (path kept) and returns root. */
+function materialise(root: string, files: { path: string; mode: number; content: string }[]): string {
+  for (const f of files) {
+    const p = join(root, f.path);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileSync(p, f.content);
+    chmodSync(p, f.mode);
+  }
+  return root;
+}
+
+for (const profile of PROFILES) {
+  const { plan } = loadProfile(join(ROOT, profile), {});
+  const rendered = renderCluster(plan, FIXTURE_SECRETS);
+  /** Control-plane nodes: the ones that run keepalived and HAProxy. */
+  const controlPlane = rendered.filter((r) => r.node.role !== 'worker');
+
+  test(`${profile}: every user-data passes cloud-init schema`, (t) => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const r of rendered) {
+        const f = join(dir, `${r.node.name}.user-data`);
+        writeFileSync(f, r.userData);
+        const res = run('cloud-init', ['schema', '--config-file', f]);
+        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+        t.regex(res.stdout, /Valid cloud-config/);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${profile}: every config.ign passes ignition-validate (3.3.0) and the 3.4.0/3.5.0 JSON schemas`, (t) => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const r of rendered) {
+        const f = join(dir, `${r.node.name}.ign`);
+        writeFileSync(f, r.ignition);
+        const res = run('ignition-validate', [f]);
+        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+        t.is(res.stdout + res.stderr, '', 'ignition-validate reports nothing, not even a warning');
+      }
+      for (const v of ['3.4.0', '3.5.0'] as const) {
+        const schema = JSON.parse(readFileSync(join(SHARED, 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
+        const validate = new AjvDraft04.default({ strict: false, allErrors: true }).compile(schema);
+        for (const r of renderCluster(plan, FIXTURE_SECRETS, { ignitionVersion: v })) {
+          const cfg = JSON.parse(r.ignition);
+          t.is(cfg.ignition.version, v);
+          t.true(validate(cfg), `${v} ${r.node.name}: ${JSON.stringify(validate.errors)}`);
+        }
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${profile}: every haproxy.cfg passes haproxy -c`, (t) => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const r of controlPlane) {
+        const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
+        const res = run('haproxy', ['-c', '-f', join(root, 'etc/haproxy/haproxy.cfg')]);
+        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+        t.notRegex(res.stdout + res.stderr, /\[WARNING\]|\[ALERT\]/, 'no warnings either');
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${profile}: every keepalived.conf passes keepalived -t with its track script in place`, (t) => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const r of controlPlane) {
+        const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
+        chmodSync(join(root, 'etc/keepalived'), 0o755);
+        const res = keepalivedConfigTest(join(root, 'etc/keepalived'), r.node.interface);
+        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${profile}: static pods are valid Pods (Kubernetes JSON schema) in kube-system on the host network`, (t) => {
+    for (const r of rendered) {
+      for (const f of r.payload.files.filter((x) => x.path.startsWith('/etc/kubernetes/manifests/'))) {
+        const obj = YAML.parse(f.content);
+        t.notThrows(() => new Pod(obj).validate(), f.path);
+        t.is(obj.metadata.namespace, 'kube-system');
+        t.true(obj.spec.hostNetwork);
+        t.true(Array.isArray(obj.spec.containers[0].command) && obj.spec.containers[0].command.length > 0, 'explicit command');
+      }
+    }
+  });
+}

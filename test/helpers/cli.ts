@@ -1,0 +1,30 @@
+/**
+ * Runs the compiled CLI as a user would, in a child process.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tests run from dist/test). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CLI = join(ROOT, 'bin', 'k8s-ha.cjs');
+/**
+ * The project's read-only shared/ folder (Ignition and kubeadm schemas): beside the clone, as
+ * CI lays it out, or wherever K8S_HA_SHARED points (e.g. from a git worktree elsewhere).
+ */
+export const SHARED = process.env.K8S_HA_SHARED ?? join(ROOT, '..', 'shared');
+
+/** Exit code and output of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/src/cli.js ...args` in `cwd` (default: the repository root). */
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+  const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
+  if (!opts.env || !('K8S_HA_AUTH_PASS' in opts.env)) delete env.K8S_HA_AUTH_PASS;
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
