@@ -154,3 +154,8 @@ test('sourceExcerpt: long lines are cut around the caret, in linear time', (t) =
   const head = sourceExcerpt(`token = "${'s'.repeat(300)}"`, { line: 1, col: 1 }, [])!;
   t.false(head.includes('sss'), head);
 });
+
+test('sourceExcerpt of a secret path placed on a header or key line masks, does not cut', (t) => {
+  t.is(sourceExcerpt('[keepalived]\n', { line: 1, col: 1 }, ['keepalived', 'authPass']), '  [keepalived]\n  ^');
+  t.is(sourceExcerpt('  authPass: |\n    s3cret\n', { line: 2, col: 5 }, ['keepalived', 'authPass']), '      <redacted>\n      ^');
+});

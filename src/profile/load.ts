@@ -62,6 +62,9 @@ export function parseProfile(file: string, text: string, env: ProfileEnv = proce
   const { raw, problems: passProblems } = readAuthPassFile(file, result.data!);
   if (passProblems.some((p) => p.severity === 'error')) fail(passProblems);
   const { plan, problems } = resolvePlan(resolvePath(file), raw, env);
+  // A password read from authPassFile is reported there (unless K8S_HA_AUTH_PASS replaced it).
+  if (raw.keepalived?.authPassFile !== undefined && !env.K8S_HA_AUTH_PASS)
+    for (const p of problems) if (p.path.join('.') === 'keepalived.authPass') p.path = ['keepalived', 'authPassFile'];
   problems.unshift(...passProblems);
   if (problems.some((p) => p.severity === 'error')) fail(problems);
   const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));

@@ -87,7 +87,10 @@ export function sourceExcerpt(text: string, pos: SourcePos, path: FieldPath): st
   const src = text.split('\n')[pos.line - 1]?.replace(/\r$/, '');
   if (src === undefined) return undefined;
   const at = [...src].slice(0, pos.col - 1).join('').length;
-  const masked = isSecretPath(path) ? { text: `${src.slice(0, at)}<redacted>`, at } : maskSecrets(src, at);
+  // A secret's own value is cut at the caret, unless the caret is on a key or table header
+  // (the position of a missing field's parent), where masking assignments is enough.
+  const onKey = /^(\[|["']?[A-Za-z0-9_-]+["']?\s*[=:])/.test(src.slice(at));
+  const masked = isSecretPath(path) && !onKey ? { text: `${src.slice(0, at)}<redacted>`, at } : maskSecrets(src, at);
   const shown = around(masked.text, masked.at);
   const pad = [...shown.text.slice(0, shown.at)].map((c) => (c === '\t' ? '\t' : ' ')).join('');
   return `  ${printable(shown.text)}\n  ${pad}^`;
