@@ -10,6 +10,7 @@ import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
 import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
+import { schemaCommand } from './commands/schema.js';
 import { seedCommand } from './commands/seed.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -21,7 +22,8 @@ async function main(argv: string[]): Promise<void> {
     .command(bundleCommand)
     .command(seedCommand)
     .command(labCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed, lab)')
+    .command(schemaCommand)
+    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed, lab, schema)')
     .strict()
     .help()
     .version()

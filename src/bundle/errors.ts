@@ -24,6 +24,8 @@ export class BundleError extends Error {
 
   /** The same error as a profile problem, for `formatProblems`. */
   toProblem(): Problem {
-    return error(this.code, [this.field], this.detail, this.hint);
+    // `nodes[2].mac` -> ['nodes', 2, 'mac'], the path form the profile's problems use.
+    const path = (this.field.match(/[^.[\]]+|\[\d+\]/g) ?? []).map((p) => (p.startsWith('[') ? Number(p.slice(1, -1)) : p));
+    return error(this.code, path, this.detail, this.hint);
   }
 }

@@ -38,7 +38,7 @@ export async function loadOrExit(file: string, strict = false): Promise<LoadedPr
     throw e;
   }
   if (loaded.problems.length > 0) {
-    const text = formatProblems(file, loaded.problems);
+    const text = formatProblems(file, loaded.problems, loaded.text);
     if (strict) throw new CliError(`${text.replace(/: warning /g, ': error ')}\n${countLine(loaded.problems)} (--strict)`);
     process.stderr.write(`${text}\n`);
   }

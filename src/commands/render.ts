@@ -53,17 +53,20 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     const sizes = rendered.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
     await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
     const outDir = args.out ?? `out/${plan.name}`;
-    const { writeTree } = await import('../sinks/directory.js');
+    const { writeTreeAtomic } = await import('../sinks/atomic.js');
+    // The whole tree is replaced at once (no stale files of an earlier render survive); with
+    // --node, only that node's directory is.
+    const prefix = (r: { node: { name: string } }) => (args.node === undefined ? `${r.node.name}/` : '');
     const files = rendered.flatMap((r) => [
       ...(args.format !== 'ignition'
         ? [
-            { path: `${r.node.name}/user-data`, content: r.userData, mode: 0o600 },
-            { path: `${r.node.name}/meta-data`, content: r.metaData, mode: 0o644 },
+            { path: `${prefix(r)}user-data`, content: r.userData, mode: 0o600 },
+            { path: `${prefix(r)}meta-data`, content: r.metaData, mode: 0o644 },
           ]
         : []),
-      ...(args.format !== 'cloud-init' ? [{ path: `${r.node.name}/config.ign`, content: r.ignition, mode: 0o600 }] : []),
+      ...(args.format !== 'cloud-init' ? [{ path: `${prefix(r)}config.ign`, content: r.ignition, mode: 0o600 }] : []),
     ]);
-    writeTree(outDir, files);
+    await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files);
     const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'USER-DATA', 'CONFIG.IGN']];
     for (const r of rendered) {
       const n = r.node;

@@ -5,6 +5,8 @@
  * `E…` are errors (render refuses), `W…` are warnings (render goes on; `--strict` refuses).
  */
 
+import { showValue, sourceExcerpt } from './report.js';
+
 /** Stable problem codes with a one-line description each. */
 export const CODES = {
   E_READ: 'E001',
@@ -35,6 +37,7 @@ export const CODES = {
   W_EVEN_NODES: 'W105',
   W_UNSAFE_CA: 'W106',
   W_SKEW_GAP: 'W107',
+  W_SECRET_FILE_MODE: 'W108',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */
@@ -57,11 +60,15 @@ export interface Problem {
   col?: number;
 }
 
-/** Renders a field path the way users write it: `nodes[1].address`; the root is `(profile)`. */
+/**
+ * Renders a field path the way users write it: `nodes[1].address`; keys that are not plain
+ * identifiers are quoted (`labels["rack.id"]`, an unknown key `["a\\nb"]`); the root is `(profile)`.
+ */
 export function formatPath(path: FieldPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^(--)?[A-Za-z_$][A-Za-z0-9_-]*$/.test(part)) out += `[${showValue([], part)}]`;
     else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(profile)' : out;
@@ -79,29 +86,36 @@ export function warning(code: CodeName, path: FieldPath, message: string, hint?:
 
 /**
  * Thrown when a profile cannot be turned into a plan. Carries every problem found (not just
- * the first) and the file they belong to; the CLI prints them with {@link formatProblems}
- * and exits 1. The message itself never includes profile values marked secret.
+ * the first), the file they belong to and, when it was read, its text (for the source lines
+ * of the report); the CLI prints them with {@link formatProblems} and exits 1. The message
+ * never includes profile values marked secret (source-map.ts `isSecretPath`).
  */
 export class ProfileError extends Error {
   constructor(
     readonly file: string,
     readonly problems: Problem[],
+    readonly text?: string,
   ) {
-    super(formatProblems(file, problems));
+    super(formatProblems(file, problems, text));
     this.name = 'ProfileError';
   }
 }
 
 /**
- * Formats problems one per line, Butane style:
- * `FILE:LINE:COL: error E020 at nodes[1].name: duplicate node name "cp-1"` then `  hint: …`.
+ * Formats problems Butane style, each as
+ * `FILE:LINE:COL: error E020 at nodes[1].name: duplicate node name "cp-1"`, then (given the
+ * profile's `text` and a position) the source line with a caret under the value, then
+ * `  hint: …`. Problems without a position print `FILE: …` and no source line.
  */
-export function formatProblems(file: string, problems: Problem[]): string {
+export function formatProblems(file: string, problems: Problem[], text?: string): string {
   return problems
     .map((p) => {
-      const where = p.line !== undefined ? `${file}:${p.line}:${p.col ?? 1}` : file;
-      const head = `${where}: ${p.severity} ${CODES[p.code]} at ${formatPath(p.path)}: ${p.message}`;
-      return p.hint ? `${head}\n  hint: ${p.hint}` : head;
+      const pos = p.line !== undefined ? { line: p.line, col: p.col ?? 1 } : undefined;
+      const out = [`${pos ? `${file}:${pos.line}:${pos.col}` : file}: ${p.severity} ${CODES[p.code]} at ${formatPath(p.path)}: ${p.message}`];
+      const excerpt = pos && text !== undefined ? sourceExcerpt(text, pos, p.path) : undefined;
+      if (excerpt) out.push(excerpt);
+      if (p.hint) out.push(`  hint: ${p.hint}`);
+      return out.join('\n');
     })
     .join('\n');
 }

@@ -1,14 +1,17 @@
 /**
  * Loads a profile file (TOML or YAML, by extension), validates it and resolves it to a Plan.
  */
-import { readFileSync } from 'node:fs';
-import { extname, resolve as resolvePath } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, extname, resolve as resolvePath } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import type * as z from 'zod/mini';
-import { CODES, ProfileError, error, type FieldPath, type Problem } from './errors.js';
+import { CODES, ProfileError, error, warning, type FieldPath, type Problem } from './errors.js';
 import { FIELD_HINTS, KIND_HINTS, RANGES, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
+import { showValue } from './report.js';
+import { locate } from './source-map.js';
+import { AUTH_PASS } from './values.js';
 import type { Plan, PlanWarning } from '../model.js';
 
 /** Result of {@link loadProfile}: the plan and the warnings about it. */
@@ -17,6 +20,8 @@ export interface LoadedProfile {
   warnings: PlanWarning[];
   /** Every warning as a Problem (with line:col where known), for printing. */
   problems: Problem[];
+  /** The profile's text, for the source lines of printed problems (errors.ts formatProblems). */
+  text: string;
 }
 
 /** Environment variables the loader reads. */
@@ -41,19 +46,67 @@ export function loadProfile(file: string, env: ProfileEnv = process.env): Loaded
   return parseProfile(file, text, env);
 }
 
-/** Like {@link loadProfile} on text already read; `file` names the source in messages and picks the parser. */
+/**
+ * Like {@link loadProfile} on text already read; `file` names the source in messages, picks
+ * the parser and anchors a relative `keepalived.authPassFile`. Every problem gets the line:col
+ * of its value (source-map.ts `locate`) where the text has it.
+ */
 export function parseProfile(file: string, text: string, env: ProfileEnv = process.env): LoadedProfile {
+  const format = /\.toml$/i.test(file) ? 'toml' : 'yaml';
+  const fail = (problems: Problem[]): never => {
+    throw new ProfileError(file, placeProblems(problems, text, format), text);
+  };
   const data = parseText(file, text);
   const result = profileSchema.safeParse(data);
-  if (!result.success) {
-    throw new ProfileError(file, result.error.issues.map((i) => issueToProblem(i, data)));
-  }
-  const raw: RawProfile = result.data;
+  if (!result.success) fail(result.error.issues.map((i) => issueToProblem(i, data)));
+  const { raw, problems: passProblems } = readAuthPassFile(file, result.data!);
+  if (passProblems.some((p) => p.severity === 'error')) fail(passProblems);
   const { plan, problems } = resolvePlan(resolvePath(file), raw, env);
-  const errors = problems.filter((p) => p.severity === 'error');
-  if (errors.length > 0) throw new ProfileError(file, problems);
+  // A password read from authPassFile is reported there (unless K8S_HA_AUTH_PASS replaced it).
+  if (raw.keepalived?.authPassFile !== undefined && !env.K8S_HA_AUTH_PASS)
+    for (const p of problems) if (p.path.join('.') === 'keepalived.authPass') p.path = ['keepalived', 'authPassFile'];
+  problems.unshift(...passProblems);
+  if (problems.some((p) => p.severity === 'error')) fail(problems);
   const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));
-  return { plan: plan!, warnings, problems };
+  return { plan: plan!, warnings, problems: placeProblems(problems, text, format), text };
+}
+
+/** Sets line/col on every problem that has none, from the source text; unknown keys point at the key. */
+function placeProblems(problems: Problem[], text: string, format: 'toml' | 'yaml'): Problem[] {
+  for (const p of problems) {
+    if (p.line !== undefined || p.path.length === 0) continue;
+    const pos = locate(text, format, p.path, p.code === 'E_UNKNOWN_KEY' ? 'key' : 'value');
+    if (pos) Object.assign(p, pos);
+  }
+  return problems;
+}
+
+/**
+ * Resolves `keepalived.authPassFile`: reads the VRRP password from that file (relative to the
+ * profile's directory; one trailing newline dropped) into `keepalived.authPass`, so the
+ * profile itself can be shared without the secret. Errors (unreadable, invalid content, both
+ * authPass and authPassFile given) never show the content; a file readable by group or others
+ * gets a warning. K8S_HA_AUTH_PASS still wins (resolve.ts).
+ */
+function readAuthPassFile(file: string, raw: RawProfile): { raw: RawProfile; problems: Problem[] } {
+  const name = raw.keepalived?.authPassFile;
+  if (name === undefined) return { raw, problems: [] };
+  const path = ['keepalived', 'authPassFile'];
+  if (raw.keepalived?.authPass !== undefined)
+    return { raw, problems: [error('E_AUTH_PASS', path, 'give keepalived.authPass or keepalived.authPassFile, not both', 'keep the password out of the profile: authPassFile, or K8S_HA_AUTH_PASS in the environment')] };
+  const full = resolvePath(dirname(file), name);
+  let content: string;
+  try {
+    content = readFileSync(full, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    return { raw, problems: [error('E_READ', path, `cannot read ${showValue(path, full)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'a path relative to the profile, to a file holding only the password')] };
+  }
+  if (!AUTH_PASS.test(content))
+    return { raw, problems: [error('E_AUTH_PASS', path, `the file must hold 1-8 characters of A-Z a-z 0-9 _ . , : ; @ % + = * ^ ~ / - (content not shown)`, FIELD_HINTS.authPass)] };
+  const problems = (statSync(full).mode & 0o077) !== 0
+    ? [warning('W_SECRET_FILE_MODE', path, `${showValue(path, full)} is readable by group or others`, `chmod 600 ${showValue(path, full)}`)]
+    : [];
+  return { raw: { ...raw, keepalived: { ...raw.keepalived, authPass: content } }, problems };
 }
 
 function parseText(file: string, text: string): unknown {
@@ -75,7 +128,7 @@ function parseToml(file: string, text: string): unknown {
       p.line = err.line + 1;
       p.col = (err.col ?? 0) + 1;
     }
-    throw new ProfileError(file, [p]);
+    throw new ProfileError(file, [p], text);
   }
 }
 
@@ -94,6 +147,7 @@ function parseYaml(file: string, text: string): unknown {
         }
         return p;
       }),
+      text,
     );
   }
   return doc.toJS();
@@ -108,26 +162,12 @@ function valueAt(data: unknown, path: FieldPath): unknown {
   return cur;
 }
 
-/** Shows a value in a message: strings quoted and cut at 60 chars, control characters escaped. */
-export function showValue(v: unknown): string {
-  if (typeof v === 'string') {
-    const cut = v.length > 60 ? `${v.slice(0, 57)}...` : v;
-    return JSON.stringify(cut);
-  }
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'a table';
-  return String(v);
-}
-
-const SECRET_KEYS = new Set(['authPass']);
-
 /** Turns a zod issue into a Problem with a message that says what was expected and what was got. */
 function issueToProblem(issue: z.core.$ZodIssue, data: unknown): Problem {
   const path = issue.path as FieldPath;
   const last = path[path.length - 1];
   const value = valueAt(data, path);
-  const got = typeof last === 'string' && SECRET_KEYS.has(last) ? 'a value (not shown: secret)' : showValue(value);
+  const got = showValue(path, value);
   const hint = typeof last === 'string' ? FIELD_HINTS[last] : undefined;
   switch (issue.code) {
     case 'unrecognized_keys': {
@@ -135,7 +175,7 @@ function issueToProblem(issue: z.core.$ZodIssue, data: unknown): Problem {
       return error(
         'E_UNKNOWN_KEY',
         [...path, issue.keys[0]!],
-        `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+        `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => showValue([], k)).join(', ')}`,
         didYouMean(issue.keys[0]!, known) ?? (known.length ? `known keys here: ${known.join(', ')}` : undefined),
       );
     }

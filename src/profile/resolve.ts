@@ -63,27 +63,30 @@ const MAX_WEIGHT = 253;
 export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): { plan?: Plan; problems: Problem[] } {
   const problems: Problem[] = [];
 
-  // Address family: one per profile, decided by the first VIP.
-  const family = ipFamily(raw.vip.addresses[0]!) as Family;
+  // Address family: one per profile, the one most of its addresses have (the first VIP's on a
+  // tie), so a single stray address is the one reported, even when it is the first VIP.
+  const addresses = [...raw.vip.addresses, ...[...raw.nodes, ...(raw.workers ?? [])].map((n) => n.address.split('/')[0]!)];
+  const sixes = addresses.filter((a) => ipFamily(a) === 6).length;
+  const family: Family = sixes * 2 === addresses.length ? (ipFamily(raw.vip.addresses[0]!) as Family) : sixes * 2 > addresses.length ? 6 : 4;
   const canon = (a: string) => ipaddr.parse(a).toString();
   const vips = raw.vip.addresses.map(canon);
   raw.vip.addresses.forEach((a, i) => {
     if (ipFamily(a) !== family)
-      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the first VIP is IPv${family}`, 'one address family per profile for now: make every VIP and node address the same family'));
+      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the profile's other addresses are IPv${family}`, 'one address family per profile for now: make every VIP and node address the same family'));
   });
   dupes(vips).forEach(([i, j]) => problems.push(error('E_DUPLICATE', ['vip', 'addresses', j], `VIP ${vips[j]} repeats vip.addresses[${i}]`)));
 
   const nodes = raw.nodes.map((n, i) => {
     const parsed = parseAddressWithPrefix(n.address)!;
     if (parsed.family !== family)
-      problems.push(error('E_FAMILY', ['nodes', i, 'address'], `"${n.address}" is IPv${parsed.family} but the VIPs are IPv${family}`, 'one address family per profile for now'));
+      problems.push(error('E_FAMILY', ['nodes', i, 'address'], `"${n.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
     return { raw: n, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
   });
 
   const workers = (raw.workers ?? []).map((w, i) => {
     const parsed = parseAddressWithPrefix(w.address)!;
     if (parsed.family !== family)
-      problems.push(error('E_FAMILY', ['workers', i, 'address'], `"${w.address}" is IPv${parsed.family} but the VIPs are IPv${family}`, 'one address family per profile for now'));
+      problems.push(error('E_FAMILY', ['workers', i, 'address'], `"${w.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
     return { raw: w, address: canon(parsed.address), prefix: parsed.prefix };
   });
   // Names and addresses are unique across control-plane nodes and workers alike.

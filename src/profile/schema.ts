@@ -46,7 +46,9 @@ const nodeAddress = str(
   'expected an IPv4 or IPv6 address, optionally with a prefix length (172.16.217.171 or 172.16.217.171/16)',
 );
 const ifname = str(isInterfaceName, 'expected a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -)');
-const image = str((s) => IMAGE_REF.test(s), 'expected a container image reference such as haproxy:2.8');
+// At most 255 characters: distribution/reference's NameTotalLengthMax, and what the bootstrap
+// script's own guard (components/bootstrap.ts) accepts.
+const image = str((s) => s.length <= 255 && IMAGE_REF.test(s), 'expected a container image reference such as haproxy:2.8 (at most 255 characters)');
 const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
@@ -93,6 +95,7 @@ export const profileSchema = z.strictObject({
   keepalived: z.optional(
     z.strictObject({
       authPass: z.optional(str((s) => AUTH_PASS.test(s), 'expected 1-8 characters of A-Z a-z 0-9 _ . , : ; @ % + = * ^ ~ / -')),
+      authPassFile: z.optional(z.string().check(z.minLength(1))),
       advertInterval: z.optional(num(0.01, 255)),
       image: z.optional(image),
       check: z.optional(
@@ -143,6 +146,7 @@ export type RawProfile = z.infer<typeof profileSchema>;
 /** Hints for fields whose rule is not obvious from the message, keyed by the last path key. */
 export const FIELD_HINTS: Record<string, string> = {
   authPass: 'keepalived keeps only 8 characters of auth_pass (VRRP_AUTH_LEN in vrrp.h); set K8S_HA_AUTH_PASS to keep it out of the file',
+  authPassFile: 'a file holding only the VRRP password (relative to the profile), so the profile can be shared without it',
   routerId: 'virtual_router_id must be unique per L2 segment; pick 1-255',
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
   name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name)',

@@ -16,11 +16,12 @@ export function isDns1123Subdomain(s: string): boolean {
 
 /**
  * A Linux network interface name: 1-15 bytes (IFNAMSIZ 16 incl. NUL), not `.` or `..`, no
- * '/', ':' or white space (net/core/dev.c dev_valid_name); we further keep to
+ * '/', ':' or white space (net/core/dev.c dev_valid_name), not `all` or `default`; we further keep to
  * `[A-Za-z0-9_.@-]` so the name is a single safe token in keepalived.conf.
  */
 export function isInterfaceName(s: string): boolean {
-  return /^[A-Za-z0-9_.@-]{1,15}$/.test(s) && s !== '.' && s !== '..';
+  // The kernel also refuses `all` and `default` (EINVAL: they name /proc/sys/net/*/conf/ entries).
+  return /^[A-Za-z0-9_.@-]{1,15}$/.test(s) && !['.', '..', 'all', 'default'].includes(s);
 }
 
 /**

@@ -11,7 +11,7 @@
  *    "caCert": "<PEM>", "caKey": "<PEM PKCS#8>" }`
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
@@ -161,18 +161,8 @@ export async function loadSecrets(file: string): Promise<ClusterSecrets> {
  * @throws the underlying fs error (e.g. ENOENT when the directory does not exist).
  */
 export async function saveSecrets(file: string, secrets: ClusterSecrets): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(serialiseSecrets(secrets), 'utf8');
-    await handle.sync();
-    await handle.close();
-    await rename(tmp, file);
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  const { writeFileAtomic } = await import('../sinks/atomic.js');
+  await writeFileAtomic(file, serialiseSecrets(secrets), 0o600);
 }
 
 /** Result of {@link resolveSecrets}. */

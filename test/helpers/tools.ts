@@ -4,7 +4,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -97,4 +97,84 @@ export function requireTool(t: ExecutionContext, tool: string, aptPackage = PACK
   if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0) return true;
   t.fail(`${tool} is not installed: run \`apt-get install -y ${aptPackage}\` (the suite checks outputs with the real program; it does not skip)`);
   return false;
+}
+
+/** Result of checking one file with a real tool: ok, or the tool's output. */
+export interface ToolResult {
+  ok: boolean;
+  output: string;
+}
+
+/** Writes `content` to a temporary file named `name`, runs `cmd ...args file`, removes it. */
+function checkFile(name: string, content: string, cmd: string, args: string[]): ToolResult {
+  const { dir, cleanup } = tempDir('k8s-ha-tool-');
+  try {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    const r = run(cmd, [...args, path]);
+    return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
+  } finally {
+    cleanup();
+  }
+}
+
+/** `haproxy -c -f haproxy.cfg` (HAProxy 2.6 here). */
+export const haproxyCheck = (cfg: string): ToolResult => checkFile('haproxy.cfg', cfg, 'haproxy', ['-c', '-f']);
+
+/** `cloud-init schema --config-file user-data`. */
+export const cloudInitCheck = (userData: string): ToolResult => checkFile('user-data', userData, 'cloud-init', ['schema', '--config-file']);
+
+/** `ignition-validate config.ign`. */
+export const ignitionCheck = (ign: string): ToolResult => checkFile('config.ign', ign, 'ignition-validate', []);
+
+/** `shellcheck -s sh` on a POSIX shell script. */
+export const shellcheck = (script: string): ToolResult => checkFile('script.sh', script, 'shellcheck', ['-s', 'sh']);
+
+/**
+ * One network namespace for many `keepalived -t` runs (property tests check hundreds of
+ * configs; {@link keepalivedConfigTest} makes a namespace per call): interfaces are veth ends
+ * added on demand, created with `name IFNAME` so names such as `ty` or `link` are not read as
+ * ip keywords. Call {@link Netns.close} (e.g. in t.teardown) to delete it and all in it.
+ */
+export class Netns {
+  readonly name = `k8sha-h${process.pid}-${nsCounter++}`;
+  private readonly links = new Set<string>();
+
+  constructor() {
+    runOk('ip', ['netns', 'add', this.name]);
+  }
+
+  /** Makes sure an interface named `ifname` exists (and is up) in the namespace. */
+  ensure(ifname: string): void {
+    if (this.links.has(ifname) || ifname === 'lo') return; // lo exists in every namespace
+    const peer = `kp${this.links.size}`;
+    runOk('ip', ['-n', this.name, 'link', 'add', 'name', ifname, 'type', 'veth', 'peer', 'name', peer]);
+    runOk('ip', ['-n', this.name, 'link', 'set', 'dev', ifname, 'up']);
+    this.links.add(ifname);
+    this.links.add(peer);
+  }
+
+  /**
+   * `keepalived -t` on `conf` inside the namespace, after creating `interfaces`. keepalived
+   * disables (and -t fails on) a track script it cannot find, so `script` is installed at
+   * /etc/keepalived/check_apiserver.sh on a tmpfs in a private mount namespace: the machine's
+   * /etc is never touched.
+   */
+  keepalivedCheck(conf: string, interfaces: string[], script: string): ToolResult {
+    interfaces.forEach((i) => this.ensure(i));
+    const { dir, cleanup } = tempDir('k8s-ha-kad-');
+    try {
+      writeFileSync(join(dir, 'keepalived.conf'), conf);
+      writeFileSync(join(dir, 'check_apiserver.sh'), script, { mode: 0o755 });
+      const sh = 'mount -t tmpfs -o mode=0755 k8s-ha-test /etc/keepalived && install -m 0755 "$1/check_apiserver.sh" /etc/keepalived/ && exec keepalived -t -l -f "$1/keepalived.conf"';
+      const r = run('ip', ['netns', 'exec', this.name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', sh, 'sh', dir]);
+      return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
+    } finally {
+      cleanup();
+    }
+  }
+
+  close(): void {
+    run('ip', ['netns', 'del', this.name]);
+  }
 }

@@ -1,0 +1,179 @@
+/**
+ * Crash-safe output: a directory tree or a single file replaces the previous one as a whole,
+ * never partially, even when the process is killed (SIGKILL, power loss) at any moment.
+ *
+ * How: everything is written into a temporary sibling (`<dir>.tmp-<pid>-<hex>`), each file
+ * created with its final permission bits from the start and fsynced, then renamed into place.
+ * A directory cannot be renamed over a non-empty directory and Node has no binding for
+ * renameat2(RENAME_EXCHANGE), so replacing an existing tree takes two renames done back to
+ * back with synchronous syscalls: `dir` -> `<dir>.old-<pid>-<hex>`, then the temporary ->
+ * `dir`. In the few microseconds between them `dir` does not exist; a run killed right there
+ * leaves both complete trees behind under the same suffix, and {@link recoverTree} (run at the
+ * start of every write) finishes the swap. Readers never see a partial tree at `dir`.
+ *
+ * Leftovers: siblings named `<name>.tmp-<pid>-<hex>` / `<name>.old-<pid>-<hex>` whose pid is
+ * no longer running are removed by the next write; those of a live pid (a concurrent run, or
+ * an unrelated process that reused the pid) are left alone and ignored. One writer per output
+ * path at a time: two concurrent runs on the same `dir` each produce a complete tree, and the
+ * later swap wins.
+ *
+ * Permissions: files are opened with O_CREAT|O_EXCL and their final mode, which the umask can
+ * only narrow, then fchmod()ed to exactly that mode, so a 0600 secret is never readable by
+ * others at any point and the result does not depend on the caller's umask.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { constants, fsyncSync, openSync, closeSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** One file of a tree: `path` relative, POSIX separators, no `.`/`..`/empty segments. */
+export interface TreeFile {
+  path: string;
+  content: string | Uint8Array;
+  /** Permission bits, e.g. 0o600 for files carrying secrets. */
+  mode: number;
+}
+
+/** Mode of the directories created inside a tree (files carry their own modes). */
+export const DIR_MODE = 0o755;
+
+const LEFTOVER = /^(.*)\.(tmp|old)-(\d+)-([0-9a-f]{16})$/;
+
+/**
+ * Replaces directory `dir` by a tree holding exactly `files` (see the module doc for the
+ * guarantees). Parents of `dir` are created as needed.
+ *
+ * @throws Error for an invalid relative path (absolute, `..`, duplicate) before anything is
+ *   written; any fs error (EACCES, ENOSPC...) after removing the temporary tree.
+ */
+export async function writeTreeAtomic(dir: string, files: readonly TreeFile[]): Promise<void> {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  sorted.forEach((f, n) => {
+    const segs = f.path.split('/');
+    if (segs.some((s) => s === '' || s === '.' || s === '..') || f.path.includes('\0'))
+      throw new Error(`writeTreeAtomic: invalid relative path ${JSON.stringify(f.path)}`);
+    if (n > 0 && sorted[n - 1]!.path === f.path)
+      throw new Error(`writeTreeAtomic: duplicate path ${JSON.stringify(f.path)}`);
+  });
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true, mode: DIR_MODE });
+  recoverTree(dir);
+  const suffix = `${process.pid}-${randomBytes(8).toString('hex')}`;
+  const tmp = `${dir}.tmp-${suffix}`;
+  try {
+    await mkdir(tmp, { mode: DIR_MODE });
+    const dirs = new Set<string>([tmp]);
+    for (const f of sorted) {
+      const target = join(tmp, ...f.path.split('/'));
+      const d = dirname(target);
+      if (!dirs.has(d)) {
+        await mkdir(d, { recursive: true, mode: DIR_MODE });
+        for (let p = d; p !== tmp && !dirs.has(p); p = dirname(p)) dirs.add(p);
+      }
+      await writeNew(target, f.content, f.mode);
+    }
+    for (const d of dirs) fsyncDir(d);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  // The swap: synchronous and back to back, so the window without `dir` is a few syscalls.
+  const old = `${dir}.old-${suffix}`;
+  let hadOld = true;
+  try {
+    renameSync(dir, old);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    hadOld = false;
+  }
+  renameSync(tmp, dir);
+  fsyncDir(parent);
+  if (hadOld) rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Replaces file `path` by `content` with permission bits `mode`: written to
+ * `<path>.tmp-<pid>-<hex>` (created with `mode` from the start), fsynced, renamed over
+ * `path`, then the directory is fsynced. Stale temporaries of dead runs are removed first.
+ *
+ * @throws the fs error (after removing the temporary) when any step fails.
+ */
+export async function writeFileAtomic(path: string, content: string | Uint8Array, mode: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  recoverTree(path);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`;
+  try {
+    await writeNew(tmp, content, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Cleans up after killed runs that wrote `target` (a tree or a file): finishes an interrupted
+ * swap (when `target` is missing but a dead run left `.old-S` and its complete `.tmp-S`, the
+ * new tree is moved in; with only `.old-S`, the previous one is moved back), then removes every
+ * leftover of a dead pid. Leftovers of live pids are left alone. Synchronous, idempotent;
+ * called by {@link writeTreeAtomic} and {@link writeFileAtomic} before they write.
+ */
+export function recoverTree(target: string): void {
+  const parent = dirname(target);
+  const name = basename(target);
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const dead = entries.filter((e) => {
+    const m = LEFTOVER.exec(e);
+    return m !== null && m[1] === name && !pidAlive(Number(m[3]));
+  });
+  if (!entries.includes(name)) {
+    // Prefer rolling forward: a `.tmp-S` with a matching `.old-S` was complete before the swap.
+    const old = dead.find((e) => LEFTOVER.exec(e)![2] === 'old');
+    if (old) {
+      const tmp = old.replace(/\.old-(?=\d+-[0-9a-f]{16}$)/, '.tmp-');
+      renameSync(join(parent, dead.includes(tmp) ? tmp : old), target);
+      fsyncDir(parent);
+    }
+  }
+  for (const e of dead) rmSync(join(parent, e), { recursive: true, force: true });
+}
+
+/** Creates `path` (must not exist) with exactly `mode`, writes `content`, fsyncs, closes. */
+async function writeNew(path: string, content: string | Uint8Array, mode: number): Promise<void> {
+  const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await fh.chmod(mode); // the umask may have narrowed it; back to exactly mode, never wider
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync a directory so renames and new entries in it survive a crash (Linux allows this). */
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when a process with this pid exists (EPERM: exists, owned by someone else). */
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

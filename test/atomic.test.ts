@@ -1,0 +1,174 @@
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { recoverTree, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
+import { treeFor } from './helpers/atomic-writer.js';
+
+const WRITER = fileURLToPath(new URL('./helpers/atomic-writer.js', import.meta.url));
+
+function scratch(t: { teardown(fn: () => void): void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'k8s-ha-atomic-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** Every regular file under `dir` as "relpath mode content-digest", sorted. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(`${relative(dir, p)} ${(statSync(p).mode & 0o7777).toString(8)} ${readFileSync(p, 'utf8')}`);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+const expected = (files: TreeFile[]): string[] =>
+  files.map((f) => `${f.path} ${f.mode.toString(8)} ${Buffer.from(f.content).toString('utf8')}`).sort();
+
+/** A pid that certainly belonged to a process that has exited. */
+const deadPid = (): number => spawnSync('true').pid!;
+
+test('writes the tree with exact modes whatever the umask, and replaces the previous one', async (t) => {
+  const out = join(scratch(t), 'a', 'out', 'seed');
+  const old = process.umask(0o077);
+  try {
+    await writeTreeAtomic(out, treeFor(1));
+    t.deepEqual(snapshot(out), expected(treeFor(1)));
+  } finally {
+    process.umask(old);
+  }
+  process.umask(0);
+  try {
+    await writeTreeAtomic(out, treeFor(2).slice(0, 5));
+    t.deepEqual(snapshot(out), expected(treeFor(2).slice(0, 5))); // nothing of gen 1 is left
+    t.is((statSync(join(out, 'node1/user-data')).mode & 0o777).toString(8), '600');
+  } finally {
+    process.umask(old);
+  }
+  t.deepEqual(readdirSync(join(out, '..')), ['seed']);
+});
+
+test('rejects bad relative paths before writing anything', async (t) => {
+  const out = join(scratch(t), 'out');
+  for (const path of ['/etc/passwd', '../x', 'a/../../x', 'a//b', './a', '', 'a\0b'])
+    await t.throwsAsync(writeTreeAtomic(out, [{ path, content: 'x', mode: 0o644 }]), { message: /invalid relative path/ });
+  await t.throwsAsync(
+    writeTreeAtomic(out, [{ path: 'a', content: 'x', mode: 0o644 }, { path: 'a', content: 'y', mode: 0o644 }]),
+    { message: /duplicate path "a"/ },
+  );
+  t.false(existsSync(out));
+});
+
+test('a failing write leaves the previous tree and no temporary', async (t) => {
+  const base = scratch(t);
+  const out = join(base, 'out');
+  await writeTreeAtomic(out, treeFor(1));
+  // A file and a directory at the same place cannot both exist: mkdir fails mid-write.
+  await t.throwsAsync(writeTreeAtomic(out, [{ path: 'x', content: '', mode: 0o644 }, { path: 'x/y', content: '', mode: 0o644 }]));
+  t.deepEqual(snapshot(out), expected(treeFor(1)));
+  t.deepEqual(readdirSync(base), ['out']);
+});
+
+test('stale leftovers: dead runs are cleaned, an interrupted swap is finished, live runs are ignored', (t) => {
+  const base = scratch(t);
+  const out = join(base, 'out');
+  const make = (name: string, marker: string): void => {
+    mkdirSync(join(base, name));
+    writeFileSync(join(base, name, 'marker'), marker);
+  };
+  // Killed between the two renames: no `out`, complete old and new trees with one suffix.
+  const dead = deadPid();
+  make(`out.old-${dead}-0123456789abcdef`, 'previous');
+  make(`out.tmp-${dead}-0123456789abcdef`, 'new');
+  make(`out.tmp-${dead}-fedcba9876543210`, 'partial of another dead run');
+  make('out.tmp-1-00000000000000aa', 'pid 1 is alive: not ours to touch');
+  make('other.tmp-1-00000000000000aa', 'another output');
+  recoverTree(out);
+  t.is(readFileSync(join(out, 'marker'), 'utf8'), 'new');
+  t.deepEqual(readdirSync(base).sort(), ['other.tmp-1-00000000000000aa', 'out', 'out.tmp-1-00000000000000aa']);
+  // Only the old tree left (cannot happen with writeTreeAtomic, but never lose the output).
+  rmSync(out, { recursive: true });
+  make(`out.old-${dead}-00000000000000bb`, 'previous');
+  recoverTree(out);
+  t.is(readFileSync(join(out, 'marker'), 'utf8'), 'previous');
+});
+
+test('writeFileAtomic: exact mode from creation, replaces content, cleans dead temporaries', async (t) => {
+  const base = scratch(t);
+  const f = join(base, 'sub', 'seed.secrets.json');
+  const old = process.umask(0);
+  try {
+    await writeFileAtomic(f, '{"authPass":"a"}', 0o600);
+    writeFileSync(`${f}.tmp-${deadPid()}-0123456789abcdef`, 'stale');
+    await writeFileAtomic(f, new TextEncoder().encode('{"authPass":"b"}'), 0o600);
+  } finally {
+    process.umask(old);
+  }
+  t.is(readFileSync(f, 'utf8'), '{"authPass":"b"}');
+  t.is(statSync(f).mode & 0o777, 0o600);
+  t.deepEqual(readdirSync(join(base, 'sub')), ['seed.secrets.json']);
+});
+
+/** Runs the writer child for generation `gen`; kills it `killAfterMs` after it is ready. */
+function runWriter(out: string, gen: number, killAfterMs?: number): Promise<{ ms: number; killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, out, String(gen)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let ready = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      if (!ready && d.toString().startsWith('ready')) {
+        ready = performance.now();
+        if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve({ ms: performance.now() - ready, killed: true });
+      else if (code === 0) resolve({ ms: performance.now() - ready, killed: false });
+      else reject(new Error(`writer exited with ${code ?? signal}`));
+    });
+  });
+}
+
+test('SIGKILL at random moments: the output is always the previous or the new complete tree', async (t) => {
+  const base = scratch(t);
+  const out = join(base, 'out');
+  // Calibrate: how long a full write takes here, so kills land before, during and after it.
+  const times: number[] = [];
+  for (let gen = 0; gen < 3; gen++) times.push((await runWriter(out, gen)).ms);
+  const span = Math.max(...times) * 1.3;
+  let complete = 2; // generation now in `out`
+  let killedMidway = 0;
+  let swapsDone = 0;
+  for (let gen = 3; gen < 53; gen++) {
+    const delay = Math.random() * span;
+    const { killed } = await runWriter(out, gen, delay);
+    if (!existsSync(out)) {
+      // The documented window between the two renames: both trees must be complete.
+      const left = readdirSync(base);
+      const old = left.find((e) => e.startsWith('out.old-'));
+      t.truthy(old, `run ${gen} killed after ${delay.toFixed(1)} ms: out missing without .old (${left})`);
+      t.deepEqual(snapshot(join(base, old!)), expected(treeFor(complete)));
+      recoverTree(out);
+      t.deepEqual(snapshot(out), expected(treeFor(gen)));
+      t.log(`run ${gen}: killed inside the rename window, recovered forward`);
+    }
+    const now = snapshot(out);
+    if (now.join('\n') === expected(treeFor(gen)).join('\n')) {
+      complete = gen;
+      swapsDone++;
+    } else t.deepEqual(now, expected(treeFor(complete)), `run ${gen} killed after ${delay.toFixed(1)} ms: partial output`);
+    if (killed && complete !== gen) killedMidway++;
+  }
+  // The next run cleans every leftover of the killed ones.
+  await runWriter(out, 99);
+  t.deepEqual(snapshot(out), expected(treeFor(99)));
+  t.deepEqual(readdirSync(base), ['out']);
+  t.log(`50 runs: full write ${Math.round(span / 1.3)} ms, ${killedMidway} killed before the swap, ${swapsDone} swapped`);
+  t.true(killedMidway >= 5, 'the kills must land inside the write often enough to mean something');
+});

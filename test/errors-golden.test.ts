@@ -1,0 +1,35 @@
+/**
+ * Golden stderr of `k8s-ha check` on broken profiles (fixtures/errors/*.toml|yaml with a
+ * `.stderr` sibling; `strict-*` run with --strict): exit code 1, every problem at once at its
+ * line:col with the source line and caret, no stack trace, no secret. Read by a person once;
+ * regenerate after an intended change with
+ * `for f in fixtures/errors/*.{toml,yaml}; do node dist/src/cli.js check $f 2> $f.stderr; done`.
+ */
+import test from 'ava';
+import { CLI } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+const root = new URL('../../', import.meta.url);
+const cli = CLI;
+const dir = 'fixtures/errors';
+const profiles = readdirSync(new URL(dir, root)).filter((f) => /\.(toml|yaml)$/.test(f) && existsSync(new URL(`${dir}/${f}.stderr`, root)));
+
+test('a dozen broken profiles in both formats', (t) => {
+  t.true(profiles.length >= 12, profiles.join(' '));
+  t.true(profiles.some((f) => f.endsWith('.toml')) && profiles.some((f) => f.endsWith('.yaml')));
+});
+
+for (const f of profiles) {
+  test(`check ${f}`, (t) => {
+    const args = [cli, 'check', ...(f.startsWith('strict-') ? ['--strict'] : []), `${dir}/${f}`];
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
+    t.is(r.status, 1, r.stderr);
+    t.is(r.stdout, '');
+    t.is(r.stderr, readFileSync(new URL(`${dir}/${f}.stderr`, root), 'utf8'));
+    t.notRegex(r.stderr, /\n\s+at |supersecret|internal error/);
+    // Every problem line names the file and a line:col, except problems about a missing key at the root.
+    for (const line of r.stderr.split('\n').filter((l) => / (error|warning) [EW]\d{3} at /.test(l)))
+      t.regex(line, new RegExp(`^${dir}/${f.replace('.', '\\.')}(:\\d+:\\d+)?: `), line);
+  });
+}

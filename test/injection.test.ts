@@ -1,0 +1,121 @@
+/**
+ * Injection corpus (fixtures/injection/*.json): hand-written attack strings per profile field,
+ * each with its expected verdict, run through the CLI (`k8s-ha render`) on the seed profile
+ * with that one field replaced, written as TOML and as YAML.
+ * - `reject`: exit 1, an error naming the field, no stack trace, the value (if secret) never
+ *   shown, nothing written.
+ * - `accept`: exit 0; TOML and YAML give byte-identical outputs; the outputs pass haproxy -c,
+ *   keepalived -t (in a throwaway netns), cloud-init schema and ignition-validate.
+ */
+import test from 'ava';
+import { CLI } from './helpers/cli.js';
+import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import toml from '@iarna/toml';
+import YAML from 'yaml';
+import { formatPath, type FieldPath } from '../src/profile/errors.js';
+import { isSecretPath } from '../src/profile/report.js';
+import { decodeIgnition } from '../src/formats/decode.js';
+import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, type ToolResult } from './helpers/tools.js';
+
+const root = new URL('../../', import.meta.url);
+const cli = CLI;
+const corpusDir = new URL('fixtures/injection/', root);
+
+interface Corpus {
+  field: FieldPath;
+  cases: { value: unknown; verdict: 'accept' | 'reject'; why: string }[];
+}
+
+const seed = toml.parse(readFileSync(new URL('profiles/seed.toml', root), 'utf8')) as Record<string, unknown>;
+
+function withValue(field: FieldPath, value: unknown): Record<string, unknown> {
+  const p = structuredClone(seed);
+  const parent = field.slice(0, -1).reduce<Record<string | number, unknown>>((o, k) => o[k] as Record<string | number, unknown>, p);
+  parent[field.at(-1)!] = value;
+  return p;
+}
+
+function cliRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.K8S_HA_AUTH_PASS;
+    const child = spawn(process.execPath, [cli, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Every file of an output tree, `relpath -> content`. */
+function readTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const node of readdirSync(dir).sort())
+    for (const f of readdirSync(join(dir, node)).sort()) out.set(`${node}/${f}`, readFileSync(join(dir, node, f), 'utf8'));
+  return out;
+}
+
+const files = readdirSync(corpusDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the corpus covers the fields that reach configs and scripts', (t) => {
+  t.true(files.length >= 10);
+  const total = files.reduce((n, f) => n + (JSON.parse(readFileSync(new URL(f, corpusDir), 'utf8')) as Corpus).cases.length, 0);
+  t.true(total >= 80, `${total} cases`);
+});
+
+for (const file of files) {
+  const corpus = JSON.parse(readFileSync(new URL(file, corpusDir), 'utf8')) as Corpus;
+  test(`injection corpus: ${file}`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-inj-'));
+    const netns = new Netns();
+    t.teardown(() => {
+      netns.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const at = `at ${formatPath(corpus.field as (string | number)[])}:`;
+    for (const [n, c] of corpus.cases.entries()) {
+      const label = `${formatPath(corpus.field as (string | number)[])} = ${JSON.stringify(c.value)} (${c.why})`;
+      const profile = withValue(corpus.field, c.value);
+      const runs = await Promise.all(
+        (['toml', 'yaml'] as const).map(async (format) => {
+          const path = join(dir, `${n}.${format}`);
+          writeFileSync(path, format === 'toml' ? toml.stringify(profile as toml.JsonMap) : YAML.stringify(profile));
+          const out = join(dir, `out-${n}-${format}`);
+          return { format, out, ...(await cliRun(['render', path, '--out', out, '--secrets', FIXTURE_SECRETS_FILE])) };
+        }),
+      );
+      for (const r of runs) {
+        t.notRegex(r.stderr, /\n\s+at |internal error/, `${label} [${r.format}]`);
+        if (c.verdict === 'reject') {
+          t.is(r.code, 1, `${label} [${r.format}] should be rejected:\n${r.stdout}${r.stderr}`);
+          t.true(r.stderr.includes(at) || /error E0(20|22|24) at /.test(r.stderr), `${label} [${r.format}] error must name the field:\n${r.stderr}`);
+          t.false(existsSync(r.out), `${label} [${r.format}] wrote output`);
+          if (isSecretPath(corpus.field) && typeof c.value === 'string' && c.value.length >= 3)
+            t.false(r.stderr.includes(c.value), `${label} [${r.format}] shows the secret`);
+        } else t.is(r.code, 0, `${label} [${r.format}] should render:\n${r.stderr}`);
+      }
+      if (c.verdict !== 'accept' || runs.some((r) => r.code !== 0)) continue;
+      const [fromToml, fromYaml] = runs.map((r) => readTree(r.out));
+      t.deepEqual(fromToml, fromYaml, `${label}: TOML and YAML outputs differ`);
+      const bad: string[] = [];
+      const check = (what: string, r: ToolResult) => r.ok || bad.push(`${what}: ${r.output}`);
+      for (const [rel, content] of fromYaml!) {
+        if (!rel.endsWith('/config.ign')) continue;
+        const node = decodeIgnition(content);
+        const get = (suffix: string) => node.find((f) => f.path.endsWith(suffix))!.content;
+        const iface = /^\s*interface (\S+)$/m.exec(get('keepalived.conf'))![1]!;
+        check(`${rel} haproxy`, haproxyCheck(get('haproxy.cfg')));
+        check(`${rel} keepalived`, netns.keepalivedCheck(get('keepalived.conf'), [iface], get('check_apiserver.sh')));
+        check(`${rel} ignition-validate`, ignitionCheck(content));
+      }
+      check('user-data', cloudInitCheck(fromYaml!.get([...fromYaml!.keys()].find((k) => k.endsWith('/user-data'))!)!));
+      t.deepEqual(bad, [], label);
+    }
+  });
+}
