@@ -13,7 +13,7 @@ import { Pod } from 'kubernetes-models/v1';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { decodeCloudInit } from '../src/formats/decode.js';
-import { keepalivedConfigTest, run, tempDir } from './helpers/tools.js';
+import { Netns, run, tempDir } from './helpers/tools.js';
 import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
@@ -91,16 +91,12 @@ for (const profile of PROFILES) {
   });
 
   test(`${profile}: every keepalived.conf passes keepalived -t with its track script in place`, (t) => {
-    const { dir, cleanup } = tempDir();
-    try {
-      for (const r of controlPlane) {
-        const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
-        chmodSync(join(root, 'etc/keepalived'), 0o755);
-        const res = keepalivedConfigTest(join(root, 'etc/keepalived'), r.node.interface);
-        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
-      }
-    } finally {
-      cleanup();
+    const netns = new Netns();
+    t.teardown(() => netns.close());
+    for (const r of controlPlane) {
+      const file = (name: string) => r.payload.files.find((f) => f.path === `/etc/keepalived/${name}`)!.content;
+      const res = netns.keepalivedCheck(file('keepalived.conf'), [r.node.interface], file('check_apiserver.sh'));
+      t.true(res.ok, `${r.node.name}: ${res.output}`);
     }
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeStreamAtomic } from '../sinks/atomic.js';
 import { BundleError } from './errors.js';
 
 /** The files of a NoCloud seed (cloud-init docs, "NoCloud"): network-config is optional. */
@@ -77,7 +77,7 @@ export async function writeSeedIso(out: string, files: SeedFiles, tool?: IsoTool
       const stderr = (error as { stderr?: string }).stderr ?? '';
       throw new Error(`${iso.name} failed to write the seed ISO: ${stderr.trim() || (error as Error).message}`);
     }
-    await writeFileAtomic(out, (stream) => pipeline(createReadStream(image), stream));
+    await writeStreamAtomic(out, (stream) => pipeline(createReadStream(image), stream));
     return iso;
   } finally {
     await rm(dir, { recursive: true, force: true });

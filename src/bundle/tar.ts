@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeStreamAtomic } from '../sinks/atomic.js';
 
 /**
  * One archive member. A directory when `content` is absent (its `path` ends in `/`).
@@ -36,7 +36,7 @@ export function isPlainTar(out: string): boolean {
  * Entries are consumed one at a time and the next is only pulled once tar-stream has accepted
  * the previous one (the entry callback waits for the pack stream to drain), so memory stays
  * flat however many entries the iterable produces. The file is written through
- * {@link writeFileAtomic}: mode 0600 from the start, renamed into place when complete.
+ * {@link writeStreamAtomic}: mode 0600 from the start, renamed into place when complete.
  *
  * @throws Error when the entries are not strictly increasing by path (JS string order; the
  *   caller sorts, since only it can produce entries lazily in order) or a path is unsafe.
@@ -45,7 +45,7 @@ export async function writeArchive(
   out: string,
   entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>,
 ): Promise<void> {
-  await writeFileAtomic(out, async (file) => {
+  await writeStreamAtomic(out, async (file) => {
     const pack = tarStream.pack();
     const stages = isPlainTar(out)
       ? pipeline(pack, batch, file)

@@ -117,7 +117,11 @@ export const profileSchema = z.strictObject({
     }),
   ),
   kubernetes: z.strictObject({
-    version: str((s) => K8S_VERSION.test(s), 'expected a Kubernetes version such as v1.31.2'),
+    // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
+    version: str((s) => {
+      const m = K8S_VERSION.exec(s);
+      return m !== null && (Number(m[1]) > 1 || Number(m[2]) >= 22);
+    }, 'expected a Kubernetes version 1.22 or newer, such as v1.31.2'),
     apiServerPort: z.optional(port),
     podSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.244.0.0/16')),
     serviceSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.96.0.0/12')),

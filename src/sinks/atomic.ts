@@ -23,7 +23,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { constants, fsyncSync, openSync, closeSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { constants, createWriteStream, fsyncSync, openSync, closeSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { mkdir, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -107,6 +109,32 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await writeNew(tmp, content, mode);
     renameSync(tmp, path);
   } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Like {@link writeFileAtomic}, for output produced as a stream (tar archives, ISO images):
+ * `fill` gets a Writable on the temporary file, created exclusively with `mode` (default 0600:
+ * bundles and seeds carry secrets) from the first byte and flushed on close, and must end it
+ * and resolve once everything is written. Then it is renamed over `path`.
+ *
+ * @throws the error of `fill` or of the fs (after removing the temporary); `path` is untouched.
+ */
+export async function writeStreamAtomic(path: string, fill: (out: Writable) => Promise<void>, mode = 0o600): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  recoverTree(path);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`;
+  const out = createWriteStream(tmp, { flags: 'wx', mode, flush: true });
+  try {
+    await once(out, 'open');
+    await fill(out);
+    if (!out.closed) await once(out, 'close');
+    renameSync(tmp, path);
+  } catch (e) {
+    out.destroy();
     rmSync(tmp, { force: true });
     throw e;
   }

@@ -64,32 +64,6 @@ export function tempDir(prefix = 'k8s-ha-test-'): { dir: string; cleanup: () => 
 let nsCounter = 0;
 
 /**
- * Runs `keepalived -t` on a node's /etc/keepalived directory the way the static pod sees it:
- * in a throwaway network namespace that has the node's interface (a veth; this kernel has no
- * dummy links) and a private mount namespace with the directory bind-mounted at
- * /etc/keepalived (keepalived refuses a missing interface or track script).
- * The namespace is always deleted, also when keepalived fails.
- */
-export function keepalivedConfigTest(keepalivedDir: string, iface: string): RunResult {
-  const ns = `k8sha-t${process.pid}-${nsCounter++}`;
-  const peer = `p${process.pid % 100000}x${nsCounter}`.slice(0, 15);
-  try {
-    const steps: [string, string[]][] = [
-      ['ip', ['netns', 'add', ns]],
-      ['ip', ['-n', ns, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', peer]],
-      ['ip', ['-n', ns, 'link', 'set', iface, 'up']],
-    ];
-    for (const [c, a] of steps) {
-      const r = run(c, a);
-      if (r.code !== 0) throw new Error(`${c} ${a.join(' ')} failed: ${r.stderr}`);
-    }
-    return run('ip', ['netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/keepalived && exec keepalived -t -f /etc/keepalived/keepalived.conf', 'sh', keepalivedDir]);
-  } finally {
-    run('ip', ['netns', 'del', ns]);
-  }
-}
-
-/**
  * For tests that call a program directly: true when `tool` (a name on PATH or an absolute
  * path) is installed; otherwise fails the test with the package to install, like {@link run}.
  */
@@ -132,7 +106,7 @@ export const shellcheck = (script: string): ToolResult => checkFile('script.sh',
 
 /**
  * One network namespace for many `keepalived -t` runs (property tests check hundreds of
- * configs; {@link keepalivedConfigTest} makes a namespace per call): interfaces are veth ends
+ * configs): interfaces are veth ends
  * added on demand, created with `name IFNAME` so names such as `ty` or `link` are not read as
  * ip keywords. Call {@link Netns.close} (e.g. in t.teardown) to delete it and all in it.
  */
