@@ -29,7 +29,12 @@ import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { CLI as cli } from './helpers/cli.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, shellcheck } from './helpers/tools.js';
 
-const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
+/**
+ * fast-check seed: fixed by default so a CI run is reproducible (the same ~10,000 cases every
+ * time: a red run is a real regression, not a new random draw). Explore with
+ * `FC_SEED=random npm test` (fast-check picks and reports a seed) or replay with `FC_SEED=N`.
+ */
+const SEED = process.env.FC_SEED === 'random' ? undefined : Number(process.env.FC_SEED ?? 20261120);
 const RUNS = { valid: 1000, mutated: 8800, tools: 50, toolsMutated: 30, cli: 40 };
 
 type Profile = Record<string, unknown> & { nodes: Record<string, unknown>[] };
@@ -58,7 +63,7 @@ const validProfile: fc.Arbitrary<Profile> = fc
     routerId: fc.option(fc.integer({ min: 1, max: 255 }), { nil: undefined }),
     authPass: fc.option(fc.stringMatching(/^[A-Za-z0-9_.,:;@%+=*^~/-]{1,8}$/), { nil: undefined }),
     advert: fc.option(fc.oneof(fc.integer({ min: 1, max: 255 }), fc.integer({ min: 1, max: 4095 }).map((c) => c / 100)), { nil: undefined }),
-    minor: fc.integer({ min: 20, max: 35 }),
+    minor: fc.integer({ min: 22, max: 35 }), // kubeadm config APIs we emit: 1.22+,
     endpoint: fc.option(fc.tuple(label, label).map(([a, b]) => `${a}.${b}.example`), { nil: undefined }),
     images: fc.boolean(),
   })
@@ -257,10 +262,13 @@ function contained(cfg: string, plan: Plan, what: 'haproxy' | 'keepalived'): str
 /**
  * True when a problem path names a mutated path: the same field, one containing the other, or
  * a field of the same name that depended on it (removing vip.interface: nodes[2].interface).
+ * Array indices match any index: removing an element shifts the ones after it, so a mutation
+ * of vip.addresses[2] after removing [0] shows up in the file as vip.addresses[1].
  */
 const related = (a: FieldPath, b: FieldPath) => {
   const n = Math.min(a.length, b.length);
-  return a.slice(0, n).every((x, i) => String(x) === String(b[i])) || (a.length > 1 && a.at(-1) === b.at(-1));
+  const same = (x: string | number, y: string | number) => (typeof x === 'number' && typeof y === 'number') || String(x) === String(y);
+  return a.slice(0, n).every((x, i) => same(x, b[i]!)) || (a.length > 1 && a.at(-1) === b.at(-1));
 };
 
 /** fc.assert, with the failing property's own error message in the report (ava hides `cause`). */
