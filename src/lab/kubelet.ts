@@ -34,11 +34,14 @@ export interface RunningContainer { node: string; spec: ContainerSpec; daemon: D
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
- * In-namespace runner: tmpfs /run and /tmp, then `mount --bind SRC DST` for each
+ * In-namespace runner: working directory / (a container starts in its image's WORKDIR, / by
+ * default; the caller's may sit under the /tmp we hide), tmpfs /run and /tmp, then
+ * `mount --bind SRC DST` for each
  * `SRC DST ro|rw` triple before `--`, then exec the rest. Values travel as arguments, never
  * inside the script text.
  */
 const RUNNER = `set -e
+cd /
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 while [ "$1" != -- ]; do
