@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBundle } from '../src/bundle/build.js';
-import { loadProfile } from '../src/profile/load.js';
 import { fleetPlan } from './fleet.js';
 import { generateSecrets } from '../src/secrets/store.js';
 
@@ -28,7 +27,7 @@ const profile = fileURLToPath(new URL('../../test/fixtures/bundle.toml', import.
 
 async function measure(workers: number): Promise<BundleBench> {
   const secrets = await generateSecrets();
-  const plan = fleetPlan(loadProfile(profile, {}).plan, workers);
+  const plan = fleetPlan(profile, workers);
   const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-bench-'));
   try {
     const out = join(dir, 'bundle.tar.gz');
