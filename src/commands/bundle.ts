@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { IgnitionVersion } from '../formats/ignition.js';
 import { formatProblems } from '../profile/errors.js';
-import { CliError, DEFAULT_PROFILE, loadOrExit } from './common.js';
+import { CliError, loadOrExit, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface BundleArgs extends SecretsArgs {
@@ -43,13 +43,11 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
   command: 'bundle [profile]',
   describe: 'Write the network-boot bundle (.tar.gz or .tar): NoCloud seeds, Ignition, iPXE, pxelinux, Matchbox',
   builder: (y: Argv) =>
-    y
-      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml) with a [boot] section' })
+    withProfile(y, 'cluster profile (.toml, .yaml) with a [boot] section')
       .option('out', { type: 'string', describe: 'output file, *.tar.gz or *.tar (default: out/<cluster name>-bundle.tar.gz)' })
       .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version (Matchbox takes at most 3.4.0)' })
       .option('max-user-data', maxUserDataOption)
-      .options(secretsOptions)
-      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }) as unknown as Argv<BundleArgs>,
+      .options(secretsOptions) as unknown as Argv<BundleArgs>,
   handler: async (args: ArgumentsCamelCase<BundleArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const out = args.out ?? `out/${plan.name}-bundle.tar.gz`;

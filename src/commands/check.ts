@@ -2,7 +2,7 @@
  * `k8s-ha check [PROFILE]`: validates and prints the resolved plan and warnings; writes nothing.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { DEFAULT_PROFILE, loadOrExit, table, vipLine } from './common.js';
+import { loadOrExit, table, vipLine, withProfile } from './common.js';
 
 interface CheckArgs {
   profile: string;
@@ -14,9 +14,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check [profile]',
   describe: 'Validate a profile and print the resolved plan and warnings (writes nothing)',
   builder: (y: Argv) =>
-    y
-      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
-      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
+    withProfile(y)
       .option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON (secrets redacted)' }) as unknown as Argv<CheckArgs>,
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
     const { plan, warnings } = await loadOrExit(args.profile, args.strict);

@@ -2,12 +2,23 @@
  * Helpers shared by the command modules: profile loading with user-facing error reporting,
  * and the summary table.
  */
+import type { Argv } from 'yargs';
 import { formatProblems, ProfileError, type Problem } from '../profile/errors.js';
 import type { LoadedProfile } from '../profile/load.js';
 import type { Plan } from '../model.js';
 
 /** The profile used when none is given. */
 export const DEFAULT_PROFILE = 'profiles/seed.toml';
+
+/**
+ * The `[profile]` positional (default {@link DEFAULT_PROFILE}) and `--strict`, shared by every
+ * command that reads a profile.
+ */
+export function withProfile(y: Argv, describe = 'cluster profile (.toml, .yaml)'): Argv {
+  return y
+    .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe })
+    .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' });
+}
 
 /** Exit codes: 1 for bad input (profile), 2 for bad usage (flags). */
 export const EXIT_INPUT = 1;

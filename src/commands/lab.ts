@@ -6,7 +6,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFile } from 'node:fs/promises';
-import { CliError, DEFAULT_PROFILE, loadOrExit } from './common.js';
+import { CliError, loadOrExit, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 /** Scenario names, kept here so `--help` does not load the lab. */
@@ -14,6 +14,7 @@ const SCENARIO_NAMES = ['converge', 'master-crash', 'rejoin', 'master-stop', 'ha
 
 interface LabArgs extends SecretsArgs {
   profile: string;
+  strict: boolean;
   json?: string;
   scenario?: (typeof SCENARIO_NAMES)[number][];
 }
@@ -22,13 +23,12 @@ export const labCommand: CommandModule<object, LabArgs> = {
   command: 'lab [profile]',
   describe: 'Prove failover: run the outputs with the real keepalived and HAProxy in network namespaces (Linux, root)',
   builder: (y: Argv) =>
-    y
-      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
+    withProfile(y)
       .option('json', { type: 'string', describe: 'also write the results as JSON to this file' })
       .option('scenario', { type: 'array', choices: SCENARIO_NAMES, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
-    const { plan } = await loadOrExit(args.profile);
+    const { plan } = await loadOrExit(args.profile, args.strict);
     const [{ renderCluster }, { runLab, LabError }, { reportTable, reportJson }] = await Promise.all([
       import('../render.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);

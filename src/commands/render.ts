@@ -4,7 +4,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { asCliError, maxUserDataOption } from './bundle.js';
-import { CliError, DEFAULT_PROFILE, EXIT_USAGE, loadOrExit, size, table, vipLine } from './common.js';
+import { CliError, EXIT_USAGE, loadOrExit, size, table, vipLine, withProfile } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
@@ -23,14 +23,12 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
   command: 'render [profile]',
   describe: 'Render per-node cloud-init user-data, NoCloud meta-data and Ignition config',
   builder: (y: Argv) =>
-    y
-      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
+    withProfile(y)
       .option('out', { type: 'string', describe: 'output directory (default: out/<cluster name>)' })
       .option('format', { choices: FORMATS, default: 'all' as const, describe: 'which outputs to write' })
       .option('node', { type: 'string', describe: 'only this node' })
       .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
-      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
       .options(secretsOptions)
       .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {

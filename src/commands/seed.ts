@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { asCliError } from './bundle.js';
-import { CliError, DEFAULT_PROFILE, EXIT_USAGE, loadOrExit } from './common.js';
+import { CliError, EXIT_USAGE, loadOrExit, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface SeedArgs extends SecretsArgs {
@@ -20,12 +20,10 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
   command: 'seed [profile]',
   describe: 'Write one node\'s NoCloud seed ISO (volume label cidata) with xorriso or genisoimage',
   builder: (y: Argv) =>
-    y
-      .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'cluster profile (.toml, .yaml)' })
+    withProfile(y)
       .option('node', { type: 'string', demandOption: true, describe: 'the node to seed' })
       .option('out', { type: 'string', describe: 'output ISO (default: out/<cluster name>-<node>-seed.iso)' })
-      .options(secretsOptions)
-      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }) as unknown as Argv<SeedArgs>,
+      .options(secretsOptions) as unknown as Argv<SeedArgs>,
   handler: async (args: ArgumentsCamelCase<SeedArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const node = plan.nodes.find((n) => n.name === args.node);
