@@ -66,10 +66,10 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     ]);
     await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files);
     const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'USER-DATA', 'CONFIG.IGN']];
-    for (const r of rendered) {
+    rendered.forEach((r, i) => {
       const n = r.node;
-      rows.push([n.name, n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, args.format !== 'ignition' ? size(Buffer.byteLength(r.userData)) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-']);
-    }
+      rows.push([n.name, n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-']);
+    });
     process.stdout.write(
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +

@@ -5,6 +5,7 @@
  */
 import type { NodeFile, Plan, PlanNode } from '../model.js';
 import { toYamlStream } from '../formats/yaml.js';
+import { k8sMinor } from '../profile/values.js';
 import type { ClusterSecrets } from '../secrets/store.js';
 
 /** Where the kubeadm config lands: not under /run or /tmp, which Ignition cannot write. */
@@ -12,9 +13,7 @@ export const KUBEADM_CONFIG = '/etc/k8s-ha/kubeadm.yaml';
 
 /** kubeadm.k8s.io API version for a Kubernetes version: v1beta4 from 1.31 (GA there), else v1beta3. */
 export function kubeadmApiVersion(version: string): 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4' {
-  const m = /^v?(\d+)\.(\d+)/.exec(version);
-  const [major, minor] = [Number(m?.[1]), Number(m?.[2])];
-  return major > 1 || (major === 1 && minor >= 31) ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
+  return k8sMinor(version) >= 1031 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
 }
 
 /** APIEndpoint: where this node's apiserver listens. */
@@ -88,8 +87,7 @@ export const NODE_BOOTSTRAP_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-
  * (ours holds the HAProxy and keepalived pods): before v1.23 (kubernetes/kubeadm#2564).
  */
 export function joinNeedsManifestsPreflightSkip(version: string): boolean {
-  const m = /^v?(\d+)\.(\d+)/.exec(version);
-  return Number(m?.[1]) === 1 && Number(m?.[2]) < 23;
+  return k8sMinor(version) < 1023;
 }
 
 /** ClusterConfiguration shared by every node: the VIP endpoint, certSANs, networking. */

@@ -52,19 +52,18 @@ export function loadProfile(file: string, env: ProfileEnv = process.env): Loaded
  * of its value (source-map.ts `locate`) where the text has it.
  */
 export function parseProfile(file: string, text: string, env: ProfileEnv = process.env): LoadedProfile {
-  const format = /\.toml$/i.test(file) ? 'toml' : 'yaml';
+  const format = profileFormat(file);
   const fail = (problems: Problem[]): never => {
     throw new ProfileError(file, placeProblems(problems, text, format), text);
   };
-  const data = parseText(file, text);
+  const data = format === 'toml' ? parseToml(file, text) : parseYaml(file, text);
   const result = profileSchema.safeParse(data);
   if (!result.success) fail(result.error.issues.map((i) => issueToProblem(i, data)));
   const { raw, problems: passProblems } = readAuthPassFile(file, result.data!);
   if (passProblems.some((p) => p.severity === 'error')) fail(passProblems);
-  const { plan, problems } = resolvePlan(resolvePath(file), raw, env);
-  // A password read from authPassFile is reported there (unless K8S_HA_AUTH_PASS replaced it).
-  if (raw.keepalived?.authPassFile !== undefined && !env.K8S_HA_AUTH_PASS)
-    for (const p of problems) if (p.path.join('.') === 'keepalived.authPass') p.path = ['keepalived', 'authPassFile'];
+  // A password read from authPassFile is reported there.
+  const passPath = raw.keepalived?.authPassFile !== undefined ? ['keepalived', 'authPassFile'] : undefined;
+  const { plan, problems } = resolvePlan(resolvePath(file), raw, env, passPath);
   problems.unshift(...passProblems);
   if (problems.some((p) => p.severity === 'error')) fail(problems);
   const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));
@@ -109,10 +108,11 @@ function readAuthPassFile(file: string, raw: RawProfile): { raw: RawProfile; pro
   return { raw: { ...raw, keepalived: { ...raw.keepalived, authPass: content } }, problems };
 }
 
-function parseText(file: string, text: string): unknown {
+/** The profile's format by file extension. @throws ProfileError for any other extension. */
+function profileFormat(file: string): 'toml' | 'yaml' {
   const ext = extname(file).toLowerCase();
-  if (ext === '.toml') return parseToml(file, text);
-  if (ext === '.yaml' || ext === '.yml') return parseYaml(file, text);
+  if (ext === '.toml') return 'toml';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
   throw new ProfileError(file, [error('E_EXTENSION', [], `unknown profile format "${ext || '(none)'}"`, 'name the file *.toml, *.yaml or *.yml')]);
 }
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { Family, Plan, PlanNode } from '../model.js';
-import { error, warning, type Problem } from './errors.js';
+import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
 import { AUTH_PASS, ipFamily, parseAddressWithPrefix } from './values.js';
@@ -59,8 +59,15 @@ const MAX_WEIGHT = 253;
  * Resolves a validated profile. Returns the plan (undefined when errors were found) and all
  * problems, errors and warnings alike, so the caller can report every one at once.
  * @param source absolute path of the profile (kept in the plan for messages).
+ * @param authPassPath where `raw.keepalived.authPass` came from, for its problems: the key
+ *   itself, or `keepalived.authPassFile` when load.ts read it from that file.
  */
-export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): { plan?: Plan; problems: Problem[] } {
+export function resolvePlan(
+  source: string,
+  raw: RawProfile,
+  env: ProfileEnv,
+  authPassPath: FieldPath = ['keepalived', 'authPass'],
+): { plan?: Plan; problems: Problem[] } {
   const problems: Problem[] = [];
 
   // Address family: one per profile, the one most of its addresses have (the first VIP's on a
@@ -76,19 +83,17 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
   });
   dupes(vips).forEach(([i, j]) => problems.push(error('E_DUPLICATE', ['vip', 'addresses', j], `VIP ${vips[j]} repeats vip.addresses[${i}]`)));
 
-  const nodes = raw.nodes.map((n, i) => {
-    const parsed = parseAddressWithPrefix(n.address)!;
-    if (parsed.family !== family)
-      problems.push(error('E_FAMILY', ['nodes', i, 'address'], `"${n.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
-    return { raw: n, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
-  });
-
-  const workers = (raw.workers ?? []).map((w, i) => {
-    const parsed = parseAddressWithPrefix(w.address)!;
-    if (parsed.family !== family)
-      problems.push(error('E_FAMILY', ['workers', i, 'address'], `"${w.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
-    return { raw: w, address: canon(parsed.address), prefix: parsed.prefix };
-  });
+  // Parses every host's address (`addr` or `addr/prefix`, validated by the schema) and flags
+  // the ones of the other family.
+  const hosts = <T extends { address: string }>(list: T[], key: 'nodes' | 'workers') =>
+    list.map((h, i) => {
+      const parsed = parseAddressWithPrefix(h.address)!;
+      if (parsed.family !== family)
+        problems.push(error('E_FAMILY', [key, i, 'address'], `"${h.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
+      return { raw: h, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
+    });
+  const nodes = hosts(raw.nodes, 'nodes');
+  const workers = hosts(raw.workers ?? [], 'workers');
   // Names and addresses are unique across control-plane nodes and workers alike.
   const where = (j: number): (string | number)[] => (j < nodes.length ? ['nodes', j] : ['workers', j - nodes.length]);
   const all = [...nodes, ...workers];
@@ -98,19 +103,17 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
   dupes(all.map((n) => n.address)).forEach(([i, j]) =>
     problems.push(error('E_DUPLICATE', [...where(j), 'address'], `duplicate node address ${all[j]!.address} (also ${where(i).join('.')})`)),
   );
-  workers.forEach((w, i) => {
-    const vi = vips.indexOf(w.address);
-    if (vi >= 0) problems.push(error('E_VIP_IS_NODE', ['workers', i, 'address'], `worker address ${w.address} is also vip.addresses[${vi}]`));
-  });
-  nodes.forEach((n, i) => {
-    const vi = vips.indexOf(n.address);
+  all.forEach((h, j) => {
+    const vi = vips.indexOf(h.address);
     if (vi >= 0)
-      problems.push(error('E_VIP_IS_NODE', ['nodes', i, 'address'], `node address ${n.address} is also vip.addresses[${vi}]`, 'a VIP must be a free address in the nodes\' subnet, not a node\'s own'));
+      problems.push(error('E_VIP_IS_NODE', [...where(j), 'address'], `node address ${h.address} is also vip.addresses[${vi}]`, 'a VIP must be a free address in the nodes\' subnet, not a node\'s own'));
+  });
+  nodes.forEach((n) => {
     if (n.prefix !== undefined && n.family === family) {
       const net = ipaddr.parseCIDR(`${n.address}/${n.prefix}`);
       vips.forEach((v, k) => {
         if (ipFamily(v) === n.family && !ipaddr.parse(v).match(net))
-          problems.push(error('E_VIP_SUBNET', ['vip', 'addresses', k], `VIP ${v} is outside node ${n.raw.name}'s subnet ${ipaddr.IPv4.isValid(n.address) || family === 6 ? `${n.address}/${n.prefix}` : ''}`, 'VRRP moves the VIP on one L2 segment: it must be in the nodes\' subnet'));
+          problems.push(error('E_VIP_SUBNET', ['vip', 'addresses', k], `VIP ${v} is outside node ${n.raw.name}'s subnet ${n.address}/${n.prefix}`, 'VRRP moves the VIP on one L2 segment: it must be in the nodes\' subnet'));
       });
     }
   });
@@ -135,17 +138,19 @@ export function resolvePlan(source: string, raw: RawProfile, env: ProfileEnv): {
 
   const envPass = env.K8S_HA_AUTH_PASS;
   let authPass: string | undefined = raw.keepalived?.authPass;
+  let passPath = authPassPath;
   if (envPass !== undefined && envPass !== '') {
+    passPath = ['keepalived', 'authPass'];
     if (!AUTH_PASS.test(envPass))
       problems.push(error('E_AUTH_PASS', ['keepalived', 'authPass'], 'K8S_HA_AUTH_PASS must be 1-8 characters of A-Z a-z 0-9 _ . , : ; @ % + = * ^ ~ / - (value not shown)', 'keepalived keeps only 8 characters of auth_pass (VRRP_AUTH_LEN in vrrp.h) and its config test fails on more'));
     authPass = envPass;
   }
   if (authPass !== undefined && v3) {
-    problems.push(warning('W_AUTH_IGNORED', ['keepalived', 'authPass'], 'authPass is ignored: VRRP version 3 (IPv6 or sub-second advertInterval) has no authentication', 'keepalived -t fails with an authentication block in a VRRPv3 instance'));
+    problems.push(warning('W_AUTH_IGNORED', passPath, 'authPass is ignored: VRRP version 3 (IPv6 or sub-second advertInterval) has no authentication', 'keepalived -t fails with an authentication block in a VRRPv3 instance'));
     authPass = undefined;
   }
   if (authPass !== undefined)
-    problems.push(warning('W_PLAINTEXT_AUTH', ['keepalived', 'authPass'], 'VRRP PASS authentication is sent in plain text (RFC 3768 removed it); it only guards against accidental cross-talk', 'use a unique vip.routerId per L2 segment as well'));
+    problems.push(warning('W_PLAINTEXT_AUTH', passPath, 'VRRP PASS authentication is sent in plain text (RFC 3768 removed it); it only guards against accidental cross-talk', 'use a unique vip.routerId per L2 segment as well'));
 
   // Priorities: explicit ones kept, others counted down from the top; first node highest.
   const [top, step] = v3

@@ -11,13 +11,13 @@ import {
   DNS1123_LABEL,
   GO_DURATION,
   IMAGE_REF,
-  K8S_VERSION,
   MAC,
   ipFamily,
   isCidr,
   isDns1123Subdomain,
   isHttpUrl,
   isInterfaceName,
+  k8sMinor,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
@@ -118,10 +118,7 @@ export const profileSchema = z.strictObject({
   ),
   kubernetes: z.strictObject({
     // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
-    version: str((s) => {
-      const m = K8S_VERSION.exec(s);
-      return m !== null && (Number(m[1]) > 1 || Number(m[2]) >= 22);
-    }, 'expected a Kubernetes version 1.22 or newer, such as v1.31.2'),
+    version: str((s) => k8sMinor(s) >= 1022, 'expected a Kubernetes version 1.22 or newer, such as v1.31.2'),
     apiServerPort: z.optional(port),
     podSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.244.0.0/16')),
     serviceSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.96.0.0/12')),
