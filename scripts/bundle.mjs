@@ -19,6 +19,21 @@ await build({
   logLevel: 'warning',
 });
 
+// The lab starts two helper programs next to the code that spawns them (src/lab/apiserver.ts
+// and probe.ts resolve ./apiserver-main.js and ./probe-main.js from import.meta.url, which
+// is dist/k8s-ha.cjs here): ship them beside the bundle.
+await build({
+  entryPoints: { 'apiserver-main': 'src/lab/apiserver-main.ts', 'probe-main': 'src/lab/probe-main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 // v8-compile-cache compiles the bundle with vm.Script, which has no dynamic import() hook:
 // an import() left in the output (of a Node builtin, say) would fail at run time.
 import { readFileSync } from 'node:fs';

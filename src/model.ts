@@ -206,3 +206,7 @@ export interface PlanWarning {
   path: string;
   message: string;
 }
+
+/** Ignition specs we emit; 3.3.0 is the default (Fedora CoreOS, Flatcar, Matchbox, Debian's Ignition 2.14). */
+export const IGNITION_VERSIONS = ['3.3.0', '3.4.0', '3.5.0'] as const;
+export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];

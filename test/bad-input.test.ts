@@ -38,6 +38,7 @@ const CASES: Case[] = [
   { name: 'unknown top-level table', mutate: (p) => (p.keepalive = { authPass: 'x' }), expect: [/at keepalive: unknown key "keepalive"/, /did you mean "keepalived"\?/] },
   { name: 'duplicate node names', mutate: (p) => (p.nodes[2]!.name = 'cp-1'), expect: [/E020 at nodes\[2\]\.name: duplicate node name "cp-1"/] },
   { name: 'duplicate node addresses', mutate: (p) => (p.nodes[1]!.address = '198.18.0.11/24'), expect: [/at nodes\[1\]\.address: duplicate node address 198\.18\.0\.11/] },
+  { name: 'two nodes with one MAC', mutate: (p) => Object.assign(p.nodes[0]!, { mac: '52:54:00:00:00:01' }) && Object.assign(p.nodes[2]!, { mac: '52-54-00-00-00-01' }), expect: [/E020 at nodes\[2\]\.mac: MAC 52:54:00:00:00:01 is also the MAC of nodes\.0/] },
   { name: 'VIP equal to a node address', mutate: (p) => (p.vip.addresses = ['198.18.0.12']), expect: [/E022 at nodes\[1\]\.address: node address 198\.18\.0\.12 is also vip\.addresses\[0\]/] },
   { name: 'mixed address families', mutate: (p) => (p.nodes[1]!.address = '2001:db8::12/64'), expect: [/E021 at nodes\[1\]\.address: "2001:db8::12\/64" is IPv6 but the profile.s other addresses are IPv4/] },
   { name: 'VIP outside the nodes\' subnet', mutate: (p) => (p.vip.addresses = ['198.19.5.5']), expect: [/E023 at vip\.addresses\[0\]: VIP 198\.19\.5\.5 is outside node cp-1's subnet 198\.18\.0\.11\/24/] },

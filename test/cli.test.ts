@@ -3,15 +3,19 @@
  * --format narrow it, --stdout prints exactly what render writes, check writes nothing.
  */
 import test from 'ava';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli } from './helpers/cli.js';
+import { ROOT, cli } from './helpers/cli.js';
 import { tempDir } from './helpers/tools.js';
+import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+
+/** The test-only secrets: a render must never create a secrets file next to profiles/seed.toml. */
+const SECRETS = ['--secrets', FIXTURE_SECRETS_FILE];
 
 test('render writes user-data and config.ign 0600, meta-data 0644, and prints a summary', (t) => {
   const { dir, cleanup } = tempDir();
   try {
-    const r = cli(['render', 'profiles/seed.toml', '--out', dir]);
+    const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
     t.is(r.code, 0, r.stderr);
     t.regex(r.stdout, /k8s-cp-1\s+172\.16\.217\.171\s+init\s+MASTER\s+150/);
     t.regex(r.stdout, /k8s-cp-2\s+172\.16\.217\.172\s+control-plane\s+BACKUP\s+140/);
@@ -32,15 +36,15 @@ test('render writes user-data and config.ign 0600, meta-data 0644, and prints a 
 test('--node and --format narrow the output; --stdout prints what render writes', (t) => {
   const { dir, cleanup } = tempDir();
   try {
-    t.is(cli(['render', 'profiles/seed.toml', '--out', dir, '--node', 'k8s-cp-2', '--format', 'ignition']).code, 0);
+    t.is(cli(['render', 'profiles/seed.toml', '--out', dir, '--node', 'k8s-cp-2', '--format', 'ignition', ...SECRETS]).code, 0);
     t.deepEqual(readdirSync(dir), ['k8s-cp-2']);
     t.deepEqual(readdirSync(join(dir, 'k8s-cp-2')), ['config.ign']);
-    const ign = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout']);
+    const ign = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', ...SECRETS]);
     t.is(ign.code, 0);
     t.is(ign.stdout, readFileSync(join(dir, 'k8s-cp-2', 'config.ign'), 'utf8'));
-    const v35 = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', '--ignition-version', '3.5.0']);
+    const v35 = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', '--ignition-version', '3.5.0', ...SECRETS]);
     t.is(JSON.parse(v35.stdout).ignition.version, '3.5.0');
-    const ud = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-1', '--format', 'cloud-init', '--stdout']);
+    const ud = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-1', '--format', 'cloud-init', '--stdout', ...SECRETS]);
     t.true(ud.stdout.startsWith('#cloud-config\n'));
   } finally {
     cleanup();
@@ -50,19 +54,23 @@ test('--node and --format narrow the output; --stdout prints what render writes'
 test('check prints the plan and warnings and writes nothing; --strict fails on warnings', (t) => {
   const { dir, cleanup } = tempDir();
   try {
-    const r = cli(['check', 'profiles/seed.toml'], { cwd: process.cwd() });
+    // A copy of the seed profile in an empty directory, run from there: anything check
+    // wrote (out/, a secrets file next to the profile) would show up in it.
+    const profile = join(dir, 'seed.toml');
+    copyFileSync(join(ROOT, 'profiles', 'seed.toml'), profile);
+    const r = cli(['check', profile], { cwd: dir });
     t.is(r.code, 0, r.stderr);
     t.regex(r.stdout, /is valid: cluster seed/);
     t.regex(r.stdout, /k8s-cp-3\s+172\.16\.217\.173\/16\s+control-plane\s+BACKUP\s+130\s+eth0\s+172\.16\.217\.171, 172\.16\.217\.172/);
     t.regex(r.stderr, /warning W101 at vip\.routerId/);
-    const json = cli(['check', 'profiles/seed.toml', '--json']);
+    const json = cli(['check', profile, '--json'], { cwd: dir });
     const plan = JSON.parse(json.stdout).plan;
     t.is(plan.keepalived.authPass, '(redacted)');
     t.is(plan.nodes[0].vrrp.state, 'MASTER');
-    const strict = cli(['check', 'profiles/seed.toml', '--strict']);
+    const strict = cli(['check', profile, '--strict'], { cwd: dir });
     t.is(strict.code, 1);
     t.regex(strict.stderr, /error W101 at vip\.routerId/);
-    t.false(existsSync(join(dir, 'seed')));
+    t.deepEqual(readdirSync(dir), ['seed.toml'], 'check wrote nothing');
   } finally {
     cleanup();
   }

@@ -5,7 +5,7 @@ import type { ClusterSecrets } from '../secrets/store.js';
 import { checkBootSettings } from './boot.js';
 import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js';
 import { BundleError } from './errors.js';
-import { bundleEntries } from './layout.js';
+import { bundleEntries, checkNodes, requireMacs } from './layout.js';
 import { writeArchive } from './tar.js';
 
 /** Options of {@link buildBundle}. */
@@ -28,11 +28,7 @@ export interface BundleOptions {
  *   nothing is written to `opts.out` then.
  */
 export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<UserDataSize[]> {
-  if (plan.boot === undefined) {
-    throw new BundleError('E_REQUIRED', 'boot', 'the bundle needs a [boot] section',
-      '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');
-  }
-  const boot = checkBootSettings(plan.boot);
+  const boot = checkBundleInputs(plan);
   const sizes = new Map<string, number>();
   const render = (node: PlanNode) => {
     const rendered = renderNode(plan, node, opts.secrets, opts.ignitionVersion);
@@ -43,4 +39,20 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
   };
   await writeArchive(opts.out, bundleEntries({ boot, nodes: plan.nodes, render }));
   return plan.nodes.map((node) => ({ node: node.name, bytes: sizes.get(node.name) ?? 0 }));
+}
+
+/**
+ * Checks everything the bundle needs from the plan before anything is written or any secret
+ * is made: a `[boot]` section with safe values, and for every node a MAC and consistent
+ * static settings (./layout.ts checkNodes). Returns the checked boot settings.
+ * @throws BundleError naming the field.
+ */
+export function checkBundleInputs(plan: Plan): ReturnType<typeof checkBootSettings> {
+  if (plan.boot === undefined) {
+    throw new BundleError('E_REQUIRED', 'boot', 'the bundle needs a [boot] section',
+      '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');
+  }
+  const boot = checkBootSettings(plan.boot);
+  checkNodes(boot, requireMacs(plan.nodes));
+  return boot;
 }

@@ -61,14 +61,13 @@ export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
  * references, and a node is rendered when its members are written (twice for Ignition OSes:
  * once for `matchbox/ignition/`, once for `nodes/<name>/`), never the whole cluster at once.
  *
- * @throws BundleError before the first member from {@link requireMacs}, ./validate.ts (MAC),
- *   ./network.ts (static settings) or for two nodes sharing a MAC; from ./matchbox.ts (Ignition
- *   spec too new) while writing.
+ * @throws BundleError before the first member from {@link requireMacs}; from ./matchbox.ts
+ *   (Ignition spec too new) while writing. The caller checks the nodes' boot inputs first
+ *   ({@link checkNodes}, via build.ts checkBundleInputs).
  */
 export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {
   const { boot } = source;
-  const nodes = requireMacs(source.nodes);
-  checkNodes(boot, nodes);
+  const nodes = requireMacs(source.nodes); // the rest was checked by build.ts checkBundleInputs
   const hyphens = (node: BootNode<N>) => node.mac.replaceAll(':', '-');
   const dir = (path: string): ArchiveEntry => ({ path, mode: DIRECTORY });
 
@@ -113,17 +112,14 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
   }
 }
 
-/** Validates every node's boot inputs up front, so that bad input fails before any output. */
-function checkNodes(boot: BootSettings, nodes: BootNode[]): void {
-  const macs = new Map<string, string>();
+/**
+ * Validates every node's boot inputs up front, so that bad input fails before any output.
+ * (Two nodes with one MAC are refused when the profile is loaded, resolve.ts.)
+ */
+export function checkNodes(boot: BootSettings, nodes: BootNode[]): void {
   for (const node of nodes) {
     macHyphens(node.mac, `nodes[${node.index}].mac`);
     bootImage(boot, node);
-    const other = macs.get(node.mac);
-    if (other !== undefined) {
-      throw new BundleError('E_DUPLICATE', `nodes[${node.index}].mac`, `${node.mac} is also the MAC of ${other}`, 'every node needs its own MAC: boot files are named after it');
-    }
-    macs.set(node.mac, node.name);
   }
 }
 

@@ -2,10 +2,8 @@
  * `k8s-ha bundle [PROFILE] --out FILE.tar.gz`: the network-boot bundle (NoCloud seeds,
  * Ignition, iPXE, pxelinux, Matchbox, dnsmasq example), byte-identical on every run.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { IgnitionVersion } from '../formats/ignition.js';
 import { formatProblems } from '../profile/errors.js';
 import { CliError, loadOrExit, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
@@ -45,17 +43,18 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
   builder: (y: Argv) =>
     withProfile(y, 'cluster profile (.toml, .yaml) with a [boot] section')
       .option('out', { type: 'string', describe: 'output file, *.tar.gz or *.tar (default: out/<cluster name>-bundle.tar.gz)' })
-      .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version (Matchbox takes at most 3.4.0)' })
+      .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version (Matchbox takes at most 3.4.0)' })
       .option('max-user-data', maxUserDataOption)
       .options(secretsOptions) as unknown as Argv<BundleArgs>,
   handler: async (args: ArgumentsCamelCase<BundleArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const out = args.out ?? `out/${plan.name}-bundle.tar.gz`;
-    const [{ buildBundle }, { budgetReport }] = await Promise.all([
+    const [{ buildBundle, checkBundleInputs }, { budgetReport }] = await Promise.all([
       import('../bundle/build.js'), import('../bundle/budget.js'),
     ]);
+    // Bad boot settings fail before a secrets file is made (writeStreamAtomic makes out's parent).
+    await asCliError(args.profile, async () => checkBundleInputs(plan));
     const secrets = await clusterSecrets(args);
-    mkdirSync(dirname(out), { recursive: true });
     const sizes = await asCliError(args.profile, () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
     process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}`);

@@ -4,19 +4,19 @@
  * and measures failover (src/lab/). Linux and root only. Exit 0 when every scenario meets its
  * bound, 1 when one does not or the lab cannot run.
  */
+import { SCENARIOS } from '../lab/scenarios.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFile } from 'node:fs/promises';
 import { CliError, loadOrExit, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 /** Scenario names, kept here so `--help` does not load the lab. */
-const SCENARIO_NAMES = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies'] as const;
 
 interface LabArgs extends SecretsArgs {
   profile: string;
   strict: boolean;
   json?: string;
-  scenario?: (typeof SCENARIO_NAMES)[number][];
+  scenario?: (typeof SCENARIOS)[number][];
 }
 
 export const labCommand: CommandModule<object, LabArgs> = {
@@ -25,7 +25,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
   builder: (y: Argv) =>
     withProfile(y)
       .option('json', { type: 'string', describe: 'also write the results as JSON to this file' })
-      .option('scenario', { type: 'array', choices: SCENARIO_NAMES, describe: 'run only these scenarios (converge always runs first)' })
+      .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);

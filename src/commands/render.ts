@@ -1,6 +1,7 @@
 /**
  * `k8s-ha render [PROFILE]`: writes per-node user-data, meta-data and config.ign.
  */
+import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { asCliError, maxUserDataOption } from './bundle.js';
@@ -13,7 +14,7 @@ interface RenderArgs extends SecretsArgs {
   out?: string;
   format: (typeof FORMATS)[number];
   node?: string;
-  ignitionVersion: '3.3.0' | '3.4.0' | '3.5.0';
+  ignitionVersion: IgnitionVersion;
   stdout: boolean;
   strict: boolean;
   maxUserData?: number;
@@ -27,7 +28,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('out', { type: 'string', describe: 'output directory (default: out/<cluster name>)' })
       .option('format', { choices: FORMATS, default: 'all' as const, describe: 'which outputs to write' })
       .option('node', { type: 'string', describe: 'only this node' })
-      .option('ignition-version', { choices: ['3.3.0', '3.4.0', '3.5.0'] as const, default: '3.3.0' as const, describe: 'Ignition spec version' })
+      .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
       .options(secretsOptions)
       .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,

@@ -2,8 +2,6 @@
  * `k8s-ha seed [PROFILE] --node NAME --out seed.iso`: one node's NoCloud seed as an ISO
  * labelled `cidata` (user-data, meta-data, network-config for static nodes).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { asCliError } from './bundle.js';
 import { CliError, EXIT_USAGE, loadOrExit, withProfile } from './common.js';
@@ -32,7 +30,6 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const [{ renderNode }, { networkConfigV2, staticNetwork }, { writeSeedIso }, { budgetReport, userDataBytes }] = await Promise.all([
       import('../render.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
     ]);
-    mkdirSync(dirname(out), { recursive: true });
     const rendered = renderNode(plan, node, await clusterSecrets(args));
     const tool = await asCliError(args.profile, async () => {
       const net = staticNetwork(node);

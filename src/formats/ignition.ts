@@ -3,12 +3,10 @@
  * systemd.units for first-boot work. Validated in the tests by the real `ignition-validate`
  * (3.3.0, Debian's Ignition 2.14) and the official JSON schemas (3.4.0, 3.5.0).
  */
-import type { NodeFile, NodePayload, RemoteFile } from '../model.js';
+import type { IgnitionVersion, NodeFile, NodePayload, RemoteFile } from '../model.js';
 import { gzip } from './cloud-init.js';
 
-/** Ignition specs we emit; 3.3.0 is the default (Fedora CoreOS, Flatcar, Matchbox, Debian's Ignition 2.14). */
-export const IGNITION_VERSIONS = ['3.3.0', '3.4.0', '3.5.0'] as const;
-export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];
+export { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 
 /** An Ignition storage.files[] entry. `mode` is DECIMAL in JSON (0644 is 420). */
 export interface IgnitionFile {

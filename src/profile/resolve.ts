@@ -100,6 +100,10 @@ export function resolvePlan(
   dupes(all.map((n) => n.raw.name)).forEach(([i, j]) =>
     problems.push(error('E_DUPLICATE', [...where(j), 'name'], `duplicate node name "${all[j]!.raw.name}" (also ${where(i).join('.')})`, 'node names become hostnames and HAProxy server names: each must be unique')),
   );
+  const macs = all.map((n, j) => n.raw.mac?.toLowerCase().replace(/-/g, ':') ?? `(none ${j})`);
+  dupes(macs).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', [...where(j), 'mac'], `MAC ${macs[j]} is also the MAC of ${where(i).join('.')}`, 'every node needs its own MAC: DHCP, iPXE and Matchbox tell nodes apart by it')),
+  );
   dupes(all.map((n) => n.address)).forEach(([i, j]) =>
     problems.push(error('E_DUPLICATE', [...where(j), 'address'], `duplicate node address ${all[j]!.address} (also ${where(i).join('.')})`)),
   );

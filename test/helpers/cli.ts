@@ -1,7 +1,7 @@
 /**
  * Runs the compiled CLI as a user would, in a child process.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node dist/src/cli.js ...args` in `cwd` (default: the repository root). */
+/** Like {@link cli}, without blocking the test's event loop (for long runs such as the lab). */
+export function cliAsync(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.K8S_HA_AUTH_PASS;
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Runs `node bin/k8s-ha.cjs ...args` in `cwd` (default: the repository root). */
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
   if (!opts.env || !('K8S_HA_AUTH_PASS' in opts.env)) delete env.K8S_HA_AUTH_PASS;
