@@ -30,7 +30,7 @@ for (const os of ['flatcar', 'fcos', 'ubuntu'] as BootOs[]) {
 }
 
 test('network-config is parsed by cloud-init\'s own v2 parser into the static settings', async (t) => {
-  if (!requireTool(t, '/usr/bin/python3', 'python3')) return;
+  if (!requireTool(t, '/usr/bin/python3', 'python3') || !requireTool(t, 'cloud-init')) return;
   const { dir } = await unpackedBundle(t, labPlan());
   t.false(readdirSync(join(dir, 'nodes/cp-3')).includes('network-config'), 'cp-3 has no static settings');
   // cloud-init 22.4 has no `schema -t network-config`; parse_net_config_data is what it renders from.

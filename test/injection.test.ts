@@ -105,8 +105,9 @@ for (const file of files) {
       t.deepEqual(fromToml, fromYaml, `${label}: TOML and YAML outputs differ`);
       const bad: string[] = [];
       const check = (what: string, r: ToolResult) => r.ok || bad.push(`${what}: ${r.output}`);
-      for (const [rel, content] of fromYaml!) {
-        if (!rel.endsWith('/config.ign')) continue;
+      const configs = [...fromYaml!].filter(([rel]) => rel.endsWith('/config.ign'));
+      t.true(configs.length > 0, `${label}: no config.ign rendered`);
+      for (const [rel, content] of configs) {
         const node = decodeIgnition(content);
         const get = (suffix: string) => node.find((f) => f.path.endsWith(suffix))!.content;
         const iface = /^\s*interface (\S+)$/m.exec(get('keepalived.conf'))![1]!;

@@ -333,7 +333,7 @@ test('mutated profiles: rendered with every value contained, or rejected naming 
     t.deepEqual(realTools(netns, renderAll(parseProfile(file, text, {}).plan)), [], text);
   }
   t.log(`${acceptedSample.length} accepted mutations through the real tools`);
-  t.pass();
+  t.true(acceptedSample.length >= 10, `only ${acceptedSample.length} accepted mutations reached the real tools`);
 });
 
 /** Half TOML, half YAML, decided by the content so a replayed case keeps its format. */

@@ -63,12 +63,15 @@ export function tempDir(prefix = 'k8s-ha-test-'): { dir: string; cleanup: () => 
 
 let nsCounter = 0;
 
+/** True when `tool` (a name on PATH or an absolute path) is installed. */
+export const hasTool = (tool: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0;
+
 /**
  * For tests that call a program directly: true when `tool` (a name on PATH or an absolute
  * path) is installed; otherwise fails the test with the package to install, like {@link run}.
  */
 export function requireTool(t: ExecutionContext, tool: string, aptPackage = PACKAGES[tool] ?? tool): boolean {
-  if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0) return true;
+  if (hasTool(tool)) return true;
   t.fail(`${tool} is not installed: run \`apt-get install -y ${aptPackage}\` (the suite checks outputs with the real program; it does not skip)`);
   return false;
 }
@@ -115,6 +118,12 @@ export class Netns {
   private readonly links = new Set<string>();
 
   constructor() {
+    // keepalived and unshare run inside `ip netns exec`, where a missing program would only
+    // read "not found": check them here, with the command that installs them.
+    for (const tool of ['keepalived', 'unshare']) {
+      if (!hasTool(tool))
+        throw new Error(`${tool} is not installed: run \`apt-get install -y ${PACKAGES[tool]}\` (the suite checks outputs with the real program; it does not skip)`);
+    }
     runOk('ip', ['netns', 'add', this.name]);
   }
 
