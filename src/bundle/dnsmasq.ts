@@ -1,4 +1,5 @@
 import type { BootSettings } from '../model.js';
+import { bracketIp } from '../profile/values.js';
 
 /** A node as dnsmasq's `dhcp-host` needs it (MAC in colon form, address without prefix). */
 export interface DhcpHost {
@@ -16,7 +17,6 @@ export interface DhcpHost {
  * boot settings and plan (URL, MACs, DNS-1123 names, canonical addresses).
  */
 export function dnsmasqExample(boot: BootSettings, hosts: DhcpHost[]): string {
-  const bracket = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
   return [
     '# dnsmasq example for k8s-ha iPXE chain-loading: review, then add to /etc/dnsmasq.d/.',
     '# Serve undionly.kpxe and ipxe.efi (Debian package ipxe) from tftp-root.',
@@ -31,7 +31,7 @@ export function dnsmasqExample(boot: BootSettings, hosts: DhcpHost[]): string {
     'dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi',
     'dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe',
     `dhcp-boot=tag:ipxe,${boot.configUrl}/ipxe/boot.ipxe`,
-    ...hosts.map((host) => `dhcp-host=${host.mac},${bracket(host.address)},${host.name}`),
+    ...hosts.map((host) => `dhcp-host=${host.mac},${bracketIp(host.address)},${host.name}`),
     '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { PlanNode } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
 import { BundleError } from './errors.js';
+import { bracketIp } from '../profile/values.js';
 
 /**
  * Static network settings of one node, for NoCloud `network-config` and the `ip=` kernel
@@ -53,7 +54,6 @@ export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   };
 }
 
-const bracketed = (ip: string): string => (ip.includes(':') ? `[${ip}]` : ip);
 
 /**
  * The `ip=` kernel argument for a static node, in the syntax shared by dracut
@@ -65,9 +65,9 @@ export function ipKernelArg(net: StaticNetwork): string {
   const v6 = net.address.includes(':');
   const netmask = v6 ? String(net.prefix) : ipaddr.IPv4.subnetMaskFromPrefixLength(net.prefix).toString();
   const fields = [
-    bracketed(net.address), '', net.gateway === undefined ? '' : bracketed(net.gateway),
+    bracketIp(net.address), '', net.gateway === undefined ? '' : bracketIp(net.gateway),
     netmask, net.hostname, net.interface, 'none',
-    ...net.dns.slice(0, 2).map(bracketed),
+    ...net.dns.slice(0, 2).map(bracketIp),
   ];
   return `ip=${fields.join(':')}`;
 }

@@ -6,7 +6,7 @@
  */
 import { SCENARIOS } from '../lab/scenarios.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../sinks/atomic.js';
 import { CliError, loadOrExit, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
@@ -40,7 +40,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
       throw e;
     }
     process.stdout.write(`${reportTable(report)}\n`);
-    if (args.json) await writeFile(args.json, reportJson(report));
+    if (args.json) await writeFileAtomic(args.json, reportJson(report), 0o644);
     if (report.scenarios.some((s) => !s.passed)) throw new CliError(`k8s-ha lab: ${report.scenarios.filter((s) => !s.passed).map((s) => s.name).join(', ')} missed their bounds`);
   },
 };

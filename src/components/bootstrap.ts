@@ -23,9 +23,8 @@
  * The script is generated from {@link BootstrapModel}; every inserted value is validated and
  * single-quoted, so no profile value can add a line or a command to the script.
  */
-import { isIP } from 'node:net';
+import { ipFamily, isDns1123Subdomain, isImageRef, isShellLine } from '../profile/values.js';
 import type { NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
-import { isShellLine } from '../profile/values.js';
 import { KUBEADM_CONFIG } from './kubeadm.js';
 
 /** Where the script lands on the node (mode 0700: hooks may carry credentials). */
@@ -67,9 +66,6 @@ export class BootstrapValueError extends Error {
   }
 }
 
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Characters of an image reference `name[:tag][@digest]` (distribution/reference grammar). */
-const IMAGE = /^[a-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
 
 /** Single-quotes a validated value for sh: `'` becomes `'\''`. */
@@ -81,7 +77,7 @@ function checkEndpoint(endpoint: string): string {
   const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(endpoint) ?? /^([^:[\]]+):(\d{1,5})$/.exec(endpoint);
   const host = m?.[1] ?? '';
   const port = Number(m?.[2]);
-  const hostOk = endpoint.startsWith('[') ? isIP(host) === 6 : isIP(host) === 4 || DNS_SUBDOMAIN.test(host);
+  const hostOk = endpoint.startsWith('[') ? ipFamily(host) === 6 : ipFamily(host) === 4 || (host !== '' && isDns1123Subdomain(host));
   if (!m || !hostOk || port < 1 || port > 65535) throw new BootstrapValueError('endpoint', endpoint, 'host:port ([v6]:port for IPv6)');
   return endpoint;
 }
@@ -109,7 +105,7 @@ export function bootstrapScript(model: BootstrapModel): string {
   const endpoint = checkEndpoint(model.endpoint);
   if (!SAFE_PATH.test(model.kubeadmConfig)) throw new BootstrapValueError('kubeadmConfig', model.kubeadmConfig, 'an absolute path');
   model.images.forEach((img, i) => {
-    if (!IMAGE.test(img)) throw new BootstrapValueError(`images[${i}]`, img, 'an image reference such as haproxy:2.8');
+    if (!isImageRef(img)) throw new BootstrapValueError(`images[${i}]`, img, 'an image reference such as haproxy:2.8');
   });
   const attempts = checkInt('wait.attempts', model.wait.attempts, 1, 10000);
   const interval = checkInt('wait.intervalSeconds', model.wait.intervalSeconds, 0, 3600);

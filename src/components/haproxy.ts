@@ -3,6 +3,7 @@
  */
 import type { NodeFile, Plan } from '../model.js';
 import { renderHaproxy, word, type Section } from './conf.js';
+import { bracketIp } from '../profile/values.js';
 
 export const HAPROXY_DIR = '/etc/haproxy';
 export const HAPROXY_CFG = `${HAPROXY_DIR}/haproxy.cfg`;
@@ -38,7 +39,7 @@ export function haproxyCfg(plan: Plan): NodeFile {
   const servers = plan.nodes
     .filter((n) => n.role !== 'worker')
     .map((n) => ({
-      words: ['server', w(n.name), plan.family === 4 ? `${w(n.address)}:${w(plan.kubernetes.apiServerPort)}` : `[${w(n.address)}]:${w(plan.kubernetes.apiServerPort)}`, 'check', 'verify', 'none'],
+      words: ['server', w(n.name), `${bracketIp(w(n.address))}:${w(plan.kubernetes.apiServerPort)}`, 'check', 'verify', 'none'],
     }));
   const sections: Section[] = [
     { header: ['global'], body: [{ words: ['log', 'stdout', 'format', 'raw', 'local0'] }] },

@@ -11,6 +11,7 @@ import { startContainer, type ContainerSpec, type RunningContainer } from './kub
 import { flushAddresses, setLink, type NetNode, type Topology } from './netns.js';
 import { HolderWatch, Probe } from './probe.js';
 import { signalGroup, sleep, stopDaemon, type Daemon } from './proc.js';
+import { bracketIp } from '../profile/values.js';
 
 /** A node of the lab and what runs on it now. */
 export interface LabNode {
@@ -30,8 +31,7 @@ export class LabCluster {
 
   constructor(readonly plan: Plan, readonly topo: Topology, readonly nodes: LabNode[], private readonly cert: LabCert) {
     this.watch = new HolderWatch(topo.nodes, plan.vip.addresses);
-    const host = (a: string) => (a.includes(':') ? `[${a}]` : a);
-    this.probe = Probe.start(topo, plan.vip.addresses.map((v) => `${host(v)}:${plan.vip.port}`));
+    this.probe = Probe.start(topo, plan.vip.addresses.map((v) => `${bracketIp(v)}:${plan.vip.port}`));
   }
 
   /** The node with the highest VRRP priority among `candidates` (default: all). */

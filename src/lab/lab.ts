@@ -14,7 +14,7 @@ import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, re
 import { makeCert } from './apiserver.js';
 import { LabCluster, type LabNode } from './cluster.js';
 import { readStaticPods } from './kubelet.js';
-import { buildTopology, removeStale, PREFIX } from './netns.js';
+import { buildTopology, labNamespaces, removeStale, PREFIX } from './netns.js';
 import { killAllDaemons, nowMs, run } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { haproxyMarkDownMs } from './bounds.js';
@@ -77,9 +77,12 @@ async function lock(): Promise<void> {
 /** Removes what an earlier, killed lab run left: namespaces (with their processes) and work dirs. */
 async function removeLeftovers(): Promise<void> {
   await removeStale();
-  for (const d of await readdir('/var/tmp')) {
-    if (`/var/tmp/${d}`.startsWith(WORK_PREFIX)) await rm(`/var/tmp/${d}`, { recursive: true, force: true });
-  }
+  for (const d of await workDirs()) await rm(d, { recursive: true, force: true });
+}
+
+/** The lab's work directories under /var/tmp (this run's and killed runs'). */
+async function workDirs(): Promise<string[]> {
+  return (await readdir('/var/tmp')).map((d) => `/var/tmp/${d}`).filter((d) => d.startsWith(WORK_PREFIX));
 }
 
 /** Options of {@link runLab}. */
@@ -199,8 +202,6 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
 
 /** Whether any namespace or process of a lab is left on the machine (for tests and CI). */
 export async function leftovers(): Promise<string[]> {
-  const ns = (await run(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith(PREFIX));
   const procs = (await run(['ps', '-eo', 'pid,args'])).split('\n').filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'));
-  const dirs = (await readdir('/var/tmp')).filter((d) => `/var/tmp/${d}`.startsWith(WORK_PREFIX));
-  return [...ns.map((n) => `namespace ${n}`), ...procs.map((p) => `process ${p.trim()}`), ...dirs.map((d) => `directory /var/tmp/${d}`)];
+  return [...(await labNamespaces()).map((n) => `namespace ${n}`), ...procs.map((p) => `process ${p.trim()}`), ...(await workDirs()).map((d) => `directory ${d}`)];
 }

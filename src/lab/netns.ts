@@ -89,7 +89,7 @@ export function clientAddress(spec: TopologySpec): { address: string; prefix: nu
  * Creates the namespaces, bridge and veth pairs, and assigns addresses. Node interfaces get
  * the profile's name and address/prefix; the client gets {@link clientAddress} plus a
  * link-scope route to every VIP (a VIP outside the node subnet is still reached on the L2).
- * Call {@link removeTopology} afterwards, also on failure.
+ * Call {@link removeStale} afterwards, also on failure.
  */
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   const ip = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
@@ -117,8 +117,6 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   return { nodes, client: { ns: CLIENT_NS, iface: 'eth0', address: c.address } };
 }
 
-/** Deletes the lab's namespaces (and so the veths and bridge); see {@link removeStale}. */
-export const removeTopology = removeStale;
 
 /** Sets a node's interface up or down (the lab's "pull the cable"). */
 export async function setLink(node: NetNode, up: boolean): Promise<void> {

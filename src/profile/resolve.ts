@@ -8,7 +8,7 @@ import type { Family, Plan, PlanNode } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
-import { AUTH_PASS, ipFamily, parseAddressWithPrefix } from './values.js';
+import { AUTH_PASS, bracketIp, ipFamily, parseAddressWithPrefix } from './values.js';
 
 /** Defaults applied when the profile leaves a field out, with where each comes from. */
 export const DEFAULTS = {
@@ -192,7 +192,6 @@ export function resolvePlan(
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
   const endpointHost = raw.kubernetes.controlPlaneEndpoint ?? vips[0]!;
-  const hostPart = ipFamily(endpointHost) === 6 ? `[${endpointHost}]` : endpointHost;
   const planNodes: PlanNode[] = nodes.map((n, i) => {
     const node: PlanNode = {
       name: n.raw.name,
@@ -235,7 +234,7 @@ export function resolvePlan(
       version,
       apiServerPort,
       endpointHost,
-      controlPlaneEndpoint: `${hostPart}:${vipPort}`,
+      controlPlaneEndpoint: `${bracketIp(endpointHost)}:${vipPort}`,
       certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...nodes.map((n) => n.address)]),
       tokenTTL: raw.kubernetes.tokenTTL ?? DEFAULTS.tokenTTL,
       preKubeadmCommands: raw.kubernetes.preKubeadmCommands ?? [],

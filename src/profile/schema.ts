@@ -10,12 +10,12 @@ import {
   AUTH_PASS,
   DNS1123_LABEL,
   GO_DURATION,
-  IMAGE_REF,
   MAC,
   ipFamily,
   isCidr,
   isDns1123Subdomain,
   isHttpUrl,
+  isImageRef,
   isInterfaceName,
   k8sMinor,
   isShellLine,
@@ -46,9 +46,7 @@ const nodeAddress = str(
   'expected an IPv4 or IPv6 address, optionally with a prefix length (172.16.217.171 or 172.16.217.171/16)',
 );
 const ifname = str(isInterfaceName, 'expected a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -)');
-// At most 255 characters: distribution/reference's NameTotalLengthMax, and what the bootstrap
-// script's own guard (components/bootstrap.ts) accepts.
-const image = str((s) => s.length <= 255 && IMAGE_REF.test(s), 'expected a container image reference such as haproxy:2.8 (at most 255 characters)');
+const image = str(isImageRef, 'expected a container image reference such as haproxy:2.8 (at most 255 characters)');
 const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');

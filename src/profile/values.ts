@@ -32,6 +32,14 @@ export const IMAGE_REF =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 /**
+ * An image reference of at most 255 characters (distribution/reference NameTotalLengthMax)
+ * matching {@link IMAGE_REF}: what the schema accepts and the bootstrap script's guard checks.
+ */
+export function isImageRef(s: string): boolean {
+  return s.length <= 255 && IMAGE_REF.test(s);
+}
+
+/**
  * keepalived `auth_pass`: 1-8 characters (VRRP_AUTH_LEN 8 in keepalived's vrrp.h: longer ones
  * are cut, and `keepalived -t` fails), limited to characters that stay one token in
  * keepalived.conf (no white space, quotes, braces, `#`, `!`, `\`).
@@ -79,6 +87,11 @@ export function ipFamily(s: string): 4 | 6 | undefined {
   if (isIPv4(s)) return 4;
   if (isIPv6(s) && !s.includes('%')) return 6;
   return undefined;
+}
+
+/** An address as it goes before `:port` in a URL or host:port: IPv6 in brackets, anything else as is. */
+export function bracketIp(host: string): string {
+  return ipFamily(host) === 6 ? `[${host}]` : host;
 }
 
 /** Splits `addr` or `addr/prefix`; undefined if the address or prefix is malformed. */
