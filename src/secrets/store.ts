@@ -11,7 +11,7 @@
  *    "caCert": "<PEM>", "caKey": "<PEM PKCS#8>" }`
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
@@ -148,7 +148,7 @@ export function parseSecrets(text: string, file: string): ClusterSecrets {
 export async function loadSecrets(file: string): Promise<ClusterSecrets> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new SecretsFileError(file, '(file)', `cannot read (${(err as Error).message})`, 'check --secrets');
   }
@@ -184,13 +184,13 @@ export interface ResolvedSecrets {
  */
 export async function resolveSecrets(opts: { profilePath: string; secretsFile?: string; rotate?: boolean }): Promise<ResolvedSecrets> {
   const file = opts.secretsFile ?? secretsPathFor(opts.profilePath);
-  const mode = await stat(file).then(
-    (s) => s.mode & 0o777,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw new SecretsFileError(file, '(file)', `cannot stat (${err.message})`, 'check --secrets');
-    },
-  );
+  let mode: number | undefined;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'ENOENT') throw new SecretsFileError(file, '(file)', `cannot stat (${err.message})`, 'check --secrets');
+  }
   if (mode === undefined || opts.rotate) {
     const secrets = await generateSecrets();
     await saveSecrets(file, secrets);
