@@ -10,14 +10,15 @@
  * remains the full validator.
  */
 import type { CommandModule } from 'yargs';
+import { toJSONSchema } from 'zod/mini';
+import { FIELD_HINTS, profileSchema } from '../profile/schema.js';
 
 /** `$id` of the generated schema (also the file name shipped in profiles/). */
 export const SCHEMA_FILE = 'k8s-ha.schema.json';
 
 /** The profile's JSON Schema as pretty-printed JSON text with a trailing newline. */
 export async function profileJsonSchema(): Promise<string> {
-  const [z, { profileSchema, FIELD_HINTS }] = await Promise.all([import('zod/mini'), import('../profile/schema.js')]);
-  const schema = z.toJSONSchema(profileSchema, { io: 'input', target: 'draft-2020-12' });
+  const schema = toJSONSchema(profileSchema, { io: 'input', target: 'draft-2020-12' });
   describe(schema, FIELD_HINTS);
   const doc = {
     ...schema,
