@@ -78,10 +78,18 @@ export function haproxyPod(plan: Plan): Pod {
   );
 }
 
-/** The two manifests as node files (0644: they carry no secret). */
+/** Manifests already serialised, per plan: they are the same on every node. */
+const podFiles = new WeakMap<Plan, readonly NodeFile[]>();
+
+/** The two manifests as node files (0644: they carry no secret); fresh objects on every call. */
 export function staticPodFiles(plan: Plan): NodeFile[] {
-  return [
-    { path: `${MANIFESTS_DIR}/haproxy.yaml`, mode: 0o644, content: toYaml(haproxyPod(plan)) },
-    { path: `${MANIFESTS_DIR}/keepalived.yaml`, mode: 0o644, content: toYaml(keepalivedPod(plan)) },
-  ];
+  let files = podFiles.get(plan);
+  if (files === undefined) {
+    files = [
+      { path: `${MANIFESTS_DIR}/haproxy.yaml`, mode: 0o644, content: toYaml(haproxyPod(plan)) },
+      { path: `${MANIFESTS_DIR}/keepalived.yaml`, mode: 0o644, content: toYaml(keepalivedPod(plan)) },
+    ];
+    podFiles.set(plan, files);
+  }
+  return files.map((f) => ({ ...f }));
 }

@@ -5,6 +5,7 @@
  */
 import type { IgnitionVersion, NodeFile, NodePayload, RemoteFile } from '../model.js';
 import { gzip } from './cloud-init.js';
+import { memoByString } from './memo.js';
 
 export { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 
@@ -35,7 +36,9 @@ export function pathEscape(s: string): string {
  * `compression: "gzip"`. `compression` is always set (`""` for none), as Butane does, so it is
  * never inherited from a merged parent config.
  */
-export function dataUrl(content: string): IgnitionFile['contents'] {
+export const dataUrl: (content: string) => IgnitionFile['contents'] = memoByString(shortestDataUrl);
+
+function shortestDataUrl(content: string): IgnitionFile['contents'] {
   const plain = `data:,${pathEscape(content)}`;
   const b64 = `data:;base64,${Buffer.from(content, 'utf8').toString('base64')}`;
   const gz = `data:;base64,${gzip(content).toString('base64')}`;
@@ -44,7 +47,7 @@ export function dataUrl(content: string): IgnitionFile['contents'] {
 }
 
 function ignitionFile(f: NodeFile): IgnitionFile {
-  return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: dataUrl(f.content) };
+  return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: { ...dataUrl(f.content) } };
 }
 
 /** A download Ignition verifies before writing (`verification.hash` = `sha512-<hex>`). */
