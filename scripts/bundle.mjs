@@ -4,9 +4,12 @@
 // module compile cache of its own). import.meta.url (used by yargs) is mapped to the
 // bundle's own file URL.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const VERSION = JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version);
 
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/main.ts'],
   outfile: 'dist/k8s-ha.cjs',
   bundle: true,
   platform: 'node',
@@ -14,7 +17,7 @@ await build({
   target: 'node20',
   minify: true,
   legalComments: 'none',
-  define: { 'import.meta.url': '__k8s_ha_import_meta_url' },
+  define: { 'import.meta.url': '__k8s_ha_import_meta_url', __K8S_HA_VERSION__: VERSION },
   banner: { js: "const __k8s_ha_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
@@ -36,7 +39,6 @@ await build({
 
 // v8-compile-cache compiles the bundle with vm.Script, which has no dynamic import() hook:
 // an import() left in the output (of a Node builtin, say) would fail at run time.
-import { readFileSync } from 'node:fs';
 const left = readFileSync('dist/k8s-ha.cjs', 'utf8').match(/\bimport\(["'][^"']+["']\)/g);
 if (left) {
   console.error(`scripts/bundle.mjs: dynamic import() left in dist/k8s-ha.cjs: ${[...new Set(left)].join(', ')}; import these statically`);

@@ -2,9 +2,19 @@
 /**
  * k8s-ha command line: wires the command modules into yargs. Usage errors exit 2, profile
  * errors exit 1 with every problem listed, never a stack trace for expected failures.
+ *
+ * Two ways through yargs, same commands, same options, same messages:
+ * - `k8s-ha <command> ...` (the command name first, as every example writes it): that one
+ *   command module is the default command (`$0 [profile]`) of a yargs instance named
+ *   `k8s-ha <command>`. yargs renders the whole help text before it runs any non-default
+ *   command, in case the handler fails later (yargs build/lib/command.js,
+ *   `cacheHelpMessage()`); measuring string widths for it costs ~20 ms on every run, more than
+ *   a render of three nodes.
+ * - anything else (no command, `--help`, `--version`, options before the command, a typo):
+ *   every command registered under its name, for the overview help and the error listing the
+ *   commands.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_USAGE } from './commands/common.js';
@@ -13,33 +23,74 @@ import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { seedCommand } from './commands/seed.js';
 
-async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
-    .scriptName('k8s-ha')
-    .usage('$0 <command> [profile] [options]\n\nGenerate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).')
-    .command(renderCommand)
-    .command(checkCommand)
-    .command(bundleCommand)
-    .command(seedCommand)
-    .command(labCommand)
-    .command(schemaCommand)
-    .demandCommand(1, 'k8s-ha: name a command (render, check, bundle, seed, lab, schema)')
+/** Every command, in the order `k8s-ha --help` lists them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand];
+
+declare const __K8S_HA_VERSION__: string | undefined;
+/**
+ * The package version, put in by scripts/bundle.mjs from package.json. Given to yargs
+ * explicitly: yargs' own lookup searches for a package.json upwards from the working directory
+ * when run from a bundle, and printed "unknown" (or another package's version) outside the
+ * repository.
+ */
+const VERSION = typeof __K8S_HA_VERSION__ === 'string' ? __K8S_HA_VERSION__ : 'unbundled';
+
+const ABOUT = 'Generate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).';
+
+/** The name a command module is invoked by: the first word of its `command` string. */
+function commandName(c: CommandModule<object, unknown>): string {
+  return String(c.command).split(' ')[0]!;
+}
+
+/** Settings both ways share: strict options, --help, --version, usage errors as CliError (exit 2). */
+function common<T>(y: Argv<T>): Argv<T> {
+  return y
     .strict()
     .help()
-    .version()
+    .version(VERSION)
     .fail((msg, err) => {
       if (err) throw err;
       throw new CliError(`${msg}\nRun k8s-ha --help for usage.`, EXIT_USAGE);
-    })
+    });
+}
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  /** Parse and validate the command line but run no command handler (the snapshot's warm-up). */
+  parseOnly?: boolean;
+}
+
+/**
+ * Runs the CLI on `argv` (the arguments after the program name).
+ * @throws CliError for usage and input errors (the caller prints it and exits with its code);
+ *   anything else is an internal error.
+ */
+export async function run(argv: string[], opts: RunOptions = {}): Promise<void> {
+  const cmd = COMMANDS.find((c) => commandName(c) === argv[0]);
+  if (cmd) {
+    const name = commandName(cmd);
+    await common(yargs(argv.slice(1)).scriptName(`k8s-ha ${name}`))
+      .command({ ...cmd, command: String(cmd.command).replace(/^\S+/, '$0'), ...(opts.parseOnly ? { handler: () => {} } : {}) })
+      .parseAsync();
+    return;
+  }
+  let y = yargs(argv).scriptName('k8s-ha').usage(`$0 <command> [profile] [options]\n\n${ABOUT}`);
+  for (const c of COMMANDS) y = y.command(c);
+  await common(y)
+    .demandCommand(1, `k8s-ha: name a command (${COMMANDS.map(commandName).join(', ')})`)
     .parseAsync();
 }
 
-main(hideBin(process.argv)).catch((e: unknown) => {
-  if (e instanceof CliError) {
-    process.stderr.write(`${e.message}\n`);
-    process.exitCode = e.exitCode;
-    return;
-  }
-  process.stderr.write(`k8s-ha: internal error: ${(e as Error)?.stack ?? String(e)}\nPlease report this with the profile that caused it.\n`);
-  process.exitCode = 70;
-});
+/** Runs the CLI on this process's arguments and sets the exit code; never throws. */
+export function main(argv: string[]): Promise<void> {
+  return run(argv).catch((e: unknown) => {
+    if (e instanceof CliError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`k8s-ha: internal error: ${(e as Error)?.stack ?? String(e)}\nPlease report this with the profile that caused it.\n`);
+    process.exitCode = 70;
+  });
+}

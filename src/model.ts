@@ -210,3 +210,11 @@ export interface PlanWarning {
 /** Ignition specs we emit; 3.3.0 is the default (Fedora CoreOS, Flatcar, Matchbox, Debian's Ignition 2.14). */
 export const IGNITION_VERSIONS = ['3.3.0', '3.4.0', '3.5.0'] as const;
 export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];
+
+/**
+ * The lab's failure scenarios (src/lab/scenarios.ts), in the order they run. Listed here, with
+ * no imports, so the `lab` command's options do not load the lab (child processes, sockets)
+ * on every start of the CLI.
+ */
+export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies'] as const;
+export type LabScenarioName = (typeof LAB_SCENARIOS)[number];

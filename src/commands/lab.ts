@@ -4,7 +4,7 @@
  * and measures failover (src/lab/). Linux and root only. Exit 0 when every scenario meets its
  * bound, 1 when one does not or the lab cannot run.
  */
-import { SCENARIOS } from '../lab/scenarios.js';
+import { LAB_SCENARIOS as SCENARIOS } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileAtomic } from '../sinks/atomic.js';
 import { CliError, loadOrExit, withProfile } from './common.js';

@@ -8,11 +8,12 @@
 import type { ProbeRecord } from './probe.js';
 import type { LabCluster, LabNode } from './cluster.js';
 import { nowMs, sleep } from './proc.js';
+import { LAB_SCENARIOS, type LabScenarioName } from '../model.js';
 import { DUAL_HOLDER_TOLERANCE_MS, SETTLE_GRACE_MS, masterDownMs, outageBoundsMs } from './bounds.js';
 
-/** Names in the order they run. */
-export const SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+/** Names in the order they run (the list lives in model.ts). */
+export const SCENARIOS = LAB_SCENARIOS;
+export type ScenarioName = LabScenarioName;
 
 /** One row of the report; the first nine fields are the JSON contract. */
 export interface ScenarioResult {
