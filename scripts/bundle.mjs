@@ -1,41 +1,40 @@
-// Bundles the CLI into one CommonJS file, dist/k8s-ha.cjs, run by bin/k8s-ha.cjs.
-// One file instead of ~200 modules saves module resolution and file reads on every start;
-// CommonJS lets v8-compile-cache reuse V8's compiled code between runs (Node 20 has no
-// module compile cache of its own). import.meta.url (used by yargs) is mapped to the
-// bundle's own file URL.
+// Builds what bin/k8s-ha runs (`npm run build`, after tsc):
+//
+// 1. dist/k8s-ha.blob: a V8 startup snapshot of the CLI (src/snapshot/entry.ts). node starts
+//    from it with yargs, zod, yaml, the TOML parser and the render code already loaded and
+//    compiled. A blob only loads into the node binary that built it (and with the same V8
+//    flags), so dist/k8s-ha.blob.id records that binary (line 1) and the blob's own path
+//    (line 2); bin/k8s-ha uses the blob only when both still match.
+// 2. dist/k8s-ha.cjs: the same CLI as one CommonJS bundle (src/main.ts), what bin/k8s-ha runs
+//    otherwise, through bin/k8s-ha.cjs and v8-compile-cache (CommonJS lets it reuse V8's
+//    compiled code between runs; Node 20 has no module compile cache of its own).
+// 3. dist/apiserver-main.js, dist/probe-main.js: the lab's helper programs.
+//
+// import.meta.url (used by yargs and the lab) is mapped to the bundle's own file URL.
+// K8S_HA_DEBUG_BUILD=1 keeps names and whitespace, for readable CPU profiles
+// (`node --cpu-prof --snapshot-blob dist/k8s-ha.blob -- render ...`).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const VERSION = JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version);
 
-await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/k8s-ha.cjs',
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  define: { 'import.meta.url': '__k8s_ha_import_meta_url', __K8S_HA_VERSION__: VERSION },
-  banner: { js: "const __k8s_ha_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
-});
+/** Options every bundle shares. */
+const common = { bundle: true, platform: 'node', target: 'node20', minify: !process.env.K8S_HA_DEBUG_BUILD, keepNames: !!process.env.K8S_HA_DEBUG_BUILD, legalComments: 'none', logLevel: 'warning' };
+/** A CommonJS bundle of the CLI from `entry` to `outfile`, with the version put in. */
+const cli = (entry, outfile, extra = {}) =>
+  build({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    format: 'cjs',
+    ...extra,
+    define: { 'import.meta.url': '__k8s_ha_import_meta_url', __K8S_HA_VERSION__: VERSION, ...extra.define },
+    banner: { js: "const __k8s_ha_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  });
 
-// The lab starts two helper programs next to the code that spawns them (src/lab/apiserver.ts
-// and probe.ts resolve ./apiserver-main.js and ./probe-main.js from import.meta.url, which
-// is dist/k8s-ha.cjs here): ship them beside the bundle.
-await build({
-  entryPoints: { 'apiserver-main': 'src/lab/apiserver-main.ts', 'probe-main': 'src/lab/probe-main.ts' },
-  outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+await cli('src/main.ts', 'dist/k8s-ha.cjs');
 
 // v8-compile-cache compiles the bundle with vm.Script, which has no dynamic import() hook:
 // an import() left in the output (of a Node builtin, say) would fail at run time.
@@ -44,3 +43,35 @@ if (left) {
   console.error(`scripts/bundle.mjs: dynamic import() left in dist/k8s-ha.cjs: ${[...new Set(left)].join(', ')}; import these statically`);
   process.exit(1);
 }
+
+// The lab starts two helper programs next to the code that spawns them (src/lab/apiserver.ts
+// and probe.ts resolve ./apiserver-main.js and ./probe-main.js from import.meta.url, which
+// is dist/k8s-ha.cjs or dist/k8s-ha-snapshot.cjs here): ship them beside the bundles.
+await build({
+  ...common,
+  entryPoints: { 'apiserver-main': 'src/lab/apiserver-main.ts', 'probe-main': 'src/lab/probe-main.ts' },
+  outdir: 'dist',
+  format: 'esm',
+});
+
+// The snapshot: the CLI bundled once more with Intl.Segmenter made lazy (an ICU object cannot
+// be serialised, see src/snapshot/lazy-segmenter.ts), then run by `node --build-snapshot`.
+// __filename in it is the snapshot bundle's path at build time, right while dist/ stays where
+// it is, which the launcher checks.
+await cli('src/snapshot/entry.ts', 'dist/k8s-ha-snapshot.cjs', {
+  define: { 'Intl.Segmenter': 'LazySegmenter' },
+  inject: ['src/snapshot/lazy-segmenter.ts'],
+});
+const blob = resolve('dist/k8s-ha.blob');
+rmSync(blob, { force: true });
+rmSync(`${blob}.id`, { force: true });
+const snap = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/k8s-ha-snapshot.cjs'], { encoding: 'utf8' });
+// Node warns that node:module (yargs loads it) is "not yet fully verified" in snapshots; the
+// tests run the CLI both ways and compare (test/launcher.test.ts). Any other output fails.
+const noise = /^\(node:\d+\) Warning: It's not yet fully verified whether built-in module "node:module"|^It may still work|^To request support|^\(Use `node --trace-warnings/;
+const stderr = snap.stderr.split('\n').filter((l) => l !== '' && !noise.test(l)).join('\n');
+if (snap.status !== 0 || stderr !== '') {
+  console.error(`scripts/bundle.mjs: node --build-snapshot failed (exit ${snap.status ?? snap.signal}):\n${stderr.slice(0, 4000)}`);
+  process.exit(1);
+}
+writeFileSync(`${blob}.id`, `${realpathSync(process.execPath)}\n${blob}\n`);

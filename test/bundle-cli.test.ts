@@ -8,7 +8,7 @@ import { cli, fixture, testDir } from './helpers/bundle-run.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-const k8sHa = (...args: string[]) => spawnSync(process.execPath, [cli, ...args, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
+const k8sHa = (...args: string[]) => spawnSync(cli, [...args, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
 
 test('k8s-ha bundle twice, a second apart: the same sha256; the budget is reported', async (t) => {
   const dir = testDir(t);

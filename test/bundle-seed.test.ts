@@ -8,11 +8,12 @@ import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
 import { findIsoTool, writeSeedIso } from '../src/bundle/seed.js';
 import { renderNode } from '../src/render.js';
 import { cli, fixture, labPlan, testDir } from './helpers/bundle-run.js';
+import { CLI_JS } from './helpers/cli.js';
 import { requireTool } from './helpers/tools.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-const seed = (out: string) => execFileSync(process.execPath, [cli, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
+const seed = (out: string) => execFileSync(cli, ['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
 
 test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second later, mode 0600', async (t) => {
   if (!requireTool(t, 'xorriso') || !requireTool(t, 'isoinfo')) return;
@@ -57,7 +58,8 @@ test('genisoimage works as the fallback (not byte-reproducible)', async (t) => {
 test('no ISO tool on PATH: a clear error with the apt-get command', async (t) => {
   await t.throwsAsync(findIsoTool(''), { message: /seed: neither xorriso nor genisoimage is installed.*hint: apt-get install xorriso/ });
   const dir = testDir(t);
-  const r = spawnSync(process.execPath, [cli, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
+  // PATH empty: the sh launcher could not find node either, so node runs the JS launcher.
+  const r = spawnSync(process.execPath, [CLI_JS, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
   t.is(r.status, 1);
   t.regex(r.stderr, /bundle\.toml: error E030 at seed: neither xorriso nor genisoimage is installed/);
   t.regex(r.stderr, /hint: apt-get install xorriso/);

@@ -22,8 +22,8 @@ test('a dozen broken profiles in both formats', (t) => {
 
 for (const f of profiles) {
   test(`check ${f}`, (t) => {
-    const args = [cli, 'check', ...(f.startsWith('strict-') ? ['--strict'] : []), `${dir}/${f}`];
-    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
+    const args = ['check', ...(f.startsWith('strict-') ? ['--strict'] : []), `${dir}/${f}`];
+    const r = spawnSync(cli, args, { cwd: root, encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
     t.is(r.status, 1, r.stderr);
     t.is(r.stdout, '');
     t.is(r.stderr, readFileSync(new URL(`${dir}/${f}.stderr`, root), 'utf8'));

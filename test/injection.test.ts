@@ -43,7 +43,7 @@ function cliRun(args: string[]): Promise<{ code: number | null; stdout: string; 
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env.K8S_HA_AUTH_PASS;
-    const child = spawn(process.execPath, [cli, ...args], { env });
+    const child = spawn(cli, [...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -347,7 +347,7 @@ test('mutated profiles through the CLI: exit 0 or 1, never a stack trace', (t) =
     const { file, text } = serialise(q, mutatedFormat(q));
     const path = join(dir, `${n}-${file}`);
     writeFileSync(path, text);
-    const r = spawnSync(process.execPath, [cli, 'check', path], { encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
+    const r = spawnSync(cli, ['check', path], { encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
     codes.set(r.status ?? -1, (codes.get(r.status ?? -1) ?? 0) + 1);
     t.true(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
     t.notRegex(r.stderr, /\n\s+at |internal error/, r.stderr);

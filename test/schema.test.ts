@@ -12,7 +12,7 @@ const read = (p: string): string => readFileSync(new URL(p, root), 'utf8');
 
 test('profiles/k8s-ha.schema.json is the output of `k8s-ha schema` (regenerate: k8s-ha schema > profiles/k8s-ha.schema.json)', async (t) => {
   t.is(read('profiles/k8s-ha.schema.json'), await profileJsonSchema());
-  const cli = execFileSync(process.execPath, [CLI, 'schema'], { encoding: 'utf8' });
+  const cli = execFileSync(CLI, ['schema'], { encoding: 'utf8' });
   t.is(cli, await profileJsonSchema());
 });
 

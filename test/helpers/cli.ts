@@ -1,5 +1,7 @@
 /**
- * Runs the compiled CLI as a user would, in a child process.
+ * Runs the compiled CLI as a user would, in a child process: the package's bin, bin/k8s-ha,
+ * which starts node from the startup snapshot (dist/k8s-ha.blob). Set K8S_HA_NO_SNAPSHOT=1 to
+ * run the whole suite through the plain bundle instead.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -7,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = join(ROOT, 'bin', 'k8s-ha.cjs');
+/** The package's bin (a POSIX sh launcher): run it directly, it finds node on PATH. */
+export const CLI = join(ROOT, 'bin', 'k8s-ha');
+/** The plain-bundle launcher the bin falls back to: run it with node. */
+export const CLI_JS = join(ROOT, 'bin', 'k8s-ha.cjs');
 /**
  * The project's read-only shared/ folder (Ignition and kubeadm schemas): beside the clone, as
  * CI lays it out, or wherever K8S_HA_SHARED points (e.g. from a git worktree elsewhere).
@@ -25,7 +30,7 @@ export interface CliResult {
 export function cliAsync(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.K8S_HA_AUTH_PASS;
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CLI, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -36,10 +41,10 @@ export function cliAsync(args: string[], opts: { cwd?: string } = {}): Promise<C
   });
 }
 
-/** Runs `node bin/k8s-ha.cjs ...args` in `cwd` (default: the repository root). */
+/** Runs `bin/k8s-ha ...args` in `cwd` (default: the repository root). */
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
   if (!opts.env || !('K8S_HA_AUTH_PASS' in opts.env)) delete env.K8S_HA_AUTH_PASS;
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env });
+  const r = spawnSync(CLI, args, { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
