@@ -61,6 +61,10 @@ const CASES: Case[] = [
   { name: 'empty node list', mutate: (p) => (p.nodes = []), expect: [/E013 at nodes: expected at least 1 entry/] },
   { name: 'equal priorities', mutate: (p) => Object.assign(p.nodes[1]!, { priority: 100 }, { }) && Object.assign(p.nodes[2]!, { priority: 100 }), expect: [/E026 at nodes\[2\]\.priority: priority 100 of cp-3 equals that of cp-2/] },
   { name: 'a BACKUP above the MASTER', mutate: (p) => Object.assign(p.nodes[1]!, { priority: 200 }), expect: [/E026 at nodes\[1\]\.priority: priority 200 is not below the MASTER's/] },
+  { name: 'iPXE expansion in boot.assetsUrl (caught on load, not only by bundle)', mutate: (p) => (p.boot = { os: 'flatcar', assetsUrl: 'http://198.18.0.1/${net0/ip}', configUrl: 'http://198.18.0.1/k8s' }), expect: [/at boot\.assetsUrl: expected an absolute http:\/\/ or https:\/\/ URL without spaces/] },
+  { name: 'two words in one boot.kernelArgs item', mutate: (p) => (p.boot = { os: 'fcos', assetsUrl: 'http://198.18.0.1/a', configUrl: 'http://198.18.0.1/k8s', kernelArgs: ['console=ttyS0', 'quiet init=/bin/sh'] }), expect: [/at boot\.kernelArgs\[1\]: expected one token per list item/] },
+  { name: 'worker gateway outside its subnet (named as workers[0], on load)', mutate: (p) => (p.workers = [{ name: 'w-1', address: '198.18.0.21/24', gateway: '198.18.9.1' }]), expect: [/E031 at workers\[0\]\.gateway: 198\.18\.9\.1 is not inside 198\.18\.0\.21\/24/] },
+  { name: 'static DNS on a node address without prefix', mutate: (p) => Object.assign(p.nodes[1]!, { address: '198.18.0.12', dns: ['198.18.0.53'] }), expect: [/E031 at nodes\[1\]\.address: 198\.18\.0\.12 has no prefix length, which static network settings/] },
   { name: 'VRRPv3 interval off the 10 ms grid', mutate: (p) => (p.keepalived.advertInterval = 0.125), expect: [/E028 at keepalived\.advertInterval: VRRP version 3 takes advert_int in steps of 0\.01 s/] },
 ];
 

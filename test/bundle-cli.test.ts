@@ -31,7 +31,9 @@ test('bad input: nodes without mac are all named; unsafe URLs name the field; --
   t.regex(r.stderr, /nomac\.toml: error E011 at nodes: cp-2, cp-3 have no mac, which per-MAC boot files \(iPXE, pxelinux, Matchbox\) need\n {2}hint: add mac = /);
   const badUrl = join(dir, 'badurl.toml');
   writeFileSync(badUrl, text.replace('configUrl = "http://198.18.0.1:8080/k8s"', 'configUrl = "http://198.18.0.1:8080/k8s dhcp"'));
-  t.regex(k8sHa('bundle', badUrl, '--out', join(dir, 'y.tar.gz')).stderr, /error E030 at boot\.configUrl: "http:\/\/198\.18\.0\.1:8080\/k8s dhcp" contains a character that is not safe/);
+  // Caught when the profile loads (so `check` reports it too), with line:col and a hint.
+  t.regex(k8sHa('bundle', badUrl, '--out', join(dir, 'y.tar.gz')).stderr, /badurl\.toml:\d+:\d+: error E014 at boot\.configUrl: expected an absolute http:\/\/ or https:\/\/ URL without spaces[^]*got "http:\/\/198\.18\.0\.1:8080\/k8s dhcp"[^]*hint: where the bundle's nodes\/ directory is served/);
+  t.is(spawnSync(cli, ['check', badUrl]).status, 1);
   const big = k8sHa('bundle', fixture('bundle.toml'), '--out', join(dir, 'z.tar.gz'), '--max-user-data', '1024');
   t.is(big.status, 1);
   t.regex(big.stderr, /error E032 at --max-user-data: user-data of node cp-1 is \d+ bytes, over the limit of 1024/);

@@ -68,9 +68,9 @@ test('every inserted value is validated', (t) => {
   bad({ kernelArgs: ['ok', ';'] }, /boot\.kernelArgs\[1\]/);
   bad({ os: 'windows' as BootSettings['os'] }, /boot\.os: "windows" is not supported \(hint: one of flatcar, fcos, ubuntu\)/);
   t.is(checkBootSettings({ ...testBoot('fcos'), configUrl: 'https://198.18.0.1/k8s///' }).configUrl, 'https://198.18.0.1/k8s');
-  t.is(macHyphens('52:54:00:ab:cd:ef', 'm'), '52-54-00-ab-cd-ef');
-  t.throws(() => macHyphens('52:54:00:AB:CD:EF', 'nodes[1].mac'), { message: /nodes\[1\]\.mac: "52:54:00:AB:CD:EF" is not a MAC address/ });
-  t.throws(() => macHyphens('52-54-00-ab-cd-ef', 'm'));
+  t.is(macHyphens('52:54:00:ab:cd:ef', ['m']), '52-54-00-ab-cd-ef');
+  t.throws(() => macHyphens('52:54:00:AB:CD:EF', ['nodes', 1, 'mac']), { message: /nodes\[1\]\.mac: "52:54:00:AB:CD:EF" is not a MAC address/ });
+  t.throws(() => macHyphens('52-54-00-ab-cd-ef', ['m']));
 });
 
 test('per-MAC boot files need a mac on every node; the error names them all', (t) => {

@@ -45,14 +45,14 @@ export const ASSET_FILES = {
  */
 export function checkBootSettings(boot: BootSettings): BootSettings {
   if (!BOOT_OSES.includes(boot.os)) {
-    throw new BundleError('E_BOOT', 'boot.os', `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
+    throw new BundleError('E_BOOT', ['boot', 'os'], `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
   }
   return {
     os: boot.os,
-    assetsUrl: checkBaseUrl(boot.assetsUrl, 'boot.assetsUrl'),
-    configUrl: checkBaseUrl(boot.configUrl, 'boot.configUrl'),
-    kernelArgs: boot.kernelArgs.map((arg, i) => checkKernelArg(arg, `boot.kernelArgs[${i}]`)),
-    matchboxUrl: checkBaseUrl(boot.matchboxUrl ?? boot.configUrl, boot.matchboxUrl === undefined ? 'boot.configUrl' : 'boot.matchboxUrl'),
+    assetsUrl: checkBaseUrl(boot.assetsUrl, ['boot', 'assetsUrl']),
+    configUrl: checkBaseUrl(boot.configUrl, ['boot', 'configUrl']),
+    kernelArgs: boot.kernelArgs.map((arg, i) => checkKernelArg(arg, ['boot', 'kernelArgs', i])),
+    matchboxUrl: checkBaseUrl(boot.matchboxUrl ?? boot.configUrl, ['boot', boot.matchboxUrl === undefined ? 'configUrl' : 'matchboxUrl']),
   };
 }
 

@@ -41,7 +41,7 @@ export function budgetReport(sizes: UserDataSize[]): string {
  */
 export function checkMaxUserData(size: UserDataSize, max: number | undefined): void {
   if (max !== undefined && size.bytes > max) {
-    throw new BundleError('E_USER_DATA_SIZE', '--max-user-data', `user-data of node ${size.node} is ${size.bytes} bytes, over the limit of ${max}`,
+    throw new BundleError('E_USER_DATA_SIZE', ['--max-user-data'], `user-data of node ${size.node} is ${size.bytes} bytes, over the limit of ${max}`,
       'move large files out of user-data, or raise --max-user-data if your platform allows it');
   }
 }

@@ -49,7 +49,7 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
  */
 export function checkBundleInputs(plan: Plan): ReturnType<typeof checkBootSettings> {
   if (plan.boot === undefined) {
-    throw new BundleError('E_REQUIRED', 'boot', 'the bundle needs a [boot] section',
+    throw new BundleError('E_REQUIRED', ['boot'], 'the bundle needs a [boot] section',
       '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');
   }
   const boot = checkBootSettings(plan.boot);

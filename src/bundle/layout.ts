@@ -42,7 +42,7 @@ const DIRECTORY = 0o755;
 export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
   const missing = nodes.filter((node) => node.mac === undefined).map((node) => node.name);
   if (missing.length > 0) {
-    throw new BundleError('E_REQUIRED', 'nodes', `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
+    throw new BundleError('E_REQUIRED', ['nodes'], `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
       'add mac = "52:54:00:12:34:56" (the NIC it network-boots from) to each of these nodes');
   }
   return nodes as BootNode<N>[];
@@ -118,7 +118,7 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
  */
 export function checkNodes(boot: BootSettings, nodes: BootNode[]): void {
   for (const node of nodes) {
-    macHyphens(node.mac, `nodes[${node.index}].mac`);
+    macHyphens(node.mac, ['nodes', node.index, 'mac']);
     bootImage(boot, node);
   }
 }

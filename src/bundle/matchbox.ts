@@ -47,7 +47,7 @@ export function matchboxIgnition(name: string, ignition: string): string {
   const version = (JSON.parse(ignition) as { ignition?: { version?: unknown } }).ignition?.version;
   const parts = typeof version === 'string' ? /^3\.(\d+)\.0$/.exec(version) : null;
   if (parts === null || Number(parts[1]) > 4) {
-    throw new BundleError('E_BOOT', `nodes.${name}.ignition.version`, `Matchbox parses Ignition spec 3.0.0 to ${MATCHBOX_MAX_IGNITION}, this config is ${JSON.stringify(version)}`,
+    throw new BundleError('E_BOOT', ['nodes', name, 'ignition', 'version'], `Matchbox parses Ignition spec 3.0.0 to ${MATCHBOX_MAX_IGNITION}, this config is ${JSON.stringify(version)}`,
       `render Ignition at spec ${MATCHBOX_MAX_IGNITION} or older for Matchbox`);
   }
   return ignition;

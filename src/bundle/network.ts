@@ -26,20 +26,22 @@ export interface StaticNetwork {
 /**
  * Returns the node's static settings, or undefined when it has neither gateway nor DNS
  * (the OS then uses DHCP).
- * @throws BundleError (field `nodes[i].address`) when static settings lack a prefix, or
- *   (`nodes[i].gateway`) when the gateway is of the other family or outside the subnet.
+ * @throws BundleError (field `nodes[i].address`, i the plan's node index) when static settings
+ *   lack a prefix, or (`nodes[i].gateway`) when the gateway is of the other family or outside
+ *   the subnet. A profile cannot get here with either: resolve.ts reports both when it loads,
+ *   naming `nodes[i]` or `workers[i]` with line:col; this guards plans made in code.
  */
 export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
   if (node.prefix === undefined) {
-    throw new BundleError('E_NETWORK', `nodes[${node.index}].address`, `${node.address} has no prefix length, which static network settings (gateway, dns) need`,
+    throw new BundleError('E_NETWORK', ['nodes', node.index, 'address'], `${node.address} has no prefix length, which static network settings (gateway, dns) need`,
       `write the address with its prefix, e.g. ${node.address}/24`);
   }
   if (node.gateway !== undefined) {
     const address = ipaddr.parse(node.address);
     const gateway = ipaddr.parse(node.gateway);
     if (gateway.kind() !== address.kind() || !gateway.match(address, node.prefix)) {
-      throw new BundleError('E_NETWORK', `nodes[${node.index}].gateway`, `${node.gateway} is not inside ${node.address}/${node.prefix}`,
+      throw new BundleError('E_NETWORK', ['nodes', node.index, 'gateway'], `${node.gateway} is not inside ${node.address}/${node.prefix}`,
         'the default gateway must be on the node\'s own subnet');
     }
   }

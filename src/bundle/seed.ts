@@ -42,7 +42,7 @@ export async function findIsoTool(path = process.env.PATH ?? ''): Promise<IsoToo
       }
     }
   }
-  throw new BundleError('E_BOOT', 'seed', 'neither xorriso nor genisoimage is installed; one is needed to write the ISO',
+  throw new BundleError('E_BOOT', ['seed'], 'neither xorriso nor genisoimage is installed; one is needed to write the ISO',
     'apt-get install xorriso');
 }
 

@@ -63,6 +63,7 @@ export interface Problem {
 /**
  * Renders a field path the way users write it: `nodes[1].address`; keys that are not plain
  * identifiers are quoted (`labels["rack.id"]`, an unknown key `["a\\nb"]`); the root is `(profile)`.
+ * A command-line flag (`--max-user-data`, the path of a problem with a flag's value) prints as is.
  */
 export function formatPath(path: FieldPath): string {
   let out = '';

@@ -112,6 +112,20 @@ export function resolvePlan(
     if (vi >= 0)
       problems.push(error('E_VIP_IS_NODE', [...where(j), 'address'], `node address ${h.address} is also vip.addresses[${vi}]`, 'a VIP must be a free address in the nodes\' subnet, not a node\'s own'));
   });
+  // Static network settings (gateway, dns) go into NoCloud network-config and `ip=` kernel
+  // arguments (bundle, seed): they need the node's prefix and a gateway on its subnet.
+  all.forEach((h, j) => {
+    if (h.raw.gateway === undefined && (h.raw.dns ?? []).length === 0) return;
+    if (h.prefix === undefined) {
+      problems.push(error('E_NETWORK', [...where(j), 'address'], `${h.address} has no prefix length, which static network settings (gateway, dns) need`, `write the address with its prefix, e.g. ${h.address}/24`));
+      return;
+    }
+    if (h.raw.gateway !== undefined && h.family === family) {
+      const gateway = ipaddr.parse(h.raw.gateway);
+      if (gateway.kind() !== ipaddr.parse(h.address).kind() || !gateway.match(ipaddr.parseCIDR(`${h.address}/${h.prefix}`)))
+        problems.push(error('E_NETWORK', [...where(j), 'gateway'], `${h.raw.gateway} is not inside ${h.address}/${h.prefix}`, "the default gateway must be on the node's own subnet"));
+    }
+  });
   nodes.forEach((n) => {
     if (n.prefix !== undefined && n.family === family) {
       const net = ipaddr.parseCIDR(`${n.address}/${n.prefix}`);

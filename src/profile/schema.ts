@@ -8,7 +8,10 @@
 import * as z from 'zod/mini';
 import {
   AUTH_PASS,
+  BOOT_URL_RULE,
   DNS1123_LABEL,
+  KERNEL_ARG_RULE,
+  bootUrlProblem,
   GO_DURATION,
   MAC,
   ipFamily,
@@ -17,6 +20,7 @@ import {
   isHttpUrl,
   isImageRef,
   isInterfaceName,
+  isKernelArg,
   k8sMinor,
   isShellLine,
   parseAddressWithPrefix,
@@ -71,13 +75,15 @@ export const workerSchema = z.strictObject({
   dns: z.optional(z.array(ip).check(z.minLength(1))),
 });
 
-/** `[boot]`: network-boot settings for `k8s-ha bundle` (URLs are checked by src/bundle/validate.ts). */
+const bootUrl = str((s) => bootUrlProblem(s) === undefined, `expected ${BOOT_URL_RULE}`);
+
+/** `[boot]`: network-boot settings for `k8s-ha bundle`; values go into boot scripts unquoted. */
 export const bootSchema = z.strictObject({
   os: z.enum(BOOT_OSES),
-  assetsUrl: z.string(),
-  configUrl: z.string(),
-  kernelArgs: z.optional(z.array(z.string())),
-  matchboxUrl: z.optional(z.string()),
+  assetsUrl: bootUrl,
+  configUrl: bootUrl,
+  kernelArgs: z.optional(z.array(str(isKernelArg, `expected ${KERNEL_ARG_RULE}`))),
+  matchboxUrl: z.optional(bootUrl),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -160,6 +166,10 @@ export const FIELD_HINTS: Record<string, string> = {
   tokenTTL: 'how long after kubeadm init the bootstrap token lets nodes join (kubeadm default 24h); render --rotate makes a new token',
   unsafeSkipCAVerification: 'true lets joiners trust any control plane answering on the VIP; leave it false, k8s-ha pins the CA it generates',
   sha512: 'Ignition verifies the download with it (verification.hash "sha512-<hex>")',
+  assetsUrl: 'where the bundle\'s kernel and initrd images are served; it goes unquoted into iPXE and pxelinux scripts',
+  configUrl: 'where the bundle\'s nodes/ directory is served (Ignition configs, NoCloud seeds); it goes unquoted into kernel command lines',
+  matchboxUrl: 'the Matchbox server\'s base URL (default configUrl); it goes unquoted into kernel command lines',
+  kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
 };
 
 /** Hints by problem kind, used when the field has none of its own. */

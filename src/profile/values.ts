@@ -60,6 +60,44 @@ export function isShellLine(s: string): boolean {
   return s.trim() !== '' && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s);
 }
 
+/**
+ * Characters never allowed in a value the bundle inserts into boot scripts (iPXE, pxelinux,
+ * kernel command lines, dnsmasq), which have no quoting to rely on: whitespace and control
+ * characters (split or end the line), quotes and backslash (GRUB/pxelinux/shell quoting), `$`
+ * and braces (iPXE `${var}` expansion), `#` (iPXE/dnsmasq comments), `<`, `>`, `|`, `&` and
+ * backtick (iPXE `||`/`&&`, shells), and `;` (a lone `;` ends an iPXE command, ipxe
+ * src/core/exec.c; a NoCloud `ds=nocloud;s=URL` argument ends at the next `;`).
+ */
+const BOOT_UNSAFE = /[\s\x00-\x1f\x7f"'\\$`{}#<>|&;]/;
+
+/** What a boot base URL (`boot.assetsUrl`, `configUrl`, `matchboxUrl`) must be, for messages. */
+export const BOOT_URL_RULE = 'an absolute http:// or https:// URL without spaces, quotes, ;, $, #, a query or a fragment, e.g. http://198.18.0.1:8080/k8s';
+
+/**
+ * Why `value` is not a safe boot base URL (see {@link BOOT_UNSAFE}, {@link BOOT_URL_RULE}), or
+ * undefined when it is one.
+ */
+export function bootUrlProblem(value: string): string | undefined {
+  if (BOOT_UNSAFE.test(value)) return 'contains a character that is not safe in a boot script';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a URL';
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') return 'must use http or https';
+  if (url.search !== '' || url.hash !== '') return 'must not carry a query or fragment';
+  return undefined;
+}
+
+/** One extra kernel argument (`boot.kernelArgs[i]`): a single non-empty token, see {@link BOOT_UNSAFE}. */
+export function isKernelArg(value: string): boolean {
+  return value !== '' && !BOOT_UNSAFE.test(value);
+}
+
+/** What a kernel argument must be, for messages. */
+export const KERNEL_ARG_RULE = 'one token per list item, without spaces, quotes, ;, $, # or control characters, e.g. "console=ttyS0,115200n8"';
+
 /** An http(s) URL (what Ignition downloads a Flatcar sysext image from). */
 export function isHttpUrl(s: string): boolean {
   try {
