@@ -20,6 +20,8 @@ import {
   type ClusterSecrets,
 } from '../src/secrets/store.js';
 import { run, runOk } from './helpers/tools.js';
+import { cli } from './helpers/cli.js';
+import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'k8s-ha-secrets-'));
@@ -130,7 +132,25 @@ test('a secrets file readable by others is used, with a warning', async (t) => {
   const again = await resolveSecrets({ profilePath: path.join(dir, 'p.toml') });
   t.deepEqual(again.secrets, first.secrets);
   t.is(again.warnings.length, 1);
-  t.regex(again.warnings[0]!, /mode 0644.*chmod 600/);
+  t.is(again.warnings[0]!.code, 'W_SECRET_FILE_MODE');
+  t.regex(again.warnings[0]!.message, /mode 0644: it holds cluster secrets/);
+  t.is(again.warnings[0]!.hint, `chmod 600 ${first.file}`);
+});
+
+test('CLI: a secrets file readable by others is warning W108, and an error under --strict', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'loose.secrets.json');
+  await writeFile(file, await readFile(FIXTURE_SECRETS_FILE, 'utf8'));
+  await chmod(file, 0o644);
+  const out = path.join(dir, 'out');
+  const warn = cli(['render', 'profiles/seed.toml', '--secrets', file, '--out', out]);
+  t.is(warn.code, 0, warn.stderr);
+  t.true(warn.stderr.includes(`${file}: warning W108: ${file} is mode 0644: it holds cluster secrets, readable by group or others\n  hint: chmod 600 ${file}`), warn.stderr);
+  await rm(out, { recursive: true });
+  const strict = cli(['render', 'profiles/example.yaml', '--secrets', file, '--out', out, '--strict', '--format', 'cloud-init']);
+  t.is(strict.code, 1, strict.stderr);
+  t.regex(strict.stderr, /error W108: .* is mode 0644[^]*k8s-ha: 1 error \(--strict\)/);
+  await t.throwsAsync(stat(out), { code: 'ENOENT' }, 'nothing written');
 });
 
 test('an invalid secrets file is rejected with the file and field named', async (t) => {

@@ -4,6 +4,7 @@
  */
 import type { Options } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
+import { CODES } from '../profile/errors.js';
 import { CliError } from './common.js';
 
 /** Parsed values of {@link secretsOptions}. */
@@ -23,9 +24,10 @@ export const secretsOptions = {
 /**
  * Loads (or creates, or with --rotate replaces) the cluster's secrets and says so on stderr,
  * with the warning that every output carries them. Secret values are never printed here.
- * @throws CliError for an invalid secrets file or one that cannot be written.
+ * A secrets file readable by others is warning W108, an error with `strict` (--strict).
+ * @throws CliError for an invalid secrets file or one that cannot be written, or W108 under --strict.
  */
-export async function clusterSecrets(args: SecretsArgs & { profile: string }): Promise<ClusterSecrets> {
+export async function clusterSecrets(args: SecretsArgs & { profile: string; strict?: boolean }): Promise<ClusterSecrets> {
   const { resolveSecrets, SecretsFileError } = await import('../secrets/store.js');
   let resolved: Awaited<ReturnType<typeof resolveSecrets>>;
   try {
@@ -39,8 +41,11 @@ export async function clusterSecrets(args: SecretsArgs & { profile: string }): P
     created: `created cluster secrets ${resolved.file} (0600): keep it, every later render must reuse it`,
     rotated: `rotated cluster secrets in ${resolved.file}: new bootstrap token, certificate key and CA; nodes rendered before cannot join this cluster`,
   }[resolved.origin];
+  const severity = args.strict ? 'error' : 'warning';
+  const problems = resolved.warnings.map((w) => `${resolved.file}: ${severity} ${CODES[w.code]}: ${w.message}\n  hint: ${w.hint}`);
+  if (args.strict && problems.length > 0) throw new CliError(`${problems.join('\n')}\nk8s-ha: ${problems.length} error${problems.length === 1 ? '' : 's'} (--strict)`);
   process.stderr.write(
-    [`k8s-ha: ${what}`, ...resolved.warnings.map((w) => `k8s-ha: warning: ${w}`)].join('\n') +
+    [`k8s-ha: ${what}`, ...problems].join('\n') +
       '\nk8s-ha: warning: the outputs hold cluster secrets (bootstrap token, certificate key, CA key, VRRP password): they are written 0600; keep them and the secrets file out of version control\n',
   );
   return resolved.secrets;

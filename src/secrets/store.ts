@@ -165,6 +165,13 @@ export async function saveSecrets(file: string, secrets: ClusterSecrets): Promis
   await writeFileAtomic(file, serialiseSecrets(secrets), 0o600);
 }
 
+/** A risk found in the secrets file, reported like a profile warning (code from profile/errors.ts). */
+export interface SecretsWarning {
+  code: 'W_SECRET_FILE_MODE';
+  message: string;
+  hint: string;
+}
+
 /** Result of {@link resolveSecrets}. */
 export interface ResolvedSecrets {
   secrets: ClusterSecrets;
@@ -172,8 +179,8 @@ export interface ResolvedSecrets {
   file: string;
   /** `loaded` from an existing file, `created` because none existed, `rotated` on request. */
   origin: 'loaded' | 'created' | 'rotated';
-  /** Risks worth printing, e.g. a secrets file readable by group or others. */
-  warnings: string[];
+  /** Risks worth printing, e.g. a secrets file readable by group or others (W108). */
+  warnings: SecretsWarning[];
 }
 
 /**
@@ -197,6 +204,8 @@ export async function resolveSecrets(opts: { profilePath: string; secretsFile?: 
     return { secrets, file, origin: mode === undefined ? 'created' : 'rotated', warnings: [] };
   }
   const warnings =
-    mode & 0o077 ? [`${file} is mode ${mode.toString(8).padStart(4, '0')}: it holds cluster secrets, run chmod 600 on it`] : [];
+    mode & 0o077
+      ? [{ code: 'W_SECRET_FILE_MODE' as const, message: `${file} is mode ${mode.toString(8).padStart(4, '0')}: it holds cluster secrets, readable by group or others`, hint: `chmod 600 ${file}` }]
+      : [];
   return { secrets: await loadSecrets(file), file, origin: 'loaded', warnings };
 }
