@@ -23,8 +23,11 @@ import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { seedCommand } from './commands/seed.js';
 
-/** Every command, in the order `k8s-ha --help` lists them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/**
+ * Every command, in the order `k8s-ha --help` lists them. (`any`: each module types its own
+ * parsed arguments, and a handler's parameter type cannot widen to a common one.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand];
 
 declare const __K8S_HA_VERSION__: string | undefined;

@@ -15,6 +15,8 @@
  * processes, sockets, tar, x509) are not loaded here; they load on first use as usual.
  */
 import { readFileSync } from 'node:fs';
+import toml from '@iarna/toml';
+import YAML from 'yaml';
 import { startupSnapshot } from 'node:v8';
 import { main, run } from '../cli.js';
 import '../bundle/budget.js';
@@ -34,14 +36,18 @@ const WARM_SECRETS: ClusterSecrets = {
 };
 
 if (startupSnapshot.isBuildingSnapshot()) {
-  // Warm-up: the default profile, parsed from text (no env), every node in both formats. Only
-  // compiled code stays: the plan is garbage, the caches are emptied.
-  // Not profiles/example.yaml: V8 11.3 aborts ("unreachable code" in its serializer) when that
-  // warm-up ran; a run is not affected, only what may be in the snapshot.
+  // Warm-up: the default profile, as TOML and as the same data in YAML (both parsers and
+  // source maps), from text (no env), every node in both formats. Only compiled code stays:
+  // the plans are garbage, the caches are emptied. Not profiles/example.yaml: with its DNS
+  // controlPlaneEndpoint resolved during the build, Node 20's V8 aborts while serialising
+  // ("unreachable code"); runs are not affected, only what the snapshot may hold.
   const file = 'profiles/seed.toml'; // from the repository root, where scripts/bundle.mjs runs
-  const loaded = parseProfile(file, readFileSync(file, 'utf8'), {});
-  formatProblems(file, loaded.problems, loaded.text);
-  renderCluster(loaded.plan, WARM_SECRETS);
+  const text = readFileSync(file, 'utf8');
+  for (const [name, source] of [[file, text], ['seed.yaml', YAML.stringify(toml.parse(text))]] as const) {
+    const loaded = parseProfile(name, source, {});
+    formatProblems(name, loaded.problems, loaded.text);
+    renderCluster(loaded.plan, WARM_SECRETS);
+  }
   clearMemos();
   // The command line as a run parses it (yargs' parser and validation), handlers not run.
   void run(['render', 'profiles/seed.toml', '--out', 'out/warm-up', '--format', 'all'], { parseOnly: true }).then(() =>
