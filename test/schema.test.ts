@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { profileJsonSchema } from '../src/commands/schema.js';
+import { profileJsonSchema } from '../src/profile/json-schema.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (p: string): string => readFileSync(new URL(p, root), 'utf8');
