@@ -5,15 +5,13 @@
 import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatProblems } from '../profile/errors.js';
-import { CliError, loadOrExit, withProfile } from './common.js';
+import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
-interface BundleArgs extends SecretsArgs {
-  profile: string;
+interface BundleArgs extends ProfileArgs, SecretsArgs {
   out?: string;
   ignitionVersion: IgnitionVersion;
   maxUserData?: number;
-  strict: boolean;
 }
 
 /** Re-throws a BundleError as the CLI's exit-1 error, formatted like profile problems. */

@@ -2,11 +2,9 @@
  * `k8s-ha check [PROFILE]`: validates and prints the resolved plan and warnings; writes nothing.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadOrExit, table, vipLine, withProfile } from './common.js';
+import { loadOrExit, type ProfileArgs, table, vipLine, withProfile } from './common.js';
 
-interface CheckArgs {
-  profile: string;
-  strict: boolean;
+interface CheckArgs extends ProfileArgs {
   json: boolean;
 }
 

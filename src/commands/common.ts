@@ -10,6 +10,12 @@ import type { Plan } from '../model.js';
 /** The profile used when none is given. */
 export const DEFAULT_PROFILE = 'profiles/seed.toml';
 
+/** Parsed values of {@link withProfile}: the profile path and `--strict`. */
+export interface ProfileArgs {
+  profile: string;
+  strict: boolean;
+}
+
 /**
  * The `[profile]` positional (default {@link DEFAULT_PROFILE}) and `--strict`, shared by every
  * command that reads a profile.

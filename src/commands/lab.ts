@@ -7,14 +7,12 @@
 import { LAB_SCENARIOS as SCENARIOS } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileAtomic } from '../sinks/atomic.js';
-import { CliError, loadOrExit, withProfile } from './common.js';
+import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 /** Scenario names, kept here so `--help` does not load the lab. */
 
-interface LabArgs extends SecretsArgs {
-  profile: string;
-  strict: boolean;
+interface LabArgs extends ProfileArgs, SecretsArgs {
   json?: string;
   scenario?: (typeof SCENARIOS)[number][];
 }

@@ -5,18 +5,16 @@ import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { asCliError, maxUserDataOption } from './bundle.js';
-import { CliError, EXIT_USAGE, loadOrExit, size, table, vipLine, withProfile } from './common.js';
+import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
-interface RenderArgs extends SecretsArgs {
-  profile: string;
+interface RenderArgs extends ProfileArgs, SecretsArgs {
   out?: string;
   format: (typeof FORMATS)[number];
   node?: string;
   ignitionVersion: IgnitionVersion;
   stdout: boolean;
-  strict: boolean;
   maxUserData?: number;
 }
 

@@ -5,7 +5,7 @@
 import type { Options } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
 import { CODES } from '../profile/errors.js';
-import { CliError } from './common.js';
+import { CliError, type ProfileArgs } from './common.js';
 
 /** Parsed values of {@link secretsOptions}. */
 export interface SecretsArgs {
@@ -27,7 +27,7 @@ export const secretsOptions = {
  * A secrets file readable by others is warning W108, an error with `strict` (--strict).
  * @throws CliError for an invalid secrets file or one that cannot be written, or W108 under --strict.
  */
-export async function clusterSecrets(args: SecretsArgs & { profile: string; strict?: boolean }): Promise<ClusterSecrets> {
+export async function clusterSecrets(args: SecretsArgs & ProfileArgs): Promise<ClusterSecrets> {
   const { resolveSecrets, SecretsFileError } = await import('../secrets/store.js');
   let resolved: Awaited<ReturnType<typeof resolveSecrets>>;
   try {

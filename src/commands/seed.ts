@@ -4,14 +4,12 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { asCliError } from './bundle.js';
-import { CliError, EXIT_USAGE, loadOrExit, withProfile } from './common.js';
+import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
-interface SeedArgs extends SecretsArgs {
-  profile: string;
+interface SeedArgs extends ProfileArgs, SecretsArgs {
   node: string;
   out?: string;
-  strict: boolean;
 }
 
 export const seedCommand: CommandModule<object, SeedArgs> = {
