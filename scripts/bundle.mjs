@@ -65,7 +65,10 @@ await cli('src/snapshot/entry.ts', 'dist/k8s-ha-snapshot.cjs', {
 const blob = resolve('dist/k8s-ha.blob');
 rmSync(blob, { force: true });
 rmSync(`${blob}.id`, { force: true });
-const snap = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/k8s-ha-snapshot.cjs'], { encoding: 'utf8' });
+// Without NODE_OPTIONS: V8 flags from it would be baked into the blob, and the launcher only
+// uses the blob when NODE_OPTIONS is empty, so node would refuse it on every run.
+const { NODE_OPTIONS: _ignored, ...env } = process.env;
+const snap = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/k8s-ha-snapshot.cjs'], { encoding: 'utf8', env });
 // Node warns that node:module (yargs loads it) is "not yet fully verified" in snapshots; the
 // tests run the CLI both ways and compare (test/launcher.test.ts). Any other output fails.
 const noise = /^\(node:\d+\) Warning: It's not yet fully verified whether built-in module "node:module"|^It may still work|^To request support|^\(Use `node --trace-warnings/;

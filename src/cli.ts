@@ -17,7 +17,7 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
-import { CliError, EXIT_USAGE } from './commands/common.js';
+import { CliError, EXIT_INPUT, EXIT_USAGE } from './commands/common.js';
 import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
@@ -53,8 +53,10 @@ function common<T>(y: Argv<T>): Argv<T> {
     .help()
     .version(VERSION)
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new CliError(`${msg}\nRun k8s-ha --help for usage.`, EXIT_USAGE);
+      // yargs' own errors (YError: a failed coerce, a bad choice) are usage errors; anything
+      // else was thrown by a command handler and goes on as it is.
+      if (err && err.name !== 'YError') throw err;
+      throw new CliError(`${msg ?? err?.message}\nRun k8s-ha --help for usage.`, EXIT_USAGE);
     });
 }
 
@@ -91,6 +93,13 @@ export function main(argv: string[]): Promise<void> {
     if (e instanceof CliError) {
       process.stderr.write(`${e.message}\n`);
       process.exitCode = e.exitCode;
+      return;
+    }
+    // A file system error (EACCES, ENOSPC, EEXIST... on --out or a profile path) is about the
+    // user's input and machine, not a bug: its message names the call and the path.
+    if (e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string') {
+      process.stderr.write(`k8s-ha: ${e.message}\n`);
+      process.exitCode = EXIT_INPUT;
       return;
     }
     process.stderr.write(`k8s-ha: internal error: ${(e as Error)?.stack ?? String(e)}\nPlease report this with the profile that caused it.\n`);

@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { recoverTree, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
-import { treeFor } from './helpers/atomic-writer.js';
+import { recoverTree, TreeConflictError, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
+import { isTreeFile, treeFor } from './helpers/atomic-writer.js';
 
 const WRITER = fileURLToPath(new URL('./helpers/atomic-writer.js', import.meta.url));
 
@@ -38,14 +38,14 @@ test('writes the tree with exact modes whatever the umask, and replaces the prev
   const out = join(scratch(t), 'a', 'out', 'seed');
   const old = process.umask(0o077);
   try {
-    await writeTreeAtomic(out, treeFor(1));
+    await writeTreeAtomic(out, treeFor(1), isTreeFile);
     t.deepEqual(snapshot(out), expected(treeFor(1)));
   } finally {
     process.umask(old);
   }
   process.umask(0);
   try {
-    await writeTreeAtomic(out, treeFor(2).slice(0, 5));
+    await writeTreeAtomic(out, treeFor(2).slice(0, 5), isTreeFile);
     t.deepEqual(snapshot(out), expected(treeFor(2).slice(0, 5))); // nothing of gen 1 is left
     t.is((statSync(join(out, 'node1/user-data')).mode & 0o777).toString(8), '600');
   } finally {
@@ -57,9 +57,9 @@ test('writes the tree with exact modes whatever the umask, and replaces the prev
 test('rejects bad relative paths before writing anything', async (t) => {
   const out = join(scratch(t), 'out');
   for (const path of ['/etc/passwd', '../x', 'a/../../x', 'a//b', './a', '', 'a\0b'])
-    await t.throwsAsync(writeTreeAtomic(out, [{ path, content: 'x', mode: 0o644 }]), { message: /invalid relative path/ });
+    await t.throwsAsync(writeTreeAtomic(out, [{ path, content: 'x', mode: 0o644 }], isTreeFile), { message: /invalid relative path/ });
   await t.throwsAsync(
-    writeTreeAtomic(out, [{ path: 'a', content: 'x', mode: 0o644 }, { path: 'a', content: 'y', mode: 0o644 }]),
+    writeTreeAtomic(out, [{ path: 'a', content: 'x', mode: 0o644 }, { path: 'a', content: 'y', mode: 0o644 }], isTreeFile),
     { message: /duplicate path "a"/ },
   );
   t.false(existsSync(out));
@@ -68,9 +68,9 @@ test('rejects bad relative paths before writing anything', async (t) => {
 test('a failing write leaves the previous tree and no temporary', async (t) => {
   const base = scratch(t);
   const out = join(base, 'out');
-  await writeTreeAtomic(out, treeFor(1));
+  await writeTreeAtomic(out, treeFor(1), isTreeFile);
   // A file and a directory at the same place cannot both exist: mkdir fails mid-write.
-  await t.throwsAsync(writeTreeAtomic(out, [{ path: 'x', content: '', mode: 0o644 }, { path: 'x/y', content: '', mode: 0o644 }]));
+  await t.throwsAsync(writeTreeAtomic(out, [{ path: 'x', content: '', mode: 0o644 }, { path: 'x/y', content: '', mode: 0o644 }], isTreeFile));
   t.deepEqual(snapshot(out), expected(treeFor(1)));
   t.deepEqual(readdirSync(base), ['out']);
 });
@@ -171,4 +171,23 @@ test('SIGKILL at random moments: the output is always the previous or the new co
   t.deepEqual(readdirSync(base), ['out']);
   t.log(`50 runs: full write ${Math.round(span / 1.3)} ms, ${killedMidway} killed before the swap, ${swapsDone} swapped`);
   t.true(killedMidway >= 5, 'the kills must land inside the write often enough to mean something');
+});
+
+test('refuses to replace anything that is not an earlier output of the same kind', async (t) => {
+  const root = scratch(t);
+  const home = join(root, 'home');
+  mkdirSync(join(home, 'node1'), { recursive: true });
+  writeFileSync(join(home, 'node1', 'user-data'), 'old');
+  writeFileSync(join(home, 'thesis.txt'), 'years of work');
+  await t.throwsAsync(writeTreeAtomic(home, treeFor(1), isTreeFile), { instanceOf: TreeConflictError, message: /home holds thesis\.txt, which this output would not write/ });
+  t.is(readFileSync(join(home, 'thesis.txt'), 'utf8'), 'years of work');
+  const file = join(root, 'file');
+  writeFileSync(file, 'x');
+  await t.throwsAsync(writeTreeAtomic(file, treeFor(1), isTreeFile), { message: /file exists and is not a directory/ });
+  t.is(readFileSync(file, 'utf8'), 'x');
+  t.deepEqual(readdirSync(root).sort(), ['file', 'home'], 'no temporary left');
+  const empty = join(root, 'empty');
+  mkdirSync(empty);
+  await writeTreeAtomic(empty, treeFor(1), isTreeFile);
+  t.deepEqual(snapshot(empty), expected(treeFor(1)));
 });

@@ -3,7 +3,7 @@
  * --format narrow it, --stdout prints exactly what render writes, check writes nothing.
  */
 import test from 'ava';
-import { copyFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cli } from './helpers/cli.js';
 import { tempDir } from './helpers/tools.js';
@@ -71,6 +71,25 @@ test('check prints the plan and warnings and writes nothing; --strict fails on w
     t.is(strict.code, 1);
     t.regex(strict.stderr, /error W101 at vip\.routerId/);
     t.deepEqual(readdirSync(dir), ['seed.toml'], 'check wrote nothing');
+  } finally {
+    cleanup();
+  }
+});
+
+test('render replaces only an earlier render: a directory with other files, or a file, is refused', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'notes.txt'), 'keep me');
+    const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, /not writing to .*: it holds notes\.txt, which render does not write[^]*hint: choose another --out/);
+    t.deepEqual(readdirSync(dir), ['notes.txt']);
+    t.is(cli(['render', 'profiles/seed.toml', '--out', join(dir, 'notes.txt'), ...SECRETS]).code, 1);
+    t.is(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'keep me');
+    const out = join(dir, 'out');
+    t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0);
+    t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0, 'an earlier render is replaced');
+    t.is(cli(['render', 'profiles/seed.toml', '--out', out, '--node', 'k8s-cp-2', ...SECRETS]).code, 0, 'and one node of it');
   } finally {
     cleanup();
   }

@@ -2,8 +2,8 @@
  * Golden stderr of `k8s-ha check` on broken profiles (fixtures/errors/*.toml|yaml with a
  * `.stderr` sibling; `strict-*` run with --strict): exit code 1, every problem at once at its
  * line:col with the source line and caret, no stack trace, no secret. Read by a person once;
- * regenerate after an intended change with
- * `for f in fixtures/errors/*.{toml,yaml}; do node dist/src/cli.js check $f 2> $f.stderr; done`.
+ * regenerate after an intended change by running `bin/k8s-ha check FILE 2> FILE.stderr` for
+ * each FILE (with --strict for the strict-* ones), then read the diff.
  */
 import test from 'ava';
 import { CLI } from './helpers/cli.js';

@@ -1,7 +1,8 @@
 /**
  * Golden outputs for profiles/seed.toml, compared byte for byte. The files under
  * fixtures/golden/seed/ were read by a person; to change them on purpose run
- * `UPDATE_GOLDEN=1 npm test`, then read the diff (`git diff fixtures/golden`) before committing.
+ * `UPDATE_GOLDEN=1 npm test` (this test then fails on purpose), then read the diff
+ * (`git diff fixtures/golden`) before committing and run the tests again.
  */
 import test from 'ava';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,11 +27,14 @@ test('render profiles/seed.toml matches fixtures/golden/seed byte for byte', (t)
         if (process.env.UPDATE_GOLDEN === '1') {
           mkdirSync(join(GOLDEN, n), { recursive: true });
           writeFileSync(golden, actual);
+          continue;
         }
         t.is(actual, readFileSync(golden, 'utf8'), `${n}/${f} differs from the golden file`);
       }
       t.deepEqual(readdirSync(join(dir, n)).sort(), ['config.ign', 'meta-data', 'user-data']);
     }
+    // An update run compared nothing: it must not count as a pass.
+    if (process.env.UPDATE_GOLDEN === '1') t.fail(`UPDATE_GOLDEN=1: rewrote ${GOLDEN}; read git diff, then run the tests without it`);
   } finally {
     cleanup();
   }

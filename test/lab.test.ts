@@ -47,11 +47,11 @@ test.serial('lab: default timing meets every bound and leaves nothing behind', a
 });
 
 test.serial('lab: advertInterval 0.2 s gives a master-crash outage below 1.5 s (through the shipped CLI)', async (t) => {
-  // Run as users run it: bin/k8s-ha.cjs, the bundle and the helper programs shipped beside it.
+  // Run as users run it: bin/k8s-ha, the CLI and the helper programs shipped beside it.
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const json = join(dir, 'lab.json');
-  const r = await cliAsync(['lab', `${FIXTURES}lab-fast.toml`, '--json', json, '--secrets', FIXTURE_SECRETS_FILE]);
+  const r = await cliAsync(['lab', `${FIXTURES}lab-fast.toml`, '--json', json, '--secrets', FIXTURE_SECRETS_FILE], { t });
   t.is(r.code, 0, r.stderr.slice(-4000));
   const report = JSON.parse(readFileSync(json, 'utf8')) as LabReport;
   checkReport(t, report);

@@ -9,6 +9,12 @@ import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, size, table, vipLin
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
+/**
+ * What an earlier render left in its directory (`<node>/user-data`, or `user-data` with
+ * --node): only such a directory is replaced, anything else there is refused.
+ */
+const isRenderOutput = (path: string): boolean => /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?(user-data|meta-data|config\.ign)$/.test(path);
+
 interface RenderArgs extends ProfileArgs, SecretsArgs {
   out?: string;
   format: (typeof FORMATS)[number];
@@ -50,7 +56,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     const sizes = rendered.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
     await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
     const outDir = args.out ?? `out/${plan.name}`;
-    const { writeTreeAtomic } = await import('../sinks/atomic.js');
+    const { TreeConflictError, writeTreeAtomic } = await import('../sinks/atomic.js');
     // The whole tree is replaced at once (no stale files of an earlier render survive); with
     // --node, only that node's directory is.
     const prefix = (r: { node: { name: string } }) => (args.node === undefined ? `${r.node.name}/` : '');
@@ -63,7 +69,12 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
         : []),
       ...(args.format !== 'cloud-init' ? [{ path: `${prefix(r)}config.ign`, content: r.ignition, mode: 0o600 }] : []),
     ]);
-    await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files);
+    try {
+      await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
+    } catch (e) {
+      if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which render does not write`}, and render replaces the whole directory\n  hint: choose another --out, or empty it yourself`);
+      throw e;
+    }
     const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'USER-DATA', 'CONFIG.IGN']];
     rendered.forEach((r, i) => {
       const n = r.node;

@@ -23,7 +23,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
@@ -41,14 +41,29 @@ export const DIR_MODE = 0o755;
 
 const LEFTOVER = /^(.*)\.(tmp|old)-(\d+)-([0-9a-f]{16})$/;
 
+/** `dir` holds something that {@link writeTreeAtomic} was not allowed to replace. */
+export class TreeConflictError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly found: string,
+  ) {
+    super(found === '' ? `${dir} exists and is not a directory` : `${dir} holds ${found}, which this output would not write`);
+    this.name = 'TreeConflictError';
+  }
+}
+
 /**
  * Replaces directory `dir` by a tree holding exactly `files` (see the module doc for the
- * guarantees). Parents of `dir` are created as needed.
+ * guarantees). Parents of `dir` are created as needed. An existing `dir` is replaced only when
+ * it is a directory whose every file (relative path, POSIX separators) passes `replaces`: an
+ * earlier output of the same kind. Anything else there (a mistyped --out naming a home or
+ * /etc) is left untouched.
  *
- * @throws Error for an invalid relative path (absolute, `..`, duplicate) before anything is
- *   written; any fs error (EACCES, ENOSPC...) after removing the temporary tree.
+ * @throws Error for an invalid relative path (absolute, `..`, duplicate) and TreeConflictError,
+ *   both before anything is written; any fs error (EACCES, ENOSPC...) after removing the
+ *   temporary tree.
  */
-export async function writeTreeAtomic(dir: string, files: readonly TreeFile[]): Promise<void> {
+export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], replaces: (path: string) => boolean): Promise<void> {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   sorted.forEach((f, n) => {
     const segs = f.path.split('/');
@@ -60,6 +75,7 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[]): 
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true, mode: DIR_MODE });
   recoverTree(dir);
+  checkReplaceable(dir, replaces);
   const suffix = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const tmp = `${dir}.tmp-${suffix}`;
   try {
@@ -170,6 +186,26 @@ export function recoverTree(target: string): void {
     }
   }
   for (const e of dead) rmSync(join(parent, e), { recursive: true, force: true });
+}
+
+/** @throws TreeConflictError unless `dir` is missing, or a directory of files `replaces` accepts. */
+function checkReplaceable(dir: string, replaces: (path: string) => boolean): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (!st.isDirectory()) throw new TreeConflictError(dir, '');
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(path);
+      else if (!replaces(path)) throw new TreeConflictError(dir, path);
+    }
+  };
+  walk('');
 }
 
 /**

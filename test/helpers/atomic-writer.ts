@@ -20,9 +20,12 @@ export function treeFor(gen: number): TreeFile[] {
   return files;
 }
 
+/** The files an earlier {@link treeFor} tree holds: what a new one may replace. */
+export const isTreeFile = (path: string): boolean => /^node\d\//.test(path);
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [dir, gen] = process.argv.slice(2);
   process.stdout.write('ready\n');
-  await writeTreeAtomic(dir!, treeFor(Number(gen)));
+  await writeTreeAtomic(dir!, treeFor(Number(gen)), isTreeFile);
   process.stdout.write('done\n');
 }

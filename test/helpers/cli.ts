@@ -26,11 +26,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Like {@link cli}, without blocking the test's event loop (for long runs such as the lab). */
-export function cliAsync(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+/**
+ * Like {@link cli}, without blocking the test's event loop (for long runs such as the lab).
+ * The run is stopped with SIGTERM when the test ends first (failed assertion, timeout): pass
+ * the test's `t` so that a root `k8s-ha lab` never outlives it.
+ */
+export function cliAsync(args: string[], opts: { cwd?: string; t?: { teardown(fn: () => void): void } } = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.K8S_HA_AUTH_PASS;
   const child = spawn(CLI, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.t?.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
