@@ -65,6 +65,8 @@ const CASES: Case[] = [
   { name: 'two words in one boot.kernelArgs item', mutate: (p) => (p.boot = { os: 'fcos', assetsUrl: 'http://198.18.0.1/a', configUrl: 'http://198.18.0.1/k8s', kernelArgs: ['console=ttyS0', 'quiet init=/bin/sh'] }), expect: [/at boot\.kernelArgs\[1\]: expected one token per list item/] },
   { name: 'worker gateway outside its subnet (named as workers[0], on load)', mutate: (p) => (p.workers = [{ name: 'w-1', address: '198.18.0.21/24', gateway: '198.18.9.1' }]), expect: [/E031 at workers\[0\]\.gateway: 198\.18\.9\.1 is not inside 198\.18\.0\.21\/24/] },
   { name: 'static DNS on a node address without prefix', mutate: (p) => Object.assign(p.nodes[1]!, { address: '198.18.0.12', dns: ['198.18.0.53'] }), expect: [/E031 at nodes\[1\]\.address: 198\.18\.0\.12 has no prefix length, which static network settings/] },
+  { name: 'U+2028 in a hook (PyYAML would refuse the whole user-data)', mutate: (p) => Object.assign(p.kubernetes, { preKubeadmCommands: ['echo a\u2028reboot'] }), expect: [/at kubernetes\.preKubeadmCommands\[0\]: expected one line of shell/] },
+  { name: 'an integer beyond 2^53 (TOML BigInt) is a range error at its field', mutate: (p) => (p.vip.port = 9007199254740993 as number), expect: [/at vip\.port: expected an integer from 1 to 65535/] },
   { name: 'VRRPv3 interval off the 10 ms grid', mutate: (p) => (p.keepalived.advertInterval = 0.125), expect: [/E028 at keepalived\.advertInterval: VRRP version 3 takes advert_int in steps of 0\.01 s/] },
 ];
 

@@ -153,7 +153,7 @@ test('bootstrap step: runcmd in user-data, enabled oneshot unit and verified sys
     t.deepEqual(sysext.contents, { compression: '', source: 'https://extensions.example.test/kubernetes-v1.31.2-x86-64.raw', verification: { hash: `sha512-${SHA512}` } });
     t.false(r.userData.includes('extensions.example.test'), 'cloud-init has no verified download: no sysext there');
     const script = byPath(decodeCloudInit(r.userData))[BOOTSTRAP_SCRIPT]!.content;
-    t.true(script.includes(`run_hook pre 'echo "it'\\''s" >/run/k8s-ha-pre'`), 'hooks from the profile, quoted');
+    t.true(script.includes(`run_hook pre 2 'echo "it'\\''s" >/run/k8s-ha-pre'`), 'hooks from the profile, numbered and quoted');
     t.is(script.includes('kubeadm init --config'), r.node.role === 'init');
     t.is(script.includes("prepull 'haproxy:2.8'"), r.node.role !== 'worker');
   }

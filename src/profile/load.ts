@@ -119,7 +119,9 @@ function profileFormat(file: string): 'toml' | 'yaml' {
 /** @iarna/toml errors carry 0-based `line` and `col` (shared/notes/typescript-stack.md). */
 function parseToml(file: string, text: string): unknown {
   try {
-    return JSON.parse(JSON.stringify(toml.parse(text)));
+    // JSON round trip: plain objects and numbers for zod. Integers beyond 2^53 (BigInt in
+    // @iarna/toml) and inf/nan become numbers and null, so the field's range check reports them.
+    return JSON.parse(JSON.stringify(toml.parse(text), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
   } catch (e) {
     const err = e as Error & { line?: number; col?: number };
     const first = err.message.split('\n')[0] ?? err.message;

@@ -55,9 +55,12 @@ export const GO_DURATION = /^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/;
 /**
  * One line of shell for a profile hook (pre/postKubeadmCommands): not blank, no control
  * characters other than tab, so it cannot add a line to the bootstrap script that runs it.
+ * Also refused: C1 controls (U+0080-U+009F, NEL among them) and U+2028/U+2029, which PyYAML,
+ * the parser of cloud-init, rejects or reads as line breaks (the whole user-data would fail to
+ * load, or the script would differ from the one in Ignition).
  */
 export function isShellLine(s: string): boolean {
-  return s.trim() !== '' && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s);
+  return s.trim() !== '' && !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/.test(s);
 }
 
 /**
