@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cli, fixture, testDir } from './helpers/bundle-run.js';
@@ -39,4 +39,11 @@ test('bad input: nodes without mac are all named; unsafe URLs name the field; --
   t.regex(big.stderr, /error E032 at --max-user-data: user-data of node cp-1 is \d+ bytes, over the limit of 1024/);
   t.deepEqual(execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).trim().split('\n').sort(), ['badurl.toml', 'nomac.toml'], 'no partial bundle left behind');
   t.is(k8sHa('render', fixture('bundle.toml'), '--out', join(dir, 'r'), '--max-user-data', '1024').status, 1);
+  // Matchbox cannot serve Ignition 3.5.0: refused before any secret or file is made.
+  const fresh = join(dir, 'fresh.secrets.json');
+  const v35 = spawnSync(cli, ['bundle', fixture('bundle.toml'), '--out', join(dir, 'v.tar.gz'), '--ignition-version', '3.5.0', '--secrets', fresh], { encoding: 'utf8' });
+  t.is(v35.status, 1, v35.stderr);
+  t.regex(v35.stderr, /error E030 at --ignition-version: Matchbox parses Ignition spec 3\.0\.0 to 3\.4\.0, not 3\.5\.0/);
+  t.false(existsSync(fresh));
+  t.false(existsSync(join(dir, 'v.tar.gz')));
 });

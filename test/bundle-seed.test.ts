@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
@@ -59,8 +59,10 @@ test('no ISO tool on PATH: a clear error with the apt-get command', async (t) =>
   await t.throwsAsync(findIsoTool(''), { message: /seed: neither xorriso nor genisoimage is installed.*hint: apt-get install xorriso/ });
   const dir = testDir(t);
   // PATH empty: the sh launcher could not find node either, so node runs the JS launcher.
-  const r = spawnSync(process.execPath, [CLI_JS, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
+  const secrets = join(dir, 'new.secrets.json');
+  const r = spawnSync(process.execPath, [CLI_JS, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', secrets], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
   t.is(r.status, 1);
   t.regex(r.stderr, /bundle\.toml: error E030 at seed: neither xorriso nor genisoimage is installed/);
   t.regex(r.stderr, /hint: apt-get install xorriso/);
+  t.false(existsSync(secrets), 'it fails before making cluster secrets');
 });

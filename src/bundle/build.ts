@@ -2,10 +2,11 @@ import type { Plan, PlanNode } from '../model.js';
 import type { IgnitionVersion } from '../formats/ignition.js';
 import { renderNode } from '../render.js';
 import type { ClusterSecrets } from '../secrets/store.js';
-import { checkBootSettings } from './boot.js';
+import { checkBootSettings, usesIgnition } from './boot.js';
 import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js';
 import { BundleError } from './errors.js';
 import { bundleEntries, checkNodes, requireMacs } from './layout.js';
+import { checkMatchboxIgnition } from './matchbox.js';
 import { writeArchive } from './tar.js';
 
 /** Options of {@link buildBundle}. */
@@ -28,7 +29,7 @@ export interface BundleOptions {
  *   nothing is written to `opts.out` then.
  */
 export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<UserDataSize[]> {
-  const boot = checkBundleInputs(plan);
+  const boot = checkBundleInputs(plan, opts.ignitionVersion);
   const sizes = new Map<string, number>();
   const render = (node: PlanNode) => {
     const rendered = renderNode(plan, node, opts.secrets, opts.ignitionVersion);
@@ -42,17 +43,19 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
 }
 
 /**
- * Checks everything the bundle needs from the plan before anything is written or any secret
- * is made: a `[boot]` section with safe values, and for every node a MAC and consistent
- * static settings (./layout.ts checkNodes). Returns the checked boot settings.
- * @throws BundleError naming the field.
+ * Checks everything the bundle needs before anything is written or any secret is made: a
+ * `[boot]` section with safe values, for every node a MAC and consistent static settings
+ * (./layout.ts checkNodes), and for an Ignition OS an Ignition spec Matchbox parses. Returns
+ * the checked boot settings.
+ * @throws BundleError naming the field (or `--ignition-version`).
  */
-export function checkBundleInputs(plan: Plan): ReturnType<typeof checkBootSettings> {
+export function checkBundleInputs(plan: Plan, ignitionVersion: IgnitionVersion = '3.3.0'): ReturnType<typeof checkBootSettings> {
   if (plan.boot === undefined) {
     throw new BundleError('E_REQUIRED', ['boot'], 'the bundle needs a [boot] section',
       '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');
   }
   const boot = checkBootSettings(plan.boot);
   checkNodes(boot, requireMacs(plan.nodes));
+  if (usesIgnition(boot.os)) checkMatchboxIgnition(ignitionVersion);
   return boot;
 }

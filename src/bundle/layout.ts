@@ -4,7 +4,7 @@ import { bootImage, usesIgnition } from './boot.js';
 import { dnsmasqExample } from './dnsmasq.js';
 import { BundleError } from './errors.js';
 import { ipxeChainScript, ipxeNodeScript } from './ipxe.js';
-import { matchboxGroup, matchboxIgnition, matchboxProfile } from './matchbox.js';
+import { matchboxGroup, matchboxProfile } from './matchbox.js';
 import { networkConfigV2, staticNetwork, type NetworkNode } from './network.js';
 import { pxelinuxConfig } from './pxelinux.js';
 import { bundleReadme } from './readme.js';
@@ -61,9 +61,8 @@ export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
  * references, and a node is rendered when its members are written (twice for Ignition OSes:
  * once for `matchbox/ignition/`, once for `nodes/<name>/`), never the whole cluster at once.
  *
- * @throws BundleError before the first member from {@link requireMacs}; from ./matchbox.ts
- *   (Ignition spec too new) while writing. The caller checks the nodes' boot inputs first
- *   ({@link checkNodes}, via build.ts checkBundleInputs).
+ * @throws BundleError before the first member from {@link requireMacs}. The caller checks the
+ *   boot inputs and the Ignition version first (build.ts checkBundleInputs).
  */
 export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {
   const { boot } = source;
@@ -85,7 +84,7 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
   for (const node of byName) yield { path: `matchbox/groups/${node.name}.json`, mode: PUBLIC, content: matchboxGroup(node.name, node.mac) };
   if (usesIgnition(boot.os)) {
     yield dir('matchbox/ignition/');
-    for (const node of byName) yield { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: matchboxIgnition(node.name, source.render(node).ignition) };
+    for (const node of byName) yield { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: source.render(node).ignition };
   }
   yield dir('matchbox/profiles/');
   for (const node of byName) {

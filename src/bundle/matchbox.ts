@@ -1,4 +1,5 @@
 import type { BootImage } from './boot.js';
+import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import { BundleError } from './errors.js';
 import { stableJson } from './json.js';
 
@@ -36,19 +37,16 @@ export function matchboxProfile(name: string, image: BootImage, ignitionId?: str
 }
 
 /** Newest Ignition spec Matchbox parses (it vendors config/v3_4; 3.5.0 configs fail there). */
-export const MATCHBOX_MAX_IGNITION = '3.4.0';
+export const MATCHBOX_MAX_IGNITION: IgnitionVersion = '3.4.0';
 
 /**
- * Returns `ignition` (config.ign text) unchanged for Matchbox's `ignition/` directory after
- * checking that its `ignition.version` is at most {@link MATCHBOX_MAX_IGNITION}.
- * @throws BundleError (field `<node>.ignition.version`) for a newer or unreadable version.
+ * Checks that Matchbox can serve Ignition of spec `version` (at most {@link MATCHBOX_MAX_IGNITION});
+ * every node of a bundle is rendered at that one version.
+ * @throws BundleError (field `--ignition-version`) for a newer spec.
  */
-export function matchboxIgnition(name: string, ignition: string): string {
-  const version = (JSON.parse(ignition) as { ignition?: { version?: unknown } }).ignition?.version;
-  const parts = typeof version === 'string' ? /^3\.(\d+)\.0$/.exec(version) : null;
-  if (parts === null || Number(parts[1]) > 4) {
-    throw new BundleError('E_BOOT', ['nodes', name, 'ignition', 'version'], `Matchbox parses Ignition spec 3.0.0 to ${MATCHBOX_MAX_IGNITION}, this config is ${JSON.stringify(version)}`,
-      `render Ignition at spec ${MATCHBOX_MAX_IGNITION} or older for Matchbox`);
+export function checkMatchboxIgnition(version: IgnitionVersion): void {
+  if (IGNITION_VERSIONS.indexOf(version) > IGNITION_VERSIONS.indexOf(MATCHBOX_MAX_IGNITION)) {
+    throw new BundleError('E_BOOT', ['--ignition-version'], `Matchbox parses Ignition spec 3.0.0 to ${MATCHBOX_MAX_IGNITION}, not ${version}`,
+      `--ignition-version ${MATCHBOX_MAX_IGNITION} (or older) for a bundle of an Ignition OS`);
   }
-  return ignition;
 }

@@ -51,7 +51,7 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
       import('../bundle/build.js'), import('../bundle/budget.js'),
     ]);
     // Bad boot settings fail before a secrets file is made (writeStreamAtomic makes out's parent).
-    await asCliError(args.profile, async () => checkBundleInputs(plan));
+    await asCliError(args.profile, async () => checkBundleInputs(plan, args.ignitionVersion));
     const secrets = await clusterSecrets(args);
     const sizes = await asCliError(args.profile, () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
