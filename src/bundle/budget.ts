@@ -1,3 +1,4 @@
+import { table } from '../formats/table.js';
 import { BundleError } from './errors.js';
 
 /**
@@ -31,8 +32,7 @@ export function budgetReport(sizes: UserDataSize[]): string {
   const rows = sizes.map((size) => [
     size.node, String(size.bytes), ...USER_DATA_LIMITS.map((limit) => (size.bytes <= limit.bytes ? 'ok' : 'OVER')),
   ]);
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]?.length ?? 0)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+  return `${table([header, ...rows])}\n`;
 }
 
 /**

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { access, constants, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { writeStreamAtomic } from '../sinks/atomic.js';
+import { findExecutable } from '../system.js';
 import { BundleError } from './errors.js';
 
 /** The files of a NoCloud seed (cloud-init docs, "NoCloud"): network-config is optional. */
@@ -32,15 +33,8 @@ export const SEED_LABEL = 'cidata';
  */
 export async function findIsoTool(path = process.env.PATH ?? ''): Promise<IsoTool> {
   for (const name of ['xorriso', 'genisoimage'] as const) {
-    for (const dir of path.split(delimiter).filter(Boolean)) {
-      const candidate = join(dir, name);
-      try {
-        await access(candidate, constants.X_OK);
-        return { name, path: candidate, reproducible: name === 'xorriso' };
-      } catch {
-        // not in this directory
-      }
-    }
+    const found = await findExecutable(name, path);
+    if (found !== undefined) return { name, path: found, reproducible: name === 'xorriso' };
   }
   throw new BundleError('E_BOOT', ['seed'], 'neither xorriso nor genisoimage is installed; one is needed to write the ISO',
     'apt-get install xorriso');

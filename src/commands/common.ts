@@ -73,11 +73,7 @@ export function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-/** Left-aligned text table. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
+export { table } from '../formats/table.js';
 
 /** One-paragraph description of the VIP setup of a plan. */
 export function vipLine(plan: Plan): string {

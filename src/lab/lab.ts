@@ -6,8 +6,9 @@
  * namespaces, processes, its work directory under /var/tmp) is removed at the end, also on
  * failure and on SIGINT/SIGTERM; what an earlier, killed run left is removed at the start.
  */
-import { access, mkdtemp, readdir, readFile, rm, writeFile, constants } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { findExecutable, pidAlive } from '../system.js';
 import type { NodeUnit, Plan } from '../model.js';
 import type { RenderedNode } from '../render.js';
 import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, readTree, type Tree } from './apply.js';
@@ -49,29 +50,31 @@ const TOOLS: [string, string][] = [
 export async function preflight(): Promise<void> {
   if (process.platform !== 'linux') throw new LabError(`k8s-ha lab needs Linux (network namespaces); this is ${process.platform}`);
   if (process.getuid?.() !== 0) throw new LabError('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
-  const found = async (p: string) => {
-    for (const c of p.startsWith('/') ? [p] : dirs.map((d) => join(d, p))) {
-      if (await access(c, constants.X_OK).then(() => true, () => false)) return true;
-    }
-    return false;
-  };
+  const path = [process.env.PATH ?? '', '/usr/sbin', '/sbin'].join(delimiter);
   const missing: [string, string][] = [];
-  for (const t of TOOLS) if (!(await found(t[0]))) missing.push(t);
+  for (const t of TOOLS) if ((await findExecutable(t[0], path)) === undefined) missing.push(t);
   if (missing.length) {
     throw new LabError(`k8s-ha lab: missing ${missing.map((m) => m[0]).join(', ')}; install with: apt-get install -y ${[...new Set(missing.map((m) => m[1]))].join(' ')}`);
   }
 }
 
-/** Takes the machine-wide lab lock (one lab at a time: they share names and addresses). */
+/**
+ * Takes the machine-wide lab lock (one lab at a time: they share names and addresses): the
+ * lock file is created exclusively; one left by a dead run is removed and taken again.
+ */
 async function lock(): Promise<void> {
-  const other = Number(await readFile(LOCK, 'utf8').catch(() => ''));
-  if (other && other !== process.pid) {
-    let alive = true;
-    try { process.kill(other, 0); } catch { alive = false; }
-    if (alive) throw new LabError(`another k8s-ha lab runs (pid ${other}, ${LOCK}); wait for it or stop it`);
+  for (;;) {
+    try {
+      await writeFile(LOCK, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const other = Number(await readFile(LOCK, 'utf8').catch(() => ''));
+    if (other === process.pid) return;
+    if (other && pidAlive(other)) throw new LabError(`another k8s-ha lab runs (pid ${other}, ${LOCK}); wait for it or stop it`);
+    await rm(LOCK, { force: true });
   }
-  await writeFile(LOCK, String(process.pid));
 }
 
 /** Removes what an earlier, killed lab run left: namespaces (with their processes) and work dirs. */

@@ -1,13 +1,9 @@
 /**
  * The lab's report: a text table for people and the issue's JSON for machines.
  */
+import { table } from '../formats/table.js';
 import type { LabReport } from './lab.js';
 
-/** Pads a text table: first row is the header. */
-function pad(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
 
 /** Table of the scenarios, one row each, with the notes of failed rows below it. */
 export function reportTable(report: LabReport): string {
@@ -18,7 +14,7 @@ export function reportTable(report: LabReport): string {
   }
   const notes = report.scenarios.filter((s) => s.notes.length).map((s) => `  ${s.name}: ${s.notes.join('; ')}`);
   const head = `lab of ${report.profile}: VRRP v${report.vrrpVersion}, advert_int ${report.advertInterval} s, ${(report.wallMs / 1000).toFixed(1)} s wall time`;
-  return [head, pad(rows), ...(notes.length ? ['notes:', ...notes] : [])].join('\n');
+  return [head, table(rows), ...(notes.length ? ['notes:', ...notes] : [])].join('\n');
 }
 
 /** The issue's JSON document, pretty-printed with a trailing newline. */

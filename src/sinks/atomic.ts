@@ -27,6 +27,7 @@ import { closeSync, constants, createWriteStream, fchmodSync, fsyncSync, lstatSy
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
+import { pidAlive } from '../system.js';
 
 /** One file of a tree: `path` relative, POSIX separators, no `.`/`..`/empty segments. */
 export interface TreeFile {
@@ -232,16 +233,5 @@ function fsyncDir(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** True when a process with this pid exists (EPERM: exists, owned by someone else). */
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,0 +1,9 @@
+/**
+ * Plain-text tables for terminal summaries (render, check, the user-data budget, the lab).
+ */
+
+/** Left-aligned columns two spaces apart; the first row is the header; no trailing spaces. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

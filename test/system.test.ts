@@ -1,0 +1,37 @@
+/**
+ * The machine facts every command shares (src/system.ts) and the summary table.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { table } from '../src/formats/table.js';
+import { findExecutable, pidAlive } from '../src/system.js';
+import { tempDir } from './helpers/tools.js';
+
+test('findExecutable: PATH order, absolute names, and empty entries are not the working directory', async (t) => {
+  t.is(await findExecutable('sh', '/nonexistent:/bin:/usr/bin'), '/bin/sh');
+  t.is(await findExecutable('/bin/sh', ''), '/bin/sh');
+  t.is(await findExecutable('sh', ''), undefined);
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  writeFileSync(join(dir, 'tool'), '#!/bin/sh\n');
+  chmodSync(join(dir, 'tool'), 0o755);
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    t.is(await findExecutable('tool', '::'), undefined, 'an empty PATH entry does not mean "."');
+  } finally {
+    process.chdir(cwd);
+  }
+  t.is(await findExecutable('tool', dir), join(dir, 'tool'));
+});
+
+test('pidAlive: this process yes, an exited one no', (t) => {
+  t.true(pidAlive(process.pid));
+  t.false(pidAlive(spawnSync('true').pid!));
+});
+
+test('table: columns two spaces apart, no trailing spaces', (t) => {
+  t.is(table([['A', 'BB', 'C'], ['long', 'x', '']]), 'A     BB  C\nlong  x');
+});
