@@ -5,7 +5,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { loadProfile } from '../src/profile/load.js';
+import { readFileSync } from 'node:fs';
+import { loadProfile, parseProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
@@ -155,4 +156,11 @@ test('K8S_HA_AUTH_PASS wins over keepalived.authPass', (t) => {
   const pl = loadProfile(join(ROOT, 'profiles/seed.toml'), { K8S_HA_AUTH_PASS: 'fromenv' }).plan;
   t.is(pl.keepalived.authPass, 'fromenv');
   t.regex(file(renderCluster(pl, FIXTURE_SECRETS)[0]!.payload.files, '/etc/keepalived/keepalived.conf'), /auth_pass fromenv\n/);
+});
+
+test('one explicit priority: the other nodes count down from it, no clash with defaults nobody wrote', (t) => {
+  const text = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8').replace('name = "k8s-cp-1"', 'name = "k8s-cp-1"\npriority = 100');
+  const { plan, problems } = parseProfile('seed.toml', text, {});
+  t.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  t.deepEqual(plan.nodes.map((n) => n.vrrp?.priority), [100, 90, 80]);
 });

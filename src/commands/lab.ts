@@ -10,8 +10,6 @@ import { writeFileAtomic } from '../sinks/atomic.js';
 import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
-/** Scenario names, kept here so `--help` does not load the lab. */
-
 interface LabArgs extends ProfileArgs, SecretsArgs {
   json?: string;
   scenario?: (typeof SCENARIOS)[number][];

@@ -170,11 +170,13 @@ export function resolvePlan(
   if (authPass !== undefined)
     problems.push(warning('W_PLAINTEXT_AUTH', passPath, 'VRRP PASS authentication is sent in plain text (RFC 3768 removed it); it only guards against accidental cross-talk', 'use a unique vip.routerId per L2 segment as well'));
 
-  // Priorities: explicit ones kept, others counted down from the top; first node highest.
+  // Priorities: explicit ones kept; a missing one is `step` below the node before it (the
+  // first: the top), so one explicit priority does not clash with defaults the user never wrote.
   const [top, step] = v3
     ? [DEFAULTS.v3TopPriority, Math.floor((DEFAULTS.v3TopPriority - DEFAULTS.v3LowestPriority) / Math.max(1, nodes.length - 1))]
     : [DEFAULTS.topPriority, DEFAULTS.priorityStep];
-  const priorities = nodes.map((n, i) => n.raw.priority ?? Math.max(1, top - step * i));
+  const priorities: number[] = [];
+  nodes.forEach((n, i) => priorities.push(n.raw.priority ?? (i === 0 ? top : Math.max(1, priorities[i - 1]! - step))));
   dupes(priorities).forEach(([i, j]) =>
     problems.push(error('E_PRIORITY', ['nodes', j, 'priority'], `priority ${priorities[j]} of ${nodes[j]!.raw.name} equals that of ${nodes[i]!.raw.name}`, 'give every node a distinct priority so the election is deterministic')),
   );
