@@ -51,8 +51,15 @@ test.serial('lab: advertInterval 0.2 s gives a master-crash outage below 1.5 s (
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const json = join(dir, 'lab.json');
-  const r = await cliAsync(['lab', `${FIXTURES}lab-fast.toml`, '--json', json, '--secrets', FIXTURE_SECRETS_FILE], { t });
+  const logs = join(dir, 'logs');
+  const r = await cliAsync(['lab', `${FIXTURES}lab-fast.toml`, '--json', json, '--logs', logs, '--secrets', FIXTURE_SECRETS_FILE], { t });
   t.is(r.code, 0, r.stderr.slice(-4000));
+  // --logs: every process's output, time-stamped on the lab's clock, per node.
+  const keepalived = readFileSync(join(logs, 'cp-1', 'keepalived.log'), 'utf8');
+  t.regex(keepalived, /^\+\d+\.\d{3}s \[k8s-ha lab: started cp-1\/keepalived\/keepalived\]$/m);
+  t.regex(keepalived, /^\+\d+\.\d{3}s .*Entering MASTER STATE$/m);
+  t.regex(readFileSync(join(logs, 'cp-2', 'haproxy.log'), 'utf8'), /Loading success/);
+  t.regex(readFileSync(join(logs, 'lab.log'), 'utf8'), /^\+\d+\.\d{3}s scenario master-crash$/m);
   const report = JSON.parse(readFileSync(json, 'utf8')) as LabReport;
   checkReport(t, report);
   t.is(report.advertInterval, 0.2);

@@ -12,6 +12,7 @@ import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface LabArgs extends ProfileArgs, SecretsArgs {
   json?: string;
+  logs?: string;
   scenario?: (typeof SCENARIOS)[number][];
 }
 
@@ -21,6 +22,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
   builder: (y: Argv) =>
     withProfile(y)
       .option('json', { type: 'string', describe: 'also write the results as JSON to this file' })
+      .option('logs', { type: 'string', describe: 'write every process\'s output (keepalived, HAProxy, apiservers), time-stamped, under this directory' })
       .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
@@ -30,7 +32,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
     ]);
     let report;
     try {
-      report = await runLab(plan, renderCluster(plan, await clusterSecrets(args)), { scenarios: args.scenario, log: (l) => process.stderr.write(`${l}\n`) });
+      report = await runLab(plan, renderCluster(plan, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;

@@ -6,8 +6,8 @@
  * namespaces, processes, its work directory under /var/tmp) is removed at the end, also on
  * failure and on SIGINT/SIGTERM; what an earlier, killed run left is removed at the start.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
 import { findExecutable, pidAlive } from '../system.js';
 import type { NodeUnit, Plan } from '../model.js';
 import type { RenderedNode } from '../render.js';
@@ -16,7 +16,7 @@ import { makeCert } from './apiserver.js';
 import { LabCluster, type LabNode } from './cluster.js';
 import { readStaticPods } from './kubelet.js';
 import { buildTopology, labNamespaces, removeStale, PREFIX } from './netns.js';
-import { killAllDaemons, nowMs, run } from './proc.js';
+import { killAllDaemons, nowMs, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { haproxyMarkDownMs } from './bounds.js';
 
@@ -94,6 +94,33 @@ export interface LabOptions {
   scenarios?: ScenarioName[];
   /** Progress messages (default: none). */
   log?: (line: string) => void;
+  /**
+   * Directory to write every process's output to, for diagnosis: `<node>/<container>.log`
+   * (and `apiserver.log`, `client/probe.log`), each line stamped with seconds since the lab
+   * started, plus `lab.log` with the progress messages on the same clock. Written at teardown,
+   * also when the lab fails.
+   */
+  logsDir?: string;
+}
+
+/**
+ * Writes the transcripts of `daemons` and the progress lines under `dir` (see
+ * {@link LabOptions.logsDir}); times are seconds since `t0` (ms since the epoch).
+ */
+export async function writeLabLogs(dir: string, t0: number, daemons: Daemon[], progress: { t: number; line: string }[]): Promise<void> {
+  const stamp = (t: number) => `+${((t - t0) / 1000).toFixed(3)}s`;
+  const files = new Map<string, string[]>([['lab.log', progress.map((p) => `${stamp(p.t)} ${p.line}`)]]);
+  for (const d of daemons) {
+    const parts = d.label.split('/');
+    const file = join(parts[0]!, `${parts.at(-1)}.log`);
+    const lines = files.get(file) ?? [];
+    lines.push(`${stamp(d.startedAt)} [k8s-ha lab: started ${d.label}]`, ...d.transcript.map((l) => `${stamp(l.t)} ${l.line}`));
+    files.set(file, lines);
+  }
+  for (const [file, lines] of files) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), `${lines.join('\n')}\n`);
+  }
 }
 
 /**
@@ -147,8 +174,13 @@ export function takeUnits(ign: Tree, units: NodeUnit[]): string[] {
  *   exits at once, the cluster never becomes healthy); scenario failures are in the report.
  */
 export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOptions = {}): Promise<LabReport> {
-  const log = opts.log ?? (() => {});
   const started = nowMs();
+  const progress: { t: number; line: string }[] = [];
+  const log = (line: string) => {
+    progress.push({ t: nowMs(), line });
+    opts.log?.(line);
+  };
+  takeStartedDaemons(); // forget daemons of an earlier run in this process
   await preflight();
   await lock();
   let cluster: LabCluster | undefined;
@@ -156,6 +188,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
   const teardown = async () => {
     await cluster?.shutdown().catch(() => {});
     await killAllDaemons();
+    if (opts.logsDir) await writeLabLogs(opts.logsDir, started, takeStartedDaemons(), progress).catch((e) => opts.log?.(`cannot write the logs to ${opts.logsDir}: ${(e as Error).message}`));
     await removeStale();
     if (work) await rm(work, { recursive: true, force: true });
     await rm(LOCK, { force: true });

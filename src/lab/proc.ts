@@ -39,10 +39,26 @@ export interface Daemon {
   exited: Promise<number | string>;
   /** Last 8 KiB of combined stdout/stderr. */
   log(): string;
+  /** When it was started, ms since the epoch ({@link nowMs}). */
+  startedAt: number;
+  /**
+   * Every output line so far with the time it arrived (ms since the epoch), for `lab --logs`.
+   * Lines handed to `onLine` (data, like the probe's) are not kept.
+   */
+  transcript: { t: number; line: string }[];
 }
 
 /** Every daemon started and not yet reaped; teardown kills whatever is left here. */
 const live = new Set<Daemon>();
+/** Every daemon started since the last {@link takeStartedDaemons}, reaped or not. */
+let started: Daemon[] = [];
+
+/** Returns the daemons started since the last call (in start order) and forgets them. */
+export function takeStartedDaemons(): Daemon[] {
+  const all = started;
+  started = [];
+  return all;
+}
 
 /**
  * Starts argv as a daemon in a new process group (detached), stdout/stderr captured.
@@ -52,26 +68,44 @@ export function startDaemon(label: string, argv: string[], onLine?: (line: strin
   const [cmd, ...args] = argv as [string, ...string[]];
   const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
-  const keep = (d: string) => (tail = (tail + d).slice(-8192));
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    if (!onLine) return keep(d);
-    pending += d;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const l of lines) onLine(l);
-  });
+  const transcript: Daemon['transcript'] = [];
+  /** Splits a stream into lines; `each` gets every complete line. */
+  const lineSplitter = (each: (line: string) => void) => {
+    let pending = '';
+    return (d: string) => {
+      pending += d;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const l of lines) each(l);
+    };
+  };
+  /** Keeps a stream's output in the tail and, line by line, in the transcript. */
+  const keeper = () => {
+    const record = lineSplitter((line) => transcript.push({ t: nowMs(), line }));
+    return (d: string) => {
+      tail = (tail + d).slice(-8192);
+      record(d);
+    };
+  };
+  const keep = keeper();
+  child.stdout!.setEncoding('utf8').on('data', onLine ? lineSplitter(onLine) : keeper());
   child.stderr!.setEncoding('utf8').on('data', keep);
   const daemon: Daemon = {
     label,
     child,
     log: () => tail,
+    startedAt: nowMs(),
+    transcript,
     exited: new Promise((resolve) => {
       child.on('error', (e) => { keep(`spawn error: ${e.message}\n`); resolve('error'); });
-      child.on('close', (code, sig) => resolve(code ?? sig ?? 'unknown'));
+      child.on('close', (code, sig) => {
+        transcript.push({ t: nowMs(), line: `[k8s-ha lab: exited, ${code ?? sig ?? 'unknown'}]` });
+        resolve(code ?? sig ?? 'unknown');
+      });
     }),
   };
   live.add(daemon);
+  started.push(daemon);
   void daemon.exited.then(() => live.delete(daemon));
   return daemon;
 }
