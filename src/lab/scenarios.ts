@@ -11,6 +11,11 @@ import { nowMs, sleep } from './proc.js';
 import { LAB_SCENARIOS, type LabScenarioName } from '../model.js';
 import { DUAL_HOLDER_TOLERANCE_MS, SETTLE_GRACE_MS, masterDownMs, outageBoundsMs } from './bounds.js';
 
+/** The VIP counts as settled once it has not changed for this long, ms. */
+const STABLE_MS = 2000;
+/** After the VIP first settles, how long to wait for it to stay put before reporting it, ms. */
+const STILL_MOVING_MS = 15_000;
+
 /** Names in the order they run (the list lives in model.ts). */
 export const SCENARIOS = LAB_SCENARIOS;
 export type ScenarioName = LabScenarioName;
@@ -83,6 +88,8 @@ interface Step {
   boundMs: number;
   /** False when boundMs limits something other than the outage (default true). */
   outageBounded?: boolean;
+  /** Most VIP acquisitions allowed after the action (default 1: one clean move, or none). */
+  maxMoves?: number;
   /** Extra pass conditions, each returning a note when violated. */
   checks?: (m: { records: ProbeRecord[]; tAct: number; holderAfter: string | null }) => string[];
 }
@@ -96,9 +103,19 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   const tAct = nowMs();
   await step.action();
   const settledInTime = await c.until(step.settled, step.deadlineMs);
-  const changes = vips.flatMap((v) => c.watch.between(v, tAct, nowMs()));
-  const settleAt = Math.max(tAct, ...changes.map((e) => e.t));
-  await sleep(Math.max(0, settleAt + 2000 - nowMs()));
+  // Settled = no VIP change for STABLE_MS: a VIP that moves again after first reaching its
+  // end state (a flap) must count, so keep watching until it stays put (or give up).
+  const lastChange = () => Math.max(tAct, ...vips.flatMap((v) => c.watch.between(v, tAct, nowMs())).map((e) => e.t));
+  const giveUpAt = nowMs() + STILL_MOVING_MS;
+  let settleAt = lastChange();
+  for (;;) {
+    await sleep(Math.max(0, settleAt + STABLE_MS - nowMs()));
+    const later = lastChange();
+    if (later === settleAt || nowMs() > giveUpAt) break;
+    settleAt = later;
+  }
+  const stillMoving = lastChange() !== settleAt;
+  settleAt = lastChange();
   const t1 = nowMs();
   await sleep(600); // requests still in flight report within their timeout
   const records = c.probe.between(t0, t1);
@@ -109,6 +126,10 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   const outageMs = longestOutageMs(records, t1);
   const notes: string[] = [];
   if (!settledInTime && step.mustSettle !== false) notes.push(`VIP did not reach its expected state within ${step.deadlineMs} ms`);
+  if (stillMoving) notes.push(`VIP still moving ${STILL_MOVING_MS} ms after it first settled`);
+  const moves = vips.map((v) => c.watch.between(v, tAct, t1).filter((e) => e.held));
+  const flapping = moves.find((m) => m.length > (step.maxMoves ?? 1));
+  if (flapping) notes.push(`VIP ${flapping[0]!.vip} was taken ${flapping.length} times (${flapping.map((e) => e.node).join(' -> ')}); at most ${step.maxMoves ?? 1} expected`);
   if (step.outageBounded !== false && outageMs > step.boundMs) notes.push(`outage ${outageMs} ms > bound ${Math.round(step.boundMs)} ms`);
   if (lateFailures) notes.push(`${lateFailures} failed requests later than ${SETTLE_GRACE_MS} ms after the VIP settled (last: ${failed.at(-1)?.err})`);
   if (overlapMs > DUAL_HOLDER_TOLERANCE_MS) notes.push(`two nodes held a VIP for ${Math.round(overlapMs)} ms`);
@@ -131,7 +152,7 @@ export async function runScenario(c: LabCluster, name: ScenarioName, opts: Scena
   const plan = c.plan;
   const expected = c.expectedMaster();
   if (name === 'converge') {
-    return measure(c, name, {
+    const result = await measure(c, name, {
       action: () => c.heal(),
       settled: () => c.holders().join() === expected.plan.name,
       deadlineMs: masterDownMs(plan, expected.plan.vrrp!.priority) + 10_000,
@@ -143,7 +164,14 @@ export async function runScenario(c: LabCluster, name: ScenarioName, opts: Scena
           ...(silent.length ? [`no request reached the apiserver of ${silent.join(', ')}`] : []),
         ];
       },
+      // The nodes start one after another, and VRRP elects among those present: a node whose
+      // first check ran before its HAProxy listened enters at priority 1 (keepalived counts a
+      // first failure at once) and may hold the VIP until a healthier node arrives.
+      maxMoves: c.nodes.length,
     });
+    const path = result.holderChanges.filter((e) => e.held && e.vip === plan.vip.addresses[0]).map((e) => e.node);
+    if (path.length > 1) result.notes.push(`VIP went ${path.join(' -> ')} while the nodes started`);
+    return result;
   }
   if (name === 'rejoin') {
     let down = c.nodes.find((n) => !n.linkUp);
