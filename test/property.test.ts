@@ -24,6 +24,7 @@ import { ProfileError, formatPath, formatProblems, type FieldPath } from '../src
 import { parseProfile } from '../src/profile/load.js';
 import { renderCluster, type RenderedNode } from '../src/render.js';
 import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
+import { pathEscape } from '../src/formats/ignition.js';
 import type { Plan } from '../src/model.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { CLI as cli } from './helpers/cli.js';
@@ -354,4 +355,15 @@ test('mutated profiles through the CLI: exit 0 or 1, never a stack trace', (t) =
     if (r.status === 1) t.regex(r.stderr, /: error E\d{3} at /);
   }
   t.log(`${RUNS.cli} CLI runs, exit codes: ${[...codes].map(([c, k]) => `${c}x${k}`).join(' ')}`);
+});
+
+test('pathEscape is Go url.PathEscape over the UTF-8 bytes, for any string (lone surrogates too)', (t) => {
+  // The definition, byte by byte (net/url shouldEscape, encodePathSegment): unreserved
+  // A-Z a-z 0-9 - _ . ~ and $ & + : = @ stay, every other byte becomes %XX (upper case).
+  const reference = (s: string) =>
+    [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~$&+:=@]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...'!\'()*$&+:=@%/ ~-_.aZ09\n\u00e9\u{1F600}'), maxLength: 60 }),
+    fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 }).map((cs) => String.fromCharCode(...cs)));
+  fc.assert(fc.property(anyString, (s) => pathEscape(s) === reference(s)), { seed: SEED, numRuns: 3000 });
+  t.is(pathEscape('\ud800x'), '%EF%BF%BDx');
 });

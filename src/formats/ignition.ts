@@ -22,13 +22,16 @@ export interface IgnitionFile {
  * $ & + : = @, percent-encodes every other byte of the UTF-8 text (upper-case hex).
  */
 export function pathEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9\-_.~$&+:=@]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
+  // encodeURIComponent (native, upper-case hex, UTF-8) keeps A-Z a-z 0-9 - _ . ~ and also
+  // ! ' ( ) *, which PathEscape encodes, and encodes $ & + : = @, which PathEscape keeps. A lone
+  // surrogate becomes U+FFFD first, as Buffer.from(s, 'utf8') would make it (instead of URIError).
+  return encodeURIComponent(toWellFormed(s)).replace(/[!'()*]|%(?:24|26|2B|3A|3D|40)/g, (m) =>
+    m.length === 1 ? `%${m.charCodeAt(0).toString(16).toUpperCase()}` : String.fromCharCode(parseInt(m.slice(1), 16)),
+  );
 }
+
+/** String.prototype.toWellFormed (Node 20; not in the ES2022 lib typings). */
+const toWellFormed = (s: string): string => (s as string & { toWellFormed(): string }).toWellFormed();
 
 /**
  * The shortest data URL for a file's contents, as Butane's MakeDataURL (coreos/butane
