@@ -9,7 +9,10 @@ import { toYaml } from './formats/yaml.js';
 import type { NodePayload, Plan, PlanNode } from './model.js';
 import type { ClusterSecrets } from './secrets/store.js';
 
-/** What `render` produces for one node. */
+/**
+ * What `render` produces for one node. The three texts are rendered when first read, then
+ * kept: a caller that needs one format (`render --format cloud-init`) pays for that one.
+ */
 export interface RenderedNode {
   node: PlanNode;
   payload: NodePayload;
@@ -40,22 +43,35 @@ export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderO
 }
 
 /**
- * Renders one node of the plan: its payload as cloud-init user-data, NoCloud meta-data and
- * Ignition. The bundle calls this node by node so that memory does not grow with the cluster.
+ * Renders one node of the plan: its payload now, and as cloud-init user-data, NoCloud
+ * meta-data and Ignition when those are first read. The bundle calls this node by node so
+ * that memory does not grow with the cluster.
  */
 export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion?: IgnitionVersion): RenderedNode {
   const payload = nodePayload(plan, node, secrets);
-  const header = [
-    `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
-    `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
-  ];
-  const userData = renderCloudInit(node, payload, header);
-  const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(userData).digest('hex').slice(0, 12)}`;
+  let userData: string | undefined;
+  let metaData: string | undefined;
+  let ignition: string | undefined;
   return {
     node,
     payload,
-    userData,
-    metaData: toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false }),
-    ignition: renderIgnition(payload, ignitionVersion),
+    get userData() {
+      const header = [
+        `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
+        `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
+      ];
+      return (userData ??= renderCloudInit(node, payload, header));
+    },
+    get metaData() {
+      if (metaData === undefined) {
+        // The instance-id changes whenever user-data does (cloud-init then runs again).
+        const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(this.userData).digest('hex').slice(0, 12)}`;
+        metaData = toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false });
+      }
+      return metaData;
+    },
+    get ignition() {
+      return (ignition ??= renderIgnition(payload, ignitionVersion));
+    },
   };
 }
