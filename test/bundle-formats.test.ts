@@ -95,3 +95,16 @@ test('user-data budget: table against AWS/CloudStack/OpenStack, --max-user-data 
   t.notThrows(() => checkMaxUserData({ node: 'cp-0', bytes: 100 }, undefined));
   t.throws(() => checkMaxUserData({ node: 'cp-0', bytes: 101 }, 100), { message: /--max-user-data: user-data of node cp-0 is 101 bytes, over the limit of 100/ });
 });
+
+test('a worker names its own NIC in the static settings; without one it takes vip.interface', async (t) => {
+  const { parseProfile } = await import('../src/profile/load.js');
+  const { readFileSync } = await import('node:fs');
+  const text = readFileSync(new URL('../../profiles/baremetal.toml', import.meta.url), 'utf8');
+  const own = text.replace('name = "worker-2"', 'name = "worker-2"\ninterface = "enp1s0"');
+  const { plan, problems } = parseProfile('baremetal.toml', own, {});
+  t.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  const [w1, w2] = plan.nodes.filter((n) => n.role === 'worker');
+  t.is(w1!.interface, 'eno1');
+  t.is(w2!.interface, 'enp1s0');
+  t.regex(ipKernelArg(staticNetwork(w2!)!), /^ip=10\.40\.0\.22::10\.40\.0\.1:255\.255\.255\.0:worker-2:enp1s0:none:/);
+});

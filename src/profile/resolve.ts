@@ -224,7 +224,7 @@ export function resolvePlan(
     return withHostFacts(node, n, canon);
   });
   workers.forEach((w, i) => {
-    const node: PlanNode = { name: w.raw.name, index: nodes.length + i, role: 'worker', address: w.address, interface: raw.vip.interface ?? planNodes[0]!.interface };
+    const node: PlanNode = { name: w.raw.name, index: nodes.length + i, role: 'worker', address: w.address, interface: w.raw.interface ?? raw.vip.interface ?? planNodes[0]!.interface };
     planNodes.push(withHostFacts(node, w, canon));
   });
   const check = { ...DEFAULTS.check, ...raw.keepalived?.check };

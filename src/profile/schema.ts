@@ -70,6 +70,8 @@ export const nodeSchema = z.strictObject({
 export const workerSchema = z.strictObject({
   name: label,
   address: nodeAddress,
+  /** NIC named in the bundle's static network settings (default vip.interface, else the first node's). */
+  interface: z.optional(ifname),
   mac: z.optional(mac),
   gateway: z.optional(ip),
   dns: z.optional(z.array(ip).check(z.minLength(1))),
