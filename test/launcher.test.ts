@@ -130,6 +130,28 @@ test('through a symlink, as npm installs bins, the snapshot is still used', (t) 
   }
 });
 
+test('relative symlink chains resolve like npm\'s .bin links; an unreadable link is a clear error', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // dir/pkg -> the package; dir/.bin/k8s-ha -> ../pkg/bin/k8s-ha; dir/k8s-ha -> .bin/k8s-ha
+    symlinkSync(ROOT, join(dir, 'pkg'));
+    mkdirSync(join(dir, '.bin'));
+    symlinkSync('../pkg/bin/k8s-ha', join(dir, '.bin', 'k8s-ha'));
+    symlinkSync('.bin/k8s-ha', join(dir, 'k8s-ha'));
+    const r = launch(['--version'], {}, { bin: join(dir, 'k8s-ha'), cwd: dir });
+    t.true(viaSnapshot(r), r.trace);
+    t.is(r.stdout, `${VERSION}\n`);
+    // A readlink that fails (the launcher needs only plain `readlink`, no -f).
+    mkdirSync(join(dir, 'fake'));
+    writeFileSync(join(dir, 'fake', 'readlink'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const broken = launch(['--version'], { PATH: `${join(dir, 'fake')}:${process.env.PATH ?? ''}` }, { bin: join(dir, 'k8s-ha'), cwd: dir });
+    t.is(broken.code, 70);
+    t.regex(broken.stderr, /^k8s-ha: cannot resolve the symlink .*\/k8s-ha$/m);
+  } finally {
+    cleanup();
+  }
+});
+
 test('snapshot and plain bundle write the same files and print the same messages', (t) => {
   const { dir, cleanup } = tempDir();
   try {
