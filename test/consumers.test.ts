@@ -7,6 +7,7 @@
 import test from 'ava';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import AjvDraft04 from 'ajv-draft-04';
 import YAML from 'yaml';
 import { Pod } from 'kubernetes-models/v1';
@@ -112,3 +113,14 @@ for (const profile of PROFILES) {
     }
   });
 }
+
+test('a namespace left by a killed test worker is deleted by the next one', (t) => {
+  // The pid of a process that has exited: its namespaces have no owner left to delete them.
+  const dead = spawnSync('true').pid!;
+  const stale = `k8sha-h${dead}-0`;
+  run('ip', ['netns', 'add', stale]);
+  t.teardown(() => void run('ip', ['netns', 'del', stale]));
+  const ns = new Netns();
+  t.teardown(() => ns.close());
+  t.false(run('ip', ['netns', 'list']).stdout.split('\n').some((l) => l.split(' ')[0] === stale), `${stale} still exists`);
+});

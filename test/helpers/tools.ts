@@ -7,6 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../../src/system.js';
 
 /** Debian package that provides each tool the suite runs. */
 export const PACKAGES: Record<string, string> = {
@@ -62,6 +63,20 @@ export function tempDir(prefix = 'k8s-ha-test-'): { dir: string; cleanup: () => 
 }
 
 let nsCounter = 0;
+/** Test namespaces are `k8sha-h<pid of the test worker>-<n>`. */
+const TEST_NETNS = /^k8sha-h(\d+)-\d+$/;
+
+/**
+ * Deletes the test namespaces of workers that no longer run (a worker killed by a timeout
+ * cannot run its teardown); run before each namespace is made. Those of live workers stay.
+ */
+function reapDeadNamespaces(): void {
+  for (const line of run('ip', ['netns', 'list']).stdout.split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const m = TEST_NETNS.exec(name);
+    if (m && !pidAlive(Number(m[1]))) run('ip', ['netns', 'del', name]);
+  }
+}
 
 /** True when `tool` (a name on PATH or an absolute path) is installed. */
 export const hasTool = (tool: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0;
@@ -124,6 +139,7 @@ export class Netns {
       if (!hasTool(tool))
         throw new Error(`${tool} is not installed: run \`apt-get install -y ${PACKAGES[tool]}\` (the suite checks outputs with the real program; it does not skip)`);
     }
+    reapDeadNamespaces();
     runOk('ip', ['netns', 'add', this.name]);
   }
 
