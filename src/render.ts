@@ -14,14 +14,14 @@ import type { ClusterSecrets } from './secrets/store.js';
  * kept: a caller that needs one format (`render --format cloud-init`) pays for that one.
  */
 export interface RenderedNode {
-  node: PlanNode;
-  payload: NodePayload;
+  readonly node: PlanNode;
+  readonly payload: NodePayload;
   /** #cloud-config text (NoCloud `user-data`, or a cloud provider's user-data). */
-  userData: string;
+  readonly userData: string;
   /** NoCloud `meta-data` YAML: instance-id (changes whenever user-data does) and local-hostname. */
-  metaData: string;
+  readonly metaData: string;
   /** Ignition JSON (`config.ign`). */
-  ignition: string;
+  readonly ignition: string;
 }
 
 /** Options of {@link renderCluster}. */
@@ -56,19 +56,17 @@ export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, 
     node,
     payload,
     get userData() {
-      const header = [
+      return (userData ??= renderCloudInit(node, payload, [
         `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
         `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
-      ];
-      return (userData ??= renderCloudInit(node, payload, header));
+      ]));
     },
     get metaData() {
-      if (metaData === undefined) {
-        // The instance-id changes whenever user-data does (cloud-init then runs again).
-        const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(this.userData).digest('hex').slice(0, 12)}`;
-        metaData = toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false });
-      }
-      return metaData;
+      // The instance-id changes whenever user-data does (cloud-init then runs again).
+      return (metaData ??= toYaml(
+        { 'instance-id': `${plan.name}-${node.name}-${createHash('sha256').update(this.userData).digest('hex').slice(0, 12)}`, 'local-hostname': node.name },
+        { sortKeys: false },
+      ));
     },
     get ignition() {
       return (ignition ??= renderIgnition(payload, ignitionVersion));

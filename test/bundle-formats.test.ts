@@ -1,4 +1,6 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { parseProfile } from '../src/profile/load.js';
 import { bootImage, checkBootSettings } from '../src/bundle/boot.js';
 import type { BootSettings } from '../src/model.js';
 import { budgetReport, checkMaxUserData } from '../src/bundle/budget.js';
@@ -96,9 +98,7 @@ test('user-data budget: table against AWS/CloudStack/OpenStack, --max-user-data 
   t.throws(() => checkMaxUserData({ node: 'cp-0', bytes: 101 }, 100), { message: /--max-user-data: user-data of node cp-0 is 101 bytes, over the limit of 100/ });
 });
 
-test('a worker names its own NIC in the static settings; without one it takes vip.interface', async (t) => {
-  const { parseProfile } = await import('../src/profile/load.js');
-  const { readFileSync } = await import('node:fs');
+test('a worker names its own NIC in the static settings; without one it takes vip.interface', (t) => {
   const text = readFileSync(new URL('../../profiles/baremetal.toml', import.meta.url), 'utf8');
   const own = text.replace('name = "worker-2"', 'name = "worker-2"\ninterface = "enp1s0"');
   const { plan, problems } = parseProfile('baremetal.toml', own, {});

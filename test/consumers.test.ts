@@ -7,14 +7,13 @@
 import test from 'ava';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import AjvDraft04 from 'ajv-draft-04';
 import YAML from 'yaml';
 import { Pod } from 'kubernetes-models/v1';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { decodeCloudInit } from '../src/formats/decode.js';
-import { Netns, run, tempDir } from './helpers/tools.js';
+import { Netns, run, runOk, tempDir } from './helpers/tools.js';
 import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
@@ -115,12 +114,14 @@ for (const profile of PROFILES) {
 }
 
 test('a namespace left by a killed test worker is deleted by the next one', (t) => {
-  // The pid of a process that has exited: its namespaces have no owner left to delete them.
-  const dead = spawnSync('true').pid!;
-  const stale = `k8sha-h${dead}-0`;
-  run('ip', ['netns', 'add', stale]);
+  // A pid above Linux's largest pid_max (2^22, kernel/pid.c PID_MAX_LIMIT) never runs.
+  const stale = `k8sha-h${2 ** 22 + 1}-0`;
+  const names = () => run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]);
+  runOk('ip', ['netns', 'add', stale]);
   t.teardown(() => void run('ip', ['netns', 'del', stale]));
+  t.true(names().includes(stale));
   const ns = new Netns();
   t.teardown(() => ns.close());
-  t.false(run('ip', ['netns', 'list']).stdout.split('\n').some((l) => l.split(' ')[0] === stale), `${stale} still exists`);
+  t.false(names().includes(stale), `${stale} still exists`);
+  t.true(names().includes(ns.name));
 });

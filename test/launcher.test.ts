@@ -141,6 +141,10 @@ test('relative symlink chains resolve like npm\'s .bin links; an unreadable link
     const r = launch(['--version'], {}, { bin: join(dir, 'k8s-ha'), cwd: dir });
     t.true(viaSnapshot(r), r.trace);
     t.is(r.stdout, `${VERSION}\n`);
+    // $0 without a slash (`sh k8s-ha` in its directory): the link resolves from the cwd.
+    const bare = launch(['--version'], {}, { bin: 'k8s-ha', cwd: dir });
+    t.true(viaSnapshot(bare), bare.trace);
+    t.is(bare.stdout, `${VERSION}\n`);
     // A readlink that fails (the launcher needs only plain `readlink`, no -f).
     mkdirSync(join(dir, 'fake'));
     writeFileSync(join(dir, 'fake', 'readlink'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });

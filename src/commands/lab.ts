@@ -22,7 +22,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
   builder: (y: Argv) =>
     withProfile(y)
       .option('json', { type: 'string', describe: 'also write the results as JSON to this file' })
-      .option('logs', { type: 'string', describe: 'write every process\'s output (keepalived, HAProxy, apiservers), time-stamped, under this directory' })
+      .option('logs', { type: 'string', describe: 'write the logs of keepalived, HAProxy, the apiservers and the lab itself, time-stamped, under this directory' })
       .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {

@@ -95,8 +95,9 @@ export interface LabOptions {
   /** Progress messages (default: none). */
   log?: (line: string) => void;
   /**
-   * Directory to write every process's output to, for diagnosis: `<node>/<container>.log`
-   * (and `apiserver.log`, `client/probe.log`), each line stamped with seconds since the lab
+   * Directory to write the processes' logs to, for diagnosis: `<node>/<container>.log` and
+   * `<node>/apiserver.log` (whole output), `client/probe.log` and `<node>/ip-monitor.log`
+   * (stderr only: their stdout is the lab's data), each line stamped with seconds since the lab
    * started, plus `lab.log` with the progress messages on the same clock. Written at teardown,
    * also when the lab fails.
    */
@@ -188,7 +189,8 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
   const teardown = async () => {
     await cluster?.shutdown().catch(() => {});
     await killAllDaemons();
-    if (opts.logsDir) await writeLabLogs(opts.logsDir, started, takeStartedDaemons(), progress).catch((e) => opts.log?.(`cannot write the logs to ${opts.logsDir}: ${(e as Error).message}`));
+    const daemons = takeStartedDaemons();
+    if (opts.logsDir) await writeLabLogs(opts.logsDir, started, daemons, progress).catch((e) => opts.log?.(`cannot write the logs to ${opts.logsDir}: ${(e as Error).message}`));
     await removeStale();
     if (work) await rm(work, { recursive: true, force: true });
     await rm(LOCK, { force: true });

@@ -69,9 +69,13 @@ export function startDaemon(label: string, argv: string[], onLine?: (line: strin
   const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const transcript: Daemon['transcript'] = [];
-  /** Splits a stream into lines; `each` gets every complete line. */
-  const lineSplitter = (each: (line: string) => void) => {
+  /**
+   * Splits a stream into lines: `each` gets every complete line, and the unterminated rest
+   * when the stream ends (a process killed mid-line, a last message without a newline).
+   */
+  const lineSplitter = (stream: NodeJS.ReadableStream, each: (line: string) => void) => {
     let pending = '';
+    stream.on('end', () => pending !== '' && each(pending));
     return (d: string) => {
       pending += d;
       const lines = pending.split('\n');
@@ -80,15 +84,15 @@ export function startDaemon(label: string, argv: string[], onLine?: (line: strin
     };
   };
   /** Keeps a stream's output in the tail and, line by line, in the transcript. */
-  const keeper = () => {
-    const record = lineSplitter((line) => transcript.push({ t: nowMs(), line }));
+  const keeper = (stream: NodeJS.ReadableStream) => {
+    const record = lineSplitter(stream, (line) => transcript.push({ t: nowMs(), line }));
     return (d: string) => {
       tail = (tail + d).slice(-8192);
       record(d);
     };
   };
-  const keep = keeper();
-  child.stdout!.setEncoding('utf8').on('data', onLine ? lineSplitter(onLine) : keeper());
+  const keep = keeper(child.stderr!);
+  child.stdout!.setEncoding('utf8').on('data', onLine ? lineSplitter(child.stdout!, onLine) : keeper(child.stdout!));
   child.stderr!.setEncoding('utf8').on('data', keep);
   const daemon: Daemon = {
     label,

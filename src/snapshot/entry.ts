@@ -46,7 +46,8 @@ if (startupSnapshot.isBuildingSnapshot()) {
   for (const [name, source] of [[file, text], ['seed.yaml', YAML.stringify(toml.parse(text))]] as const) {
     const loaded = parseProfile(name, source, {});
     formatProblems(name, loaded.problems, loaded.text);
-    renderCluster(loaded.plan, WARM_SECRETS);
+    // The texts are rendered when read (render.ts): read them all.
+    for (const r of renderCluster(loaded.plan, WARM_SECRETS)) void (r.userData + r.metaData + r.ignition);
   }
   clearMemos();
   // The command line as a run parses it (yargs' parser and validation), handlers not run.
