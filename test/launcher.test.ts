@@ -40,7 +40,7 @@ function launch(args: string[], env: Record<string, string> = {}, opts: { bin?: 
 /** The two ways: the snapshot (default), the plain bundle. */
 const WAYS: Record<string, string>[] = [{}, { K8S_HA_NO_SNAPSHOT: '1' }];
 
-const viaSnapshot = (r: Run) => /\+ exec \S+ --snapshot-blob \S+k8s-ha\.blob -- /.test(r.trace);
+const viaSnapshot = (r: Run) => /\+ exec \S+ --no-rehash-snapshot --snapshot-blob \S+k8s-ha\.blob -- /.test(r.trace);
 const viaBundle = (r: Run) => /\+ exec node \S+k8s-ha\.cjs/.test(r.trace);
 
 /** Every file under `dir` (relative path -> mode and content). */
@@ -55,8 +55,9 @@ function tree(dir: string, sub = ''): Map<string, string> {
 }
 
 test('the build recorded this node and this blob; the bin uses the snapshot', (t) => {
-  const [node, blob] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
+  const [node, blob, flags] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
   t.is(blob, join(ROOT, 'dist', 'k8s-ha.blob'));
+  t.is(flags, '--no-rehash-snapshot', 'the V8 flags the blob was built with, which the bin passes');
   t.true(statSync(blob!).size > 1_000_000, 'a blob holding the CLI');
   t.is(statSync(node!).ino, statSync(process.execPath).ino, `built by ${node}, tests run ${process.execPath}: run npm run build`);
   const r = launch(['--version']);
@@ -98,17 +99,22 @@ test('falls back to the plain bundle: K8S_HA_NO_SNAPSHOT, NODE_OPTIONS (node ref
     mkdirSync(join(dir, 'dist'));
     for (const f of ['bin/k8s-ha', 'bin/k8s-ha.cjs', 'dist/k8s-ha.cjs', 'dist/k8s-ha.blob']) copyFileSync(join(ROOT, f), join(dir, f));
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-    const [node] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
+    const [node, , flags] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
     const bin = join(dir, 'bin', 'k8s-ha');
-    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(ROOT, 'dist', 'k8s-ha.blob')}\n`);
+    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(ROOT, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
     const moved = launch(['--version'], {}, { bin });
     t.true(viaBundle(moved), `a blob built elsewhere is not used: ${moved.trace}`);
     t.is(moved.stdout, `${VERSION}\n`);
-    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `/bin/sh\n${join(dir, 'dist', 'k8s-ha.blob')}\n`);
+    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `/bin/sh\n${join(dir, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
     const other = launch(['--version'], {}, { bin });
     t.true(viaBundle(other), `a blob of another node is not used: ${other.trace}`);
     t.is(other.stdout, `${VERSION}\n`);
+    // An id of an older build, without the flags line: not used (node would refuse the blob).
     writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(dir, 'dist', 'k8s-ha.blob')}\n`);
+    const old = launch(['--version'], {}, { bin });
+    t.true(viaBundle(old), `an id without flags is not used: ${old.trace}`);
+    t.is(old.stdout, `${VERSION}\n`);
+    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(dir, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
     const fits = launch(['--version'], {}, { bin });
     t.true(viaSnapshot(fits), `the copy's own blob is used: ${fits.trace}`);
     t.is(fits.stdout, `${VERSION}\n`);

@@ -1,7 +1,8 @@
 /**
  * Entry point of the CLI's V8 startup snapshot (dist/k8s-ha.blob, built by scripts/bundle.mjs
- * with `node --snapshot-blob dist/k8s-ha.blob --build-snapshot dist/k8s-ha-snapshot.cjs`,
- * run by bin/k8s-ha as `node --snapshot-blob dist/k8s-ha.blob -- ARGS`).
+ * with `node --no-rehash-snapshot --snapshot-blob dist/k8s-ha.blob --build-snapshot
+ * dist/k8s-ha-snapshot.cjs`, run by bin/k8s-ha as `node --no-rehash-snapshot --snapshot-blob
+ * dist/k8s-ha.blob -- ARGS`; the flags are recorded in dist/k8s-ha.blob.id).
  *
  * At build time this module loads yargs, zod, yaml, the TOML parser and every module a render
  * or check needs, then renders the bundled seed profile once with dummy secrets so that V8 has
