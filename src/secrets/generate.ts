@@ -121,9 +121,10 @@ function withNewline(pem: string): string {
  * `--discovery-token-ca-cert-hash`): `sha256:` + lower-case hex SHA-256 of the certificate's
  * DER SubjectPublicKeyInfo (kubeadm pubkeypin.go `Hash`).
  *
- * @throws Error when `certPem` is not a parseable certificate.
+ * @param cert the certificate, as PEM or already parsed (a caller that has parsed it).
+ * @throws Error when `cert` is not a parseable certificate.
  */
-export function caCertHash(certPem: string): string {
-  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+export function caCertHash(cert: string | X509Certificate): string {
+  const spki = (typeof cert === 'string' ? new X509Certificate(cert) : cert).publicKey.export({ type: 'spki', format: 'der' });
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }

@@ -138,7 +138,7 @@ export function parseSecrets(text: string, file: string): ClusterSecrets {
     if (err instanceof SecretsFileError) throw err;
     throw new SecretsFileError(file, 'caKey', `expected a PEM private key (${(err as Error).message})`);
   }
-  return { bootstrapToken, certificateKey, ca: { certPem, keyPem }, caCertHash: caCertHash(certPem) };
+  return { bootstrapToken, certificateKey, ca: { certPem, keyPem }, caCertHash: caCertHash(cert) };
 }
 
 /**
