@@ -1,19 +1,15 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recoverTree, TreeConflictError, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
 import { isTreeFile, treeFor } from './helpers/atomic-writer.js';
+import { testDir } from './helpers/tools.js';
 
 const WRITER = fileURLToPath(new URL('./helpers/atomic-writer.js', import.meta.url));
 
-function scratch(t: { teardown(fn: () => void): void }): string {
-  const d = mkdtempSync(join(tmpdir(), 'k8s-ha-atomic-'));
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const scratch = (t: { teardown(fn: () => void): void }): string => testDir(t, 'k8s-ha-atomic-');
 
 /** Every regular file under `dir` as "relpath mode content-digest", sorted. */
 function snapshot(dir: string): string[] {

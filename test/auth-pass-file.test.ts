@@ -3,19 +3,18 @@
  * any message; K8S_HA_AUTH_PASS still wins; problems are placed at the authPassFile line.
  */
 import test from 'ava';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProfileError, formatProblems } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';
 import { ROOT } from './helpers/cli.js';
+import { testDir } from './helpers/tools.js';
 
 const seed = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8');
 const withFile = seed.replace(/^authPass = "pass".*$/m, 'authPassFile = "vrrp.pass"');
 
 function setup(t: { teardown(fn: () => void): void }, content?: string, mode = 0o600): string {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-apf-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = testDir(t, 'k8s-ha-apf-');
   if (content !== undefined) {
     writeFileSync(join(dir, 'vrrp.pass'), content);
     chmodSync(join(dir, 'vrrp.pass'), mode);

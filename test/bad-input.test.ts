@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import { cli } from './helpers/cli.js';
-import { tempDir } from './helpers/tools.js';
+import { testDir } from './helpers/tools.js';
 
 /** A valid profile as data; each case mutates a deep copy. */
 const BASE = {
@@ -72,93 +72,73 @@ const CASES: Case[] = [
 
 /** Several problems in one profile are all reported at once. */
 test('every problem is reported at once', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const p = structuredClone(BASE) as Profile;
-    p.vip.routerId = 300;
-    p.nodes[0]!.name = 'Bad_Name';
-    p.vip.interface = 'x'.repeat(20);
-    const file = join(dir, 'p.yaml');
-    writeFileSync(file, YAML.stringify(p));
-    const r = cli(['render', file, '--out', join(dir, 'out')]);
-    t.is(r.code, 1);
-    t.regex(r.stderr, /vip\.routerId/);
-    t.regex(r.stderr, /nodes\[0\]\.name/);
-    t.regex(r.stderr, /vip\.interface/);
-    t.regex(r.stderr, /3 errors/);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  const p = structuredClone(BASE) as Profile;
+  p.vip.routerId = 300;
+  p.nodes[0]!.name = 'Bad_Name';
+  p.vip.interface = 'x'.repeat(20);
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, YAML.stringify(p));
+  const r = cli(['render', file, '--out', join(dir, 'out')]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /vip\.routerId/);
+  t.regex(r.stderr, /nodes\[0\]\.name/);
+  t.regex(r.stderr, /vip\.interface/);
+  t.regex(r.stderr, /3 errors/);
 });
 
 for (const c of CASES) {
   for (const ext of ['toml', 'yaml'] as const) {
     test(`bad input (${ext}): ${c.name} -> exit 1, path and message, nothing written`, (t) => {
-      const { dir, cleanup } = tempDir();
-      try {
-        const p = structuredClone(BASE) as Profile;
-        c.mutate(p);
-        const file = join(dir, `profile.${ext}`);
-        writeFileSync(file, ext === 'toml' ? toml.stringify(p as unknown as toml.JsonMap) : YAML.stringify(p));
-        const out = join(dir, 'out');
-        const r = cli(['render', file, '--out', out], c.env ? { env: c.env } : {});
-        t.is(r.code, 1, r.stderr);
-        t.true(r.stderr.includes(file), 'names the file');
-        for (const re of c.expect) t.regex(r.stderr, re);
-        t.regex(r.stderr, /hint: |did you mean/, 'gives a hint');
-        t.notRegex(r.stderr, /\n\s+at |internal error/, 'no stack trace');
-        t.false(existsSync(out), 'nothing written');
-        if (c.name.includes('authPass')) {
-          t.notRegex(r.stderr, /password9|toolongpassword|a\\nb/, 'the secret is not echoed');
-          t.false(r.stderr.includes('a\nb'), 'the secret is not echoed raw either');
-        }
-      } finally {
-        cleanup();
+      const dir = testDir(t);
+      const p = structuredClone(BASE) as Profile;
+      c.mutate(p);
+      const file = join(dir, `profile.${ext}`);
+      writeFileSync(file, ext === 'toml' ? toml.stringify(p as unknown as toml.JsonMap) : YAML.stringify(p));
+      const out = join(dir, 'out');
+      const r = cli(['render', file, '--out', out], c.env ? { env: c.env } : {});
+      t.is(r.code, 1, r.stderr);
+      t.true(r.stderr.includes(file), 'names the file');
+      for (const re of c.expect) t.regex(r.stderr, re);
+      t.regex(r.stderr, /hint: |did you mean/, 'gives a hint');
+      t.notRegex(r.stderr, /\n\s+at |internal error/, 'no stack trace');
+      t.false(existsSync(out), 'nothing written');
+      if (c.name.includes('authPass')) {
+        t.notRegex(r.stderr, /password9|toolongpassword|a\\nb/, 'the secret is not echoed');
+        t.false(r.stderr.includes('a\nb'), 'the secret is not echoed raw either');
       }
     });
   }
 }
 
 test('TOML syntax error: file:line:col', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const file = join(dir, 'broken.toml');
-    writeFileSync(file, 'name = "x"\n[vip]\naddresses = ["198.18.0.100"\nport = 7443\n');
-    const r = cli(['check', file]);
-    t.is(r.code, 1);
-    t.regex(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:4:\\d+: error E003 at \\(profile\\): TOML syntax error`));
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  const file = join(dir, 'broken.toml');
+  writeFileSync(file, 'name = "x"\n[vip]\naddresses = ["198.18.0.100"\nport = 7443\n');
+  const r = cli(['check', file]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:4:\\d+: error E003 at \\(profile\\): TOML syntax error`));
 });
 
 test('YAML syntax error: file:line:col', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const file = join(dir, 'broken.yaml');
-    writeFileSync(file, 'name: x\nvip:\n  addresses: [198.18.0.100\n  port: 7443\nnodes: {\n');
-    const r = cli(['check', file]);
-    t.is(r.code, 1);
-    t.regex(r.stderr, /broken\.yaml:\d+:\d+: error E003 at \(profile\): YAML syntax error/);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, 'name: x\nvip:\n  addresses: [198.18.0.100\n  port: 7443\nnodes: {\n');
+  const r = cli(['check', file]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /broken\.yaml:\d+:\d+: error E003 at \(profile\): YAML syntax error/);
 });
 
 test('missing profile file and unknown extension exit 1 with a hint', (t) => {
   const a = cli(['render', 'no/such/profile.toml']);
   t.is(a.code, 1);
   t.regex(a.stderr, /no\/such\/profile\.toml: error E001 at \(profile\): cannot read the profile: no such file/);
-  const { dir, cleanup } = tempDir();
-  try {
-    const file = join(dir, 'profile.json');
-    writeFileSync(file, '{}');
-    const b = cli(['check', file]);
-    t.is(b.code, 1);
-    t.regex(b.stderr, /unknown profile format "\.json"[\s\S]*hint: name the file \*\.toml, \*\.yaml or \*\.yml/);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  const file = join(dir, 'profile.json');
+  writeFileSync(file, '{}');
+  const b = cli(['check', file]);
+  t.is(b.code, 1);
+  t.regex(b.stderr, /unknown profile format "\.json"[\s\S]*hint: name the file \*\.toml, \*\.yaml or \*\.yml/);
 });
 
 test('usage errors exit 2', (t) => {

@@ -10,8 +10,8 @@ import { renderCloudInit } from '../src/formats/cloud-init.js';
 import { renderIgnition } from '../src/formats/ignition.js';
 import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, readTree } from '../src/lab/apply.js';
 import type { NodePayload } from '../src/model.js';
-import { labPlan, testDir } from './helpers/bundle-run.js';
-import { requireTool } from './helpers/tools.js';
+import { labPlan } from './helpers/bundle-run.js';
+import { requireTool, testDir } from './helpers/tools.js';
 
 /** A payload whose large file the formats must compress (gz+b64 / gzip data URL). */
 const payload: NodePayload = {

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cli, fixture, testDir } from './helpers/bundle-run.js';
+import { cli, fixture } from './helpers/bundle-run.js';
+import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');

@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
 import { findIsoTool, writeSeedIso } from '../src/bundle/seed.js';
 import { renderNode } from '../src/render.js';
-import { cli, fixture, labPlan, testDir } from './helpers/bundle-run.js';
+import { cli, fixture, labPlan } from './helpers/bundle-run.js';
 import { CLI_JS } from './helpers/cli.js';
-import { requireTool } from './helpers/tools.js';
+import { requireTool, testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');

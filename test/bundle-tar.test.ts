@@ -8,7 +8,7 @@ import { checkBootSettings } from '../src/bundle/boot.js';
 import { bundleEntries } from '../src/bundle/layout.js';
 import { writeArchive, type ArchiveEntry } from '../src/bundle/tar.js';
 import { testSource } from './helpers/bundle-fixture.js';
-import { testDir } from './helpers/bundle-run.js';
+import { testDir } from './helpers/tools.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const source = () => ({ ...testSource('flatcar'), boot: checkBootSettings(testSource('flatcar').boot) });

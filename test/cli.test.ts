@@ -6,91 +6,75 @@ import test from 'ava';
 import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cli } from './helpers/cli.js';
-import { tempDir } from './helpers/tools.js';
+import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 /** The test-only secrets: a render must never create a secrets file next to profiles/seed.toml. */
 const SECRETS = ['--secrets', FIXTURE_SECRETS_FILE];
 
 test('render writes user-data and config.ign 0600, meta-data 0644, and prints a summary', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
-    t.is(r.code, 0, r.stderr);
-    t.regex(r.stdout, /k8s-cp-1\s+172\.16\.217\.171\s+init\s+MASTER\s+150/);
-    t.regex(r.stdout, /k8s-cp-2\s+172\.16\.217\.172\s+control-plane\s+BACKUP\s+140/);
-    t.regex(r.stdout, /VIP 172\.16\.100\.100, 172\.16\.100\.101 port 7443/);
-    t.regex(r.stdout, /\d+\.\d KiB/);
-    t.notRegex(r.stdout + r.stderr, /auth_pass|\bpass\b"/, 'no secret printed');
-    for (const n of ['k8s-cp-1', 'k8s-cp-2', 'k8s-cp-3']) {
-      t.is(statSync(join(dir, n, 'user-data')).mode & 0o777, 0o600);
-      t.is(statSync(join(dir, n, 'config.ign')).mode & 0o777, 0o600);
-      t.is(statSync(join(dir, n, 'meta-data')).mode & 0o777, 0o644);
-      t.true(readFileSync(join(dir, n, 'user-data'), 'utf8').startsWith('#cloud-config\n'));
-    }
-  } finally {
-    cleanup();
+  const dir = testDir(t);
+  const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /k8s-cp-1\s+172\.16\.217\.171\s+init\s+MASTER\s+150/);
+  t.regex(r.stdout, /k8s-cp-2\s+172\.16\.217\.172\s+control-plane\s+BACKUP\s+140/);
+  t.regex(r.stdout, /VIP 172\.16\.100\.100, 172\.16\.100\.101 port 7443/);
+  t.regex(r.stdout, /\d+\.\d KiB/);
+  t.notRegex(r.stdout + r.stderr, /auth_pass|\bpass\b"/, 'no secret printed');
+  for (const n of ['k8s-cp-1', 'k8s-cp-2', 'k8s-cp-3']) {
+    t.is(statSync(join(dir, n, 'user-data')).mode & 0o777, 0o600);
+    t.is(statSync(join(dir, n, 'config.ign')).mode & 0o777, 0o600);
+    t.is(statSync(join(dir, n, 'meta-data')).mode & 0o777, 0o644);
+    t.true(readFileSync(join(dir, n, 'user-data'), 'utf8').startsWith('#cloud-config\n'));
   }
 });
 
 test('--node and --format narrow the output; --stdout prints what render writes', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    t.is(cli(['render', 'profiles/seed.toml', '--out', dir, '--node', 'k8s-cp-2', '--format', 'ignition', ...SECRETS]).code, 0);
-    t.deepEqual(readdirSync(dir), ['k8s-cp-2']);
-    t.deepEqual(readdirSync(join(dir, 'k8s-cp-2')), ['config.ign']);
-    const ign = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', ...SECRETS]);
-    t.is(ign.code, 0);
-    t.is(ign.stdout, readFileSync(join(dir, 'k8s-cp-2', 'config.ign'), 'utf8'));
-    const v35 = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', '--ignition-version', '3.5.0', ...SECRETS]);
-    t.is(JSON.parse(v35.stdout).ignition.version, '3.5.0');
-    const ud = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-1', '--format', 'cloud-init', '--stdout', ...SECRETS]);
-    t.true(ud.stdout.startsWith('#cloud-config\n'));
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  t.is(cli(['render', 'profiles/seed.toml', '--out', dir, '--node', 'k8s-cp-2', '--format', 'ignition', ...SECRETS]).code, 0);
+  t.deepEqual(readdirSync(dir), ['k8s-cp-2']);
+  t.deepEqual(readdirSync(join(dir, 'k8s-cp-2')), ['config.ign']);
+  const ign = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', ...SECRETS]);
+  t.is(ign.code, 0);
+  t.is(ign.stdout, readFileSync(join(dir, 'k8s-cp-2', 'config.ign'), 'utf8'));
+  const v35 = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-2', '--format', 'ignition', '--stdout', '--ignition-version', '3.5.0', ...SECRETS]);
+  t.is(JSON.parse(v35.stdout).ignition.version, '3.5.0');
+  const ud = cli(['render', 'profiles/seed.toml', '--node', 'k8s-cp-1', '--format', 'cloud-init', '--stdout', ...SECRETS]);
+  t.true(ud.stdout.startsWith('#cloud-config\n'));
 });
 
 test('check prints the plan and warnings and writes nothing; --strict fails on warnings', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    // A copy of the seed profile in an empty directory, run from there: anything check
-    // wrote (out/, a secrets file next to the profile) would show up in it.
-    const profile = join(dir, 'seed.toml');
-    copyFileSync(join(ROOT, 'profiles', 'seed.toml'), profile);
-    const r = cli(['check', profile], { cwd: dir });
-    t.is(r.code, 0, r.stderr);
-    t.regex(r.stdout, /is valid: cluster seed/);
-    t.regex(r.stdout, /k8s-cp-3\s+172\.16\.217\.173\/16\s+control-plane\s+BACKUP\s+130\s+eth0\s+172\.16\.217\.171, 172\.16\.217\.172/);
-    t.regex(r.stderr, /warning W101 at vip\.routerId/);
-    const json = cli(['check', profile, '--json'], { cwd: dir });
-    const plan = JSON.parse(json.stdout).plan;
-    t.is(plan.keepalived.authPass, '(redacted)');
-    t.is(plan.nodes[0].vrrp.state, 'MASTER');
-    const strict = cli(['check', profile, '--strict'], { cwd: dir });
-    t.is(strict.code, 1);
-    t.regex(strict.stderr, /error W101 at vip\.routerId/);
-    t.deepEqual(readdirSync(dir), ['seed.toml'], 'check wrote nothing');
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  // A copy of the seed profile in an empty directory, run from there: anything check
+  // wrote (out/, a secrets file next to the profile) would show up in it.
+  const profile = join(dir, 'seed.toml');
+  copyFileSync(join(ROOT, 'profiles', 'seed.toml'), profile);
+  const r = cli(['check', profile], { cwd: dir });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /is valid: cluster seed/);
+  t.regex(r.stdout, /k8s-cp-3\s+172\.16\.217\.173\/16\s+control-plane\s+BACKUP\s+130\s+eth0\s+172\.16\.217\.171, 172\.16\.217\.172/);
+  t.regex(r.stderr, /warning W101 at vip\.routerId/);
+  const json = cli(['check', profile, '--json'], { cwd: dir });
+  const plan = JSON.parse(json.stdout).plan;
+  t.is(plan.keepalived.authPass, '(redacted)');
+  t.is(plan.nodes[0].vrrp.state, 'MASTER');
+  const strict = cli(['check', profile, '--strict'], { cwd: dir });
+  t.is(strict.code, 1);
+  t.regex(strict.stderr, /error W101 at vip\.routerId/);
+  t.deepEqual(readdirSync(dir), ['seed.toml'], 'check wrote nothing');
 });
 
 test('render replaces only an earlier render: a directory with other files, or a file, is refused', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    writeFileSync(join(dir, 'notes.txt'), 'keep me');
-    const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
-    t.is(r.code, 1, r.stderr);
-    t.regex(r.stderr, /not writing to .*: it holds notes\.txt, which render does not write[^]*hint: choose another --out/);
-    t.deepEqual(readdirSync(dir), ['notes.txt']);
-    t.is(cli(['render', 'profiles/seed.toml', '--out', join(dir, 'notes.txt'), ...SECRETS]).code, 1);
-    t.is(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'keep me');
-    const out = join(dir, 'out');
-    t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0);
-    t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0, 'an earlier render is replaced');
-    t.is(cli(['render', 'profiles/seed.toml', '--out', out, '--node', 'k8s-cp-2', ...SECRETS]).code, 0, 'and one node of it');
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  writeFileSync(join(dir, 'notes.txt'), 'keep me');
+  const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /not writing to .*: it holds notes\.txt, which render does not write[^]*hint: choose another --out/);
+  t.deepEqual(readdirSync(dir), ['notes.txt']);
+  t.is(cli(['render', 'profiles/seed.toml', '--out', join(dir, 'notes.txt'), ...SECRETS]).code, 1);
+  t.is(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'keep me');
+  const out = join(dir, 'out');
+  t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0);
+  t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0, 'an earlier render is replaced');
+  t.is(cli(['render', 'profiles/seed.toml', '--out', out, '--node', 'k8s-cp-2', ...SECRETS]).code, 0, 'and one node of it');
 });

@@ -13,7 +13,7 @@ import { Pod } from 'kubernetes-models/v1';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { decodeCloudInit } from '../src/formats/decode.js';
-import { Netns, run, runOk, tempDir } from './helpers/tools.js';
+import { Netns, run, runOk, testDir } from './helpers/tools.js';
 import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
@@ -38,55 +38,43 @@ for (const profile of PROFILES) {
   const controlPlane = rendered.filter((r) => r.node.role !== 'worker');
 
   test(`${profile}: every user-data passes cloud-init schema`, (t) => {
-    const { dir, cleanup } = tempDir();
-    try {
-      for (const r of rendered) {
-        const f = join(dir, `${r.node.name}.user-data`);
-        writeFileSync(f, r.userData);
-        const res = run('cloud-init', ['schema', '--config-file', f]);
-        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
-        t.regex(res.stdout, /Valid cloud-config/);
-      }
-    } finally {
-      cleanup();
+    const dir = testDir(t);
+    for (const r of rendered) {
+      const f = join(dir, `${r.node.name}.user-data`);
+      writeFileSync(f, r.userData);
+      const res = run('cloud-init', ['schema', '--config-file', f]);
+      t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+      t.regex(res.stdout, /Valid cloud-config/);
     }
   });
 
   test(`${profile}: every config.ign passes ignition-validate (3.3.0) and the 3.4.0/3.5.0 JSON schemas`, (t) => {
-    const { dir, cleanup } = tempDir();
-    try {
-      for (const r of rendered) {
-        const f = join(dir, `${r.node.name}.ign`);
-        writeFileSync(f, r.ignition);
-        const res = run('ignition-validate', [f]);
-        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
-        t.is(res.stdout + res.stderr, '', 'ignition-validate reports nothing, not even a warning');
+    const dir = testDir(t);
+    for (const r of rendered) {
+      const f = join(dir, `${r.node.name}.ign`);
+      writeFileSync(f, r.ignition);
+      const res = run('ignition-validate', [f]);
+      t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+      t.is(res.stdout + res.stderr, '', 'ignition-validate reports nothing, not even a warning');
+    }
+    for (const v of ['3.4.0', '3.5.0'] as const) {
+      const schema = JSON.parse(readFileSync(join(SHARED, 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
+      const validate = new AjvDraft04.default({ strict: false, allErrors: true }).compile(schema);
+      for (const r of renderCluster(plan, FIXTURE_SECRETS, { ignitionVersion: v })) {
+        const cfg = JSON.parse(r.ignition);
+        t.is(cfg.ignition.version, v);
+        t.true(validate(cfg), `${v} ${r.node.name}: ${JSON.stringify(validate.errors)}`);
       }
-      for (const v of ['3.4.0', '3.5.0'] as const) {
-        const schema = JSON.parse(readFileSync(join(SHARED, 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
-        const validate = new AjvDraft04.default({ strict: false, allErrors: true }).compile(schema);
-        for (const r of renderCluster(plan, FIXTURE_SECRETS, { ignitionVersion: v })) {
-          const cfg = JSON.parse(r.ignition);
-          t.is(cfg.ignition.version, v);
-          t.true(validate(cfg), `${v} ${r.node.name}: ${JSON.stringify(validate.errors)}`);
-        }
-      }
-    } finally {
-      cleanup();
     }
   });
 
   test(`${profile}: every haproxy.cfg passes haproxy -c`, (t) => {
-    const { dir, cleanup } = tempDir();
-    try {
-      for (const r of controlPlane) {
-        const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
-        const res = run('haproxy', ['-c', '-f', join(root, 'etc/haproxy/haproxy.cfg')]);
-        t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
-        t.notRegex(res.stdout + res.stderr, /\[WARNING\]|\[ALERT\]/, 'no warnings either');
-      }
-    } finally {
-      cleanup();
+    const dir = testDir(t);
+    for (const r of controlPlane) {
+      const root = materialise(join(dir, r.node.name), decodeCloudInit(r.userData));
+      const res = run('haproxy', ['-c', '-f', join(root, 'etc/haproxy/haproxy.cfg')]);
+      t.is(res.code, 0, `${r.node.name}: ${res.stdout}${res.stderr}`);
+      t.notRegex(res.stdout + res.stderr, /\[WARNING\]|\[ALERT\]/, 'no warnings either');
     }
   });
 

@@ -11,15 +11,14 @@ import test from 'ava';
 import { CLI } from './helpers/cli.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import { formatPath, type FieldPath } from '../src/profile/errors.js';
 import { isSecretPath } from '../src/profile/report.js';
 import { decodeIgnition } from '../src/formats/decode.js';
-import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, type ToolResult } from './helpers/tools.js';
+import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, testDir, type ToolResult } from './helpers/tools.js';
 
 const root = new URL('../../', import.meta.url);
 const cli = CLI;
@@ -72,12 +71,9 @@ test('the corpus covers the fields that reach configs and scripts', (t) => {
 for (const file of files) {
   const corpus = JSON.parse(readFileSync(new URL(file, corpusDir), 'utf8')) as Corpus;
   test(`injection corpus: ${file}`, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-inj-'));
+    const dir = testDir(t, 'k8s-ha-inj-');
     const netns = new Netns();
-    t.teardown(() => {
-      netns.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    t.teardown(() => netns.close());
     const at = `at ${formatPath(corpus.field as (string | number)[])}:`;
     for (const [n, c] of corpus.cases.entries()) {
       const label = `${formatPath(corpus.field as (string | number)[])} = ${JSON.stringify(c.value)} (${c.why})`;

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeLabLogs } from '../src/lab/lab.js';
 import { startDaemon, takeStartedDaemons, type Daemon } from '../src/lab/proc.js';
-import { tempDir } from './helpers/tools.js';
+import { testDir } from './helpers/tools.js';
 
 test.serial('a daemon transcript holds stdout and stderr lines, an unterminated last line and the exit', async (t) => {
   const d = startDaemon('n1/sh', ['sh', '-c', 'echo out-1; echo err-1 >&2; printf out-2']);
@@ -31,8 +31,7 @@ test.serial('stdout handed to onLine is data, not log; the last line still reach
 });
 
 test('writeLabLogs: one file per node and container, seconds since the lab started', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
+  const dir = testDir(t);
   const t0 = 1_000_000;
   const fake = (label: string, startedAt: number, lines: [number, string][]) =>
     ({ label, startedAt, transcript: lines.map(([t, line]) => ({ t, line })) }) as unknown as Daemon;

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 import { cliAsync } from './helpers/cli.js';
-import { tempDir } from './helpers/tools.js';
+import { testDir } from './helpers/tools.js';
 
 const FIXTURES = new URL('../../fixtures/lab/', import.meta.url).pathname;
 
@@ -48,8 +48,7 @@ test.serial('lab: default timing meets every bound and leaves nothing behind', a
 
 test.serial('lab: advertInterval 0.2 s gives a master-crash outage below 1.5 s (through the shipped CLI)', async (t) => {
   // Run as users run it: bin/k8s-ha, the CLI and the helper programs shipped beside it.
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
+  const dir = testDir(t);
   const json = join(dir, 'lab.json');
   const logs = join(dir, 'logs');
   const r = await cliAsync(['lab', `${FIXTURES}lab-fast.toml`, '--json', json, '--logs', logs, '--secrets', FIXTURE_SECRETS_FILE], { t });

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from './helpers/cli.js';
-import { tempDir } from './helpers/tools.js';
+import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -67,15 +67,11 @@ test('the build recorded this node and this blob; the bin uses the snapshot', (t
 });
 
 test('--version is the package version from any working directory, both ways', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    for (const env of WAYS) {
-      const r = launch(['--version'], env, { cwd: dir });
-      t.is(r.code, 0, r.stderr);
-      t.is(r.stdout, `${VERSION}\n`, JSON.stringify(env));
-    }
-  } finally {
-    cleanup();
+  const dir = testDir(t);
+  for (const env of WAYS) {
+    const r = launch(['--version'], env, { cwd: dir });
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, `${VERSION}\n`, JSON.stringify(env));
   }
 });
 
@@ -93,103 +89,87 @@ test('falls back to the plain bundle: K8S_HA_NO_SNAPSHOT, NODE_OPTIONS (node ref
   t.regex(refused.stderr, /snapshot/i);
 
   // A copy of the install whose id names another node binary, and one whose blob moved.
-  const { dir, cleanup } = tempDir();
-  try {
-    mkdirSync(join(dir, 'bin'));
-    mkdirSync(join(dir, 'dist'));
-    for (const f of ['bin/k8s-ha', 'bin/k8s-ha.cjs', 'dist/k8s-ha.cjs', 'dist/k8s-ha.blob']) copyFileSync(join(ROOT, f), join(dir, f));
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-    const [node, , flags] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
-    const bin = join(dir, 'bin', 'k8s-ha');
-    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(ROOT, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
-    const moved = launch(['--version'], {}, { bin });
-    t.true(viaBundle(moved), `a blob built elsewhere is not used: ${moved.trace}`);
-    t.is(moved.stdout, `${VERSION}\n`);
-    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `/bin/sh\n${join(dir, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
-    const other = launch(['--version'], {}, { bin });
-    t.true(viaBundle(other), `a blob of another node is not used: ${other.trace}`);
-    t.is(other.stdout, `${VERSION}\n`);
-    // An id of an older build, without the flags line: not used (node would refuse the blob).
-    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(dir, 'dist', 'k8s-ha.blob')}\n`);
-    const old = launch(['--version'], {}, { bin });
-    t.true(viaBundle(old), `an id without flags is not used: ${old.trace}`);
-    t.is(old.stdout, `${VERSION}\n`);
-    writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(dir, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
-    const fits = launch(['--version'], {}, { bin });
-    t.true(viaSnapshot(fits), `the copy's own blob is used: ${fits.trace}`);
-    t.is(fits.stdout, `${VERSION}\n`);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'dist'));
+  for (const f of ['bin/k8s-ha', 'bin/k8s-ha.cjs', 'dist/k8s-ha.cjs', 'dist/k8s-ha.blob']) copyFileSync(join(ROOT, f), join(dir, f));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const [node, , flags] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
+  const bin = join(dir, 'bin', 'k8s-ha');
+  writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(ROOT, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
+  const moved = launch(['--version'], {}, { bin });
+  t.true(viaBundle(moved), `a blob built elsewhere is not used: ${moved.trace}`);
+  t.is(moved.stdout, `${VERSION}\n`);
+  writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `/bin/sh\n${join(dir, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
+  const other = launch(['--version'], {}, { bin });
+  t.true(viaBundle(other), `a blob of another node is not used: ${other.trace}`);
+  t.is(other.stdout, `${VERSION}\n`);
+  // An id of an older build, without the flags line: not used (node would refuse the blob).
+  writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(dir, 'dist', 'k8s-ha.blob')}\n`);
+  const old = launch(['--version'], {}, { bin });
+  t.true(viaBundle(old), `an id without flags is not used: ${old.trace}`);
+  t.is(old.stdout, `${VERSION}\n`);
+  writeFileSync(join(dir, 'dist', 'k8s-ha.blob.id'), `${node}\n${join(dir, 'dist', 'k8s-ha.blob')}\n${flags}\n`);
+  const fits = launch(['--version'], {}, { bin });
+  t.true(viaSnapshot(fits), `the copy's own blob is used: ${fits.trace}`);
+  t.is(fits.stdout, `${VERSION}\n`);
 });
 
 test('through a symlink, as npm installs bins, the snapshot is still used', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const link = join(dir, 'k8s-ha');
-    symlinkSync(CLI, link);
-    const r = launch(['--version'], {}, { bin: link, cwd: dir });
-    t.true(viaSnapshot(r), r.trace);
-    t.is(r.stdout, `${VERSION}\n`);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  const link = join(dir, 'k8s-ha');
+  symlinkSync(CLI, link);
+  const r = launch(['--version'], {}, { bin: link, cwd: dir });
+  t.true(viaSnapshot(r), r.trace);
+  t.is(r.stdout, `${VERSION}\n`);
 });
 
 test('relative symlink chains resolve like npm\'s .bin links; an unreadable link is a clear error', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    // dir/pkg -> the package; dir/.bin/k8s-ha -> ../pkg/bin/k8s-ha; dir/k8s-ha -> .bin/k8s-ha
-    symlinkSync(ROOT, join(dir, 'pkg'));
-    mkdirSync(join(dir, '.bin'));
-    symlinkSync('../pkg/bin/k8s-ha', join(dir, '.bin', 'k8s-ha'));
-    symlinkSync('.bin/k8s-ha', join(dir, 'k8s-ha'));
-    const r = launch(['--version'], {}, { bin: join(dir, 'k8s-ha'), cwd: dir });
-    t.true(viaSnapshot(r), r.trace);
-    t.is(r.stdout, `${VERSION}\n`);
-    // $0 without a slash (`sh k8s-ha` in its directory): the link resolves from the cwd.
-    const bare = launch(['--version'], {}, { bin: 'k8s-ha', cwd: dir });
-    t.true(viaSnapshot(bare), bare.trace);
-    t.is(bare.stdout, `${VERSION}\n`);
-    // A readlink that fails (the launcher needs only plain `readlink`, no -f).
-    mkdirSync(join(dir, 'fake'));
-    writeFileSync(join(dir, 'fake', 'readlink'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-    const broken = launch(['--version'], { PATH: `${join(dir, 'fake')}:${process.env.PATH ?? ''}` }, { bin: join(dir, 'k8s-ha'), cwd: dir });
-    t.is(broken.code, 70);
-    t.regex(broken.stderr, /^k8s-ha: cannot resolve the symlink .*\/k8s-ha$/m);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  // dir/pkg -> the package; dir/.bin/k8s-ha -> ../pkg/bin/k8s-ha; dir/k8s-ha -> .bin/k8s-ha
+  symlinkSync(ROOT, join(dir, 'pkg'));
+  mkdirSync(join(dir, '.bin'));
+  symlinkSync('../pkg/bin/k8s-ha', join(dir, '.bin', 'k8s-ha'));
+  symlinkSync('.bin/k8s-ha', join(dir, 'k8s-ha'));
+  const r = launch(['--version'], {}, { bin: join(dir, 'k8s-ha'), cwd: dir });
+  t.true(viaSnapshot(r), r.trace);
+  t.is(r.stdout, `${VERSION}\n`);
+  // $0 without a slash (`sh k8s-ha` in its directory): the link resolves from the cwd.
+  const bare = launch(['--version'], {}, { bin: 'k8s-ha', cwd: dir });
+  t.true(viaSnapshot(bare), bare.trace);
+  t.is(bare.stdout, `${VERSION}\n`);
+  // A readlink that fails (the launcher needs only plain `readlink`, no -f).
+  mkdirSync(join(dir, 'fake'));
+  writeFileSync(join(dir, 'fake', 'readlink'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+  const broken = launch(['--version'], { PATH: `${join(dir, 'fake')}:${process.env.PATH ?? ''}` }, { bin: join(dir, 'k8s-ha'), cwd: dir });
+  t.is(broken.code, 70);
+  t.regex(broken.stderr, /^k8s-ha: cannot resolve the symlink .*\/k8s-ha$/m);
 });
 
 test('snapshot and plain bundle write the same files and print the same messages', (t) => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const runs = WAYS.map((env, i) => {
-      const out = join(dir, `out-${i}`);
-      const render = launch(['render', 'profiles/seed.toml', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], env);
-      const yaml = launch(['render', 'profiles/example.yaml', '--out', join(out, 'example'), '--secrets', FIXTURE_SECRETS_FILE], env);
-      t.is(render.code, 0, render.stderr);
-      t.is(yaml.code, 0, yaml.stderr);
-      t.true(i === 0 ? viaSnapshot(render) : viaBundle(render), render.trace);
-      const others = [
-        ['check', 'profiles/example.yaml'],
-        ['check', 'fixtures/errors/unknown-key.toml'],
-        ['check', '--strict', 'profiles/seed.toml'],
-        ['render', '--format', 'nope'],
-        ['bogus'],
-        [],
-        ['--help'],
-        ['render', '--help'],
-      ].map((args) => launch(args, env)).map((r) => [r.code, r.stdout, r.stderr]);
-      return { tree: tree(out), render: [render.stdout, render.stderr], others };
-    });
-    t.true(runs[0]!.tree.size >= 18, [...runs[0]!.tree.keys()].join(' '));
-    t.deepEqual(runs[0]!.tree, runs[1]!.tree);
-    t.deepEqual(runs[0]!.render.map((s) => s.replaceAll('out-0', 'out-N')), runs[1]!.render.map((s) => s.replaceAll('out-1', 'out-N')));
-    t.deepEqual(runs[0]!.others, runs[1]!.others);
-    t.deepEqual(runs[0]!.others.map((o) => o[0]), [0, 1, 1, 2, 2, 2, 0, 0]);
-  } finally {
-    cleanup();
-  }
+  const dir = testDir(t);
+  const runs = WAYS.map((env, i) => {
+    const out = join(dir, `out-${i}`);
+    const render = launch(['render', 'profiles/seed.toml', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], env);
+    const yaml = launch(['render', 'profiles/example.yaml', '--out', join(out, 'example'), '--secrets', FIXTURE_SECRETS_FILE], env);
+    t.is(render.code, 0, render.stderr);
+    t.is(yaml.code, 0, yaml.stderr);
+    t.true(i === 0 ? viaSnapshot(render) : viaBundle(render), render.trace);
+    const others = [
+      ['check', 'profiles/example.yaml'],
+      ['check', 'fixtures/errors/unknown-key.toml'],
+      ['check', '--strict', 'profiles/seed.toml'],
+      ['render', '--format', 'nope'],
+      ['bogus'],
+      [],
+      ['--help'],
+      ['render', '--help'],
+    ].map((args) => launch(args, env)).map((r) => [r.code, r.stdout, r.stderr]);
+    return { tree: tree(out), render: [render.stdout, render.stderr], others };
+  });
+  t.true(runs[0]!.tree.size >= 18, [...runs[0]!.tree.keys()].join(' '));
+  t.deepEqual(runs[0]!.tree, runs[1]!.tree);
+  t.deepEqual(runs[0]!.render.map((s) => s.replaceAll('out-0', 'out-N')), runs[1]!.render.map((s) => s.replaceAll('out-1', 'out-N')));
+  t.deepEqual(runs[0]!.others, runs[1]!.others);
+  t.deepEqual(runs[0]!.others.map((o) => o[0]), [0, 1, 1, 2, 2, 2, 0, 0]);
 });

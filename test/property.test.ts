@@ -15,8 +15,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
@@ -28,7 +27,7 @@ import { pathEscape } from '../src/formats/ignition.js';
 import type { Plan } from '../src/model.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { CLI as cli } from './helpers/cli.js';
-import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, shellcheck } from './helpers/tools.js';
+import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, shellcheck, testDir } from './helpers/tools.js';
 
 /**
  * fast-check seed: fixed by default so a CI run is reproducible (the same ~10,000 cases every
@@ -341,8 +340,7 @@ test('mutated profiles: rendered with every value contained, or rejected naming 
 const mutatedFormat = (q: Profile): 'toml' | 'yaml' => (JSON.stringify(q).length % 2 === 0 ? 'toml' : 'yaml');
 
 test('mutated profiles through the CLI: exit 0 or 1, never a stack trace', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-ha-prop-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = testDir(t, 'k8s-ha-prop-');
   const codes = new Map<number, number>();
   for (const [n, { q }] of fc.sample(mutated, { numRuns: RUNS.cli, seed: SEED }).entries()) {
     const { file, text } = serialise(q, mutatedFormat(q));

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
@@ -19,15 +18,9 @@ import {
   serialiseSecrets,
   type ClusterSecrets,
 } from '../src/secrets/store.js';
-import { run, runOk } from './helpers/tools.js';
+import { run, runOk, testDir } from './helpers/tools.js';
 import { cli } from './helpers/cli.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
-
-async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'k8s-ha-secrets-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 let shared: Promise<ClusterSecrets> | undefined;
 /** One generated cluster shared by the read-only tests (RSA key generation takes ~100 ms). */
@@ -35,7 +28,7 @@ const sharedSecrets = () => (shared ??= generateSecrets());
 
 test('caCertHash equals the openssl pipeline over the DER SubjectPublicKeyInfo', async (t) => {
   const secrets = await sharedSecrets();
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   await writeFile(path.join(dir, 'ca.crt'), secrets.ca.certPem);
   runOk('openssl', ['version']);
   const out = runOk('sh', ['-c', 'openssl x509 -pubkey -noout -in ca.crt | openssl pkey -pubin -outform der | sha256sum'], { cwd: dir });
@@ -46,7 +39,7 @@ test('caCertHash equals the openssl pipeline over the DER SubjectPublicKeyInfo',
 
 test('openssl reads the CA certificate as a kubeadm-like CA and its key as the matching key', async (t) => {
   const secrets = await sharedSecrets();
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   await writeFile(path.join(dir, 'ca.crt'), secrets.ca.certPem);
   await writeFile(path.join(dir, 'ca.key'), secrets.ca.keyPem);
   const text = runOk('openssl', ['x509', '-in', 'ca.crt', '-noout', '-text'], { cwd: dir });
@@ -85,7 +78,7 @@ test('tokens and certificate keys follow kubeadm formats, drawing every characte
 });
 
 test('secrets file: created 0600 next to the profile, stable across loads, byte-identical', async (t) => {
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   const profile = path.join(dir, 'lab.cluster.toml');
   t.is(secretsPathFor(profile), path.join(dir, 'lab.cluster.secrets.json'));
   const first = await resolveSecrets({ profilePath: profile });
@@ -103,7 +96,7 @@ test('secrets file: created 0600 next to the profile, stable across loads, byte-
 });
 
 test('secrets differ across clusters; --rotate replaces all of them; --secrets overrides the path', async (t) => {
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   const a = await resolveSecrets({ profilePath: path.join(dir, 'a.yaml') });
   const b = await resolveSecrets({ profilePath: path.join(dir, 'b.yaml') });
   t.not(a.secrets.bootstrapToken, b.secrets.bootstrapToken);
@@ -126,7 +119,7 @@ test('secrets differ across clusters; --rotate replaces all of them; --secrets o
 });
 
 test('a secrets file readable by others is used, with a warning', async (t) => {
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   const first = await resolveSecrets({ profilePath: path.join(dir, 'p.toml') });
   await chmod(first.file, 0o644);
   const again = await resolveSecrets({ profilePath: path.join(dir, 'p.toml') });
@@ -138,7 +131,7 @@ test('a secrets file readable by others is used, with a warning', async (t) => {
 });
 
 test('CLI: a secrets file readable by others is warning W108, and an error under --strict', async (t) => {
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   const file = path.join(dir, 'loose.secrets.json');
   await writeFile(file, await readFile(FIXTURE_SECRETS_FILE, 'utf8'));
   await chmod(file, 0o644);
@@ -172,7 +165,7 @@ test('an invalid secrets file is rejected with the file and field named', async 
     const err = t.throws(() => parseSecrets(text, 's.json'), { instanceOf: SecretsFileError }, name);
     t.regex(err!.message, message, name);
   }
-  const dir = await tempDir(t);
+  const dir = testDir(t, 'k8s-ha-secrets-');
   const file = path.join(dir, 'p.secrets.json');
   await writeFile(file, JSON.stringify({ ...good, certificateKey: 'abcd' }), { mode: 0o600 });
   await t.throwsAsync(resolveSecrets({ profilePath: path.join(dir, 'p.toml') }), {

@@ -7,14 +7,13 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../src/formats/table.js';
 import { findExecutable, pidAlive } from '../src/system.js';
-import { tempDir } from './helpers/tools.js';
+import { testDir } from './helpers/tools.js';
 
 test('findExecutable: PATH order, absolute names, and empty entries are not the working directory', async (t) => {
   t.is(await findExecutable('sh', '/nonexistent:/bin:/usr/bin'), '/bin/sh');
   t.is(await findExecutable('/bin/sh', ''), '/bin/sh');
   t.is(await findExecutable('sh', ''), undefined);
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
+  const dir = testDir(t);
   writeFileSync(join(dir, 'tool'), '#!/bin/sh\n');
   chmodSync(join(dir, 'tool'), 0o755);
   const cwd = process.cwd();

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBundle } from '../../src/bundle/build.js';
 import { loadProfile } from '../../src/profile/load.js';
 import type { BootOs, Plan } from '../../src/model.js';
-import { tempDir } from './tools.js';
+import { testDir } from './tools.js';
 import { FIXTURE_SECRETS } from './secrets.js';
 
 /** Absolute path of a file under test/fixtures (tests run from dist/test/). */
@@ -18,13 +18,6 @@ export { CLI as cli } from './cli.js';
 export function labPlan(os?: BootOs): Plan {
   const { plan } = loadProfile(fixture('bundle.toml'), {});
   return os === undefined ? plan : { ...plan, boot: { ...plan.boot!, os } };
-}
-
-/** A fresh temporary directory, removed when the test ends. */
-export function testDir(t: ExecutionContext): string {
-  const { dir, cleanup } = tempDir('k8s-ha-bundle-');
-  t.teardown(cleanup);
-  return dir;
 }
 
 /** Builds the bundle of `plan` into a fresh directory and unpacks it; returns both paths. */

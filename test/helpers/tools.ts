@@ -56,10 +56,17 @@ export function runOk(cmd: string, args: string[], opts: SpawnSyncOptions = {}):
   return r.stdout;
 }
 
-/** A temporary directory removed by the returned cleanup function. */
+/** A temporary directory removed by the returned cleanup function (for helpers outside a test). */
 export function tempDir(prefix = 'k8s-ha-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A temporary directory for test `t`, removed when it ends, pass or fail (ava teardown). */
+export function testDir(t: { teardown(fn: () => void): void }, prefix = 'k8s-ha-test-'): string {
+  const { dir, cleanup } = tempDir(prefix);
+  t.teardown(cleanup);
+  return dir;
 }
 
 let nsCounter = 0;
