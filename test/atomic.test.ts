@@ -30,7 +30,9 @@ const expected = (files: TreeFile[]): string[] =>
 /** A pid that certainly belonged to a process that has exited. */
 const deadPid = (): number => spawnSync('true').pid!;
 
-test('writes the tree with exact modes whatever the umask, and replaces the previous one', async (t) => {
+// process.umask is process-wide and ava runs a file's tests concurrently: the tests that change
+// it run serially (ava runs serial tests before the concurrent ones).
+test.serial('writes the tree with exact modes whatever the umask, and replaces the previous one', async (t) => {
   const out = join(scratch(t), 'a', 'out', 'seed');
   const old = process.umask(0o077);
   try {
@@ -95,7 +97,7 @@ test('stale leftovers: dead runs are cleaned, an interrupted swap is finished, l
   t.is(readFileSync(join(out, 'marker'), 'utf8'), 'previous');
 });
 
-test('writeFileAtomic: exact mode from creation, replaces content, cleans dead temporaries', async (t) => {
+test.serial('writeFileAtomic: exact mode from creation, replaces content, cleans dead temporaries', async (t) => {
   const base = scratch(t);
   const f = join(base, 'sub', 'seed.secrets.json');
   const old = process.umask(0);
@@ -142,7 +144,8 @@ test('SIGKILL at random moments: the output is always the previous or the new co
   let killedMidway = 0;
   let swapsDone = 0;
   for (let gen = 3; gen < 53; gen++) {
-    const delay = Math.random() * span;
+    // Evenly spread over the calibrated span (not random): every run covers before, during, after.
+    const delay = ((gen - 3 + 0.5) / 50) * span;
     const { killed } = await runWriter(out, gen, delay);
     if (!existsSync(out)) {
       // The documented window between the two renames: both trees must be complete.
