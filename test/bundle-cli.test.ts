@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cli, fixture } from './helpers/bundle-run.js';
@@ -40,6 +40,15 @@ test('bad input: nodes without mac are all named; unsafe URLs name the field; --
   t.regex(big.stderr, /error E032 at --max-user-data: user-data of node cp-1 is \d+ bytes, over the limit of 1024/);
   t.deepEqual(execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).trim().split('\n').sort(), ['badurl.toml', 'nomac.toml'], 'no partial bundle left behind');
   t.is(k8sHa('render', fixture('bundle.toml'), '--out', join(dir, 'r'), '--max-user-data', '1024').status, 1);
+  // --stdout of user-data is held to the limit too; Ignition alone writes no user-data to limit.
+  const printed = k8sHa('render', fixture('bundle.toml'), '--node', 'cp-1', '--format', 'cloud-init', '--stdout', '--max-user-data', '1024');
+  t.is(printed.status, 1, printed.stderr);
+  t.is(printed.stdout, '');
+  t.regex(printed.stderr, /error E032 at --max-user-data: user-data of node cp-1/);
+  const ign = k8sHa('render', fixture('bundle.toml'), '--format', 'ignition', '--out', join(dir, 'ign'), '--max-user-data', '1024');
+  t.is(ign.status, 0, ign.stderr);
+  t.deepEqual(execFileSync('ls', ['-A', join(dir, 'ign', 'cp-1')], { encoding: 'utf8' }).trim(), 'config.ign');
+  rmSync(join(dir, 'ign'), { recursive: true });
   // Matchbox cannot serve Ignition 3.5.0: refused before any secret or file is made.
   const fresh = join(dir, 'fresh.secrets.json');
   const v35 = spawnSync(cli, ['bundle', fixture('bundle.toml'), '--out', join(dir, 'v.tar.gz'), '--ignition-version', '3.5.0', '--secrets', fresh], { encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
@@ -65,4 +65,17 @@ test('no ISO tool on PATH: a clear error with the apt-get command', async (t) =>
   t.regex(r.stderr, /bundle\.toml: error E030 at seed: neither xorriso nor genisoimage is installed/);
   t.regex(r.stderr, /hint: apt-get install xorriso/);
   t.false(existsSync(secrets), 'it fails before making cluster secrets');
+});
+
+test('k8s-ha seed: an ISO tool that fails is a clear error with its stderr, exit 1, no ISO', (t) => {
+  const dir = testDir(t);
+  // A stand-in xorriso first on PATH (the real one is found the same way).
+  writeFileSync(join(dir, 'xorriso'), '#!/bin/sh\necho "xorriso : FAILURE : no space left (stand-in)" >&2\nexit 5\n', { mode: 0o755 });
+  const out = join(dir, 'seed.iso');
+  const r = spawnSync(cli, ['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE],
+    { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` } });
+  t.is(r.status, 1, r.stderr);
+  t.regex(r.stderr, /^k8s-ha: xorriso failed to write the seed ISO: xorriso : FAILURE : no space left \(stand-in\)$/m);
+  t.notRegex(r.stderr, /internal error|at .*\.js:\d+/);
+  t.false(existsSync(out));
 });

@@ -27,6 +27,9 @@ export interface IsoTool {
 /** Volume label cloud-init's NoCloud datasource looks for. */
 export const SEED_LABEL = 'cidata';
 
+/** The ISO tool (xorriso, genisoimage) ran and failed; the message carries its stderr. */
+export class IsoToolError extends Error {}
+
 /**
  * Finds xorriso (preferred: byte-reproducible) or genisoimage on `PATH`.
  * @throws BundleError (field `seed`) when neither is installed, with the apt-get command.
@@ -69,7 +72,7 @@ export async function writeSeedIso(out: string, files: SeedFiles, tool?: IsoTool
       await promisify(execFile)(iso.path, args, { cwd: dir, env: { ...process.env, SOURCE_DATE_EPOCH: '0' }, timeout: 60_000 });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
-      throw new Error(`${iso.name} failed to write the seed ISO: ${stderr.trim() || (error as Error).message}`);
+      throw new IsoToolError(`${iso.name} failed to write the seed ISO: ${stderr.trim() || (error as Error).message}`);
     }
     await writeStreamAtomic(out, (stream) => pipeline(createReadStream(image), stream));
     return iso;

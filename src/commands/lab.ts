@@ -6,7 +6,6 @@
  */
 import { LAB_SCENARIOS as SCENARIOS } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { writeFileAtomic } from '../sinks/atomic.js';
 import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
@@ -27,18 +26,20 @@ export const labCommand: CommandModule<object, LabArgs> = {
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
-    const [{ renderCluster }, { runLab, LabError }, { reportTable, reportJson }] = await Promise.all([
+    const [{ renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson }] = await Promise.all([
       import('../render.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);
     let report;
     try {
+      // Before the secrets: a lab that cannot run (not Linux, not root) must not make or rotate them.
+      await preflight();
       report = await runLab(plan, renderCluster(plan, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;
     }
     process.stdout.write(`${reportTable(report)}\n`);
-    if (args.json) await writeFileAtomic(args.json, reportJson(report), 0o644);
+    if (args.json) await (await import('../sinks/atomic.js')).writeFileAtomic(args.json, reportJson(report), 0o644);
     if (report.scenarios.some((s) => !s.passed)) throw new CliError(`k8s-ha lab: ${report.scenarios.filter((s) => !s.passed).map((s) => s.name).join(', ')} missed their bounds`);
   },
 };

@@ -3,6 +3,7 @@
  */
 import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { RenderedNode } from '../render.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { asCliError, maxUserDataOption } from './bundle.js';
 import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
@@ -38,6 +39,13 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
+    /** Sizes of the nodes' user-data; exit 1 when one exceeds --max-user-data. */
+    const checkUserData = async (nodes: RenderedNode[]) => {
+      const { checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
+      const sizes = nodes.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
+      await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
+      return sizes;
+    };
     const { renderCluster } = await import('../render.js');
     if (args.node !== undefined && !plan.nodes.some((n) => n.name === args.node))
       throw new CliError(`k8s-ha: no node named "${args.node}" in ${args.profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
@@ -46,15 +54,15 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
       const secrets = await clusterSecrets(args);
       const [r] = renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion });
+      if (args.format === 'cloud-init') await checkUserData([r!]);
       process.stdout.write(args.format === 'cloud-init' ? r!.userData : r!.ignition);
       return;
     }
     // after the usage checks: a mistyped command line must not create or rotate secrets
     const secrets = await clusterSecrets(args);
     const rendered = renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
-    const { budgetReport, checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
-    const sizes = rendered.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
-    await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
+    // Only user-data that is written is measured (and rendered: see src/render.ts).
+    const sizes = args.format === 'ignition' ? [] : await checkUserData(rendered);
     const outDir = args.out ?? `out/${plan.name}`;
     const { TreeConflictError, writeTreeAtomic } = await import('../sinks/atomic.js');
     // The whole tree is replaced at once (no stale files of an earlier render survive); with
@@ -80,6 +88,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       const n = r.node;
       rows.push([n.name, n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-']);
     });
+    const { budgetReport } = await import('../bundle/budget.js');
     process.stdout.write(
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +

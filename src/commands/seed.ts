@@ -25,7 +25,7 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const node = plan.nodes.find((n) => n.name === args.node);
     if (node === undefined) throw new CliError(`k8s-ha: no node named "${args.node}" in ${args.profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
-    const [{ renderNode }, { networkConfigV2, staticNetwork }, { findIsoTool, writeSeedIso }, { budgetReport, userDataBytes }] = await Promise.all([
+    const [{ renderNode }, { networkConfigV2, staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
       import('../render.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
     ]);
     // What can fail without secrets fails first: no ISO tool, bad static settings.
@@ -35,7 +35,9 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
       'user-data': rendered.userData,
       'meta-data': rendered.metaData,
       ...(net === undefined ? {} : { 'network-config': networkConfigV2(net) }),
-    }, iso);
+    }, iso).catch((e: unknown) => {
+      throw e instanceof IsoToolError ? new CliError(`k8s-ha: ${e.message}`) : e;
+    });
     if (!tool.reproducible) process.stderr.write(`k8s-ha: warning: ${tool.name} stamps the current time, so ${out} differs between runs; install xorriso for a reproducible ISO\n`);
     process.stdout.write(`k8s-ha: wrote ${out} (NoCloud seed of ${node.name}, volume cidata, ${tool.name}, mode 0600)\n${budgetReport([{ node: node.name, bytes: userDataBytes(rendered.userData) }])}`);
   },

@@ -16,7 +16,7 @@ import { makeCert } from './apiserver.js';
 import { LabCluster, type LabNode } from './cluster.js';
 import { readStaticPods } from './kubelet.js';
 import { buildTopology, labNamespaces, removeStale, PREFIX } from './netns.js';
-import { killAllDaemons, nowMs, run, takeStartedDaemons, type Daemon } from './proc.js';
+import { CommandError, killAllDaemons, nowMs, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { haproxyMarkDownMs } from './bounds.js';
 
@@ -231,6 +231,12 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
       results.push(res);
     }
     return { profile: plan.source, advertInterval: plan.keepalived.advertInterval, vrrpVersion: plan.keepalived.vrrpVersion, scenarios: results, wallMs: Math.round(nowMs() - started) };
+  } catch (e) {
+    // What the lab's parts throw about the machine (a command that failed, a static pod that
+    // exited, a cluster that never got healthy) is a LabError; a programming error
+    // (TypeError, RangeError...) stays what it is.
+    if (e instanceof CommandError || (e instanceof Error && e.constructor === Error)) throw new LabError(e.message);
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
