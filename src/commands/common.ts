@@ -55,9 +55,12 @@ export async function loadOrExit(file: string, strict = false): Promise<LoadedPr
     throw e;
   }
   if (loaded.problems.length > 0) {
-    const text = formatProblems(file, loaded.problems, loaded.text);
-    if (strict) throw new CliError(`${text.replace(/: warning /g, ': error ')}\n${countLine(loaded.problems)} (--strict)`);
-    process.stderr.write(`${text}\n`);
+    if (strict) {
+      // --strict: every warning is an error, in the report and in the count.
+      const problems = loaded.problems.map((p): Problem => ({ ...p, severity: 'error' }));
+      throw new CliError(`${formatProblems(file, problems, loaded.text)}\n${countLine(problems)} (--strict)`);
+    }
+    process.stderr.write(`${formatProblems(file, loaded.problems, loaded.text)}\n`);
   }
   return loaded;
 }
