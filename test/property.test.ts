@@ -142,8 +142,11 @@ function realTools(netns: Netns, rendered: RenderedNode[]): string[] {
   const check = (what: string, r: { ok: boolean; output: string }) => r.ok || bad.push(`${what}: ${r.output}`);
   check('haproxy -c', haproxyCheck(fileOf(first, 'haproxy.cfg')));
   for (const r of rendered) check(`keepalived -t (${r.node.name})`, netns.keepalivedCheck(fileOf(r, 'keepalived.conf'), [r.node.interface], fileOf(r, 'check_apiserver.sh')));
-  check('cloud-init schema', cloudInitCheck(first.userData));
-  check('ignition-validate', ignitionCheck(first.ignition));
+  // The init node and a joining one (the last): their user-data and Ignition differ.
+  for (const r of new Set([first, rendered.at(-1)!])) {
+    check(`cloud-init schema (${r.node.name})`, cloudInitCheck(r.userData));
+    check(`ignition-validate (${r.node.name})`, ignitionCheck(r.ignition));
+  }
   check('shellcheck', shellcheck(fileOf(first, 'check_apiserver.sh')));
   return bad;
 }

@@ -105,29 +105,37 @@ export interface ToolResult {
 }
 
 /** Writes `content` to a temporary file named `name`, runs `cmd ...args file`, removes it. */
-function checkFile(name: string, content: string, cmd: string, args: string[]): ToolResult {
+/**
+ * Runs `cmd args... FILE` on `content`. ok = exit 0 AND `clean(output)`: these tools exit 0
+ * on warnings too (cloud-init on a deprecated key, HAProxy on a doubtful setting), and a
+ * warning is a finding here, not a pass.
+ */
+function checkFile(name: string, content: string, cmd: string, args: string[], clean: (output: string, path: string) => boolean): ToolResult {
   const { dir, cleanup } = tempDir('k8s-ha-tool-');
   try {
     const path = join(dir, name);
     writeFileSync(path, content);
     const r = run(cmd, [...args, path]);
-    return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
+    const output = `${r.stdout}${r.stderr}`;
+    return { ok: r.code === 0 && clean(output, path), output };
   } finally {
     cleanup();
   }
 }
 
-/** `haproxy -c -f haproxy.cfg` (HAProxy 2.6 here). */
-export const haproxyCheck = (cfg: string): ToolResult => checkFile('haproxy.cfg', cfg, 'haproxy', ['-c', '-f']);
+/** `haproxy -c -f haproxy.cfg` (HAProxy 2.6 here), no [WARNING] or [ALERT]. */
+export const haproxyCheck = (cfg: string): ToolResult =>
+  checkFile('haproxy.cfg', cfg, 'haproxy', ['-c', '-f'], (out) => !/\[(WARNING|ALERT)\]/.test(out));
 
-/** `cloud-init schema --config-file user-data`. */
-export const cloudInitCheck = (userData: string): ToolResult => checkFile('user-data', userData, 'cloud-init', ['schema', '--config-file']);
+/** `cloud-init schema --config-file user-data`: exactly "Valid cloud-config: FILE" (no deprecations). */
+export const cloudInitCheck = (userData: string): ToolResult =>
+  checkFile('user-data', userData, 'cloud-init', ['schema', '--config-file'], (out, path) => out === `Valid cloud-config: ${path}\n`);
 
-/** `ignition-validate config.ign`. */
-export const ignitionCheck = (ign: string): ToolResult => checkFile('config.ign', ign, 'ignition-validate', []);
+/** `ignition-validate config.ign`: silent (it prints warnings and errors only). */
+export const ignitionCheck = (ign: string): ToolResult => checkFile('config.ign', ign, 'ignition-validate', [], (out) => out === '');
 
-/** `shellcheck -s sh` on a POSIX shell script. */
-export const shellcheck = (script: string): ToolResult => checkFile('script.sh', script, 'shellcheck', ['-s', 'sh']);
+/** `shellcheck -s sh` on a POSIX shell script: silent. */
+export const shellcheck = (script: string): ToolResult => checkFile('script.sh', script, 'shellcheck', ['-s', 'sh'], (out) => out === '');
 
 /**
  * One network namespace for many `keepalived -t` runs (property tests check hundreds of
