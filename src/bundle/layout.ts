@@ -67,7 +67,7 @@ export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
 export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {
   const { boot } = source;
   const nodes = requireMacs(source.nodes); // the rest was checked by build.ts checkBundleInputs
-  const hyphens = (node: BootNode<N>) => node.mac.replaceAll(':', '-');
+  const hyphens = (node: BootNode<N>) => macHyphens(node.mac, ['nodes', node.index, 'mac']);
   const dir = (path: string): ArchiveEntry => ({ path, mode: DIRECTORY });
 
   yield { path: 'README.txt', mode: PUBLIC, content: bundleReadme(boot) };

@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { PlanNode } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
 import { BundleError } from './errors.js';
-import { bracketIp } from '../profile/values.js';
+import { bracketIp, staticNetworkProblem } from '../profile/values.js';
 
 /**
  * Static network settings of one node, for NoCloud `network-config` and the `ip=` kernel
@@ -33,21 +33,11 @@ export interface StaticNetwork {
  */
 export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
-  if (node.prefix === undefined) {
-    throw new BundleError('E_NETWORK', ['nodes', node.index, 'address'], `${node.address} has no prefix length, which static network settings (gateway, dns) need`,
-      `write the address with its prefix, e.g. ${node.address}/24`);
-  }
-  if (node.gateway !== undefined) {
-    const address = ipaddr.parse(node.address);
-    const gateway = ipaddr.parse(node.gateway);
-    if (gateway.kind() !== address.kind() || !gateway.match(address, node.prefix)) {
-      throw new BundleError('E_NETWORK', ['nodes', node.index, 'gateway'], `${node.gateway} is not inside ${node.address}/${node.prefix}`,
-        'the default gateway must be on the node\'s own subnet');
-    }
-  }
+  const problem = staticNetworkProblem(node.address, node.prefix, node.gateway, node.dns);
+  if (problem) throw new BundleError('E_NETWORK', ['nodes', node.index, problem.field], problem.message, problem.hint);
   return {
     address: node.address,
-    prefix: node.prefix,
+    prefix: node.prefix!, // staticNetworkProblem reported a missing one
     ...(node.gateway === undefined ? {} : { gateway: node.gateway }),
     dns: node.dns ?? [],
     interface: node.interface,
@@ -55,7 +45,6 @@ export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
     hostname: node.name,
   };
 }
-
 
 /**
  * The `ip=` kernel argument for a static node, in the syntax shared by dracut

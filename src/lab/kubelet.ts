@@ -11,10 +11,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startDaemon, type Daemon } from './proc.js';
+import { MANIFESTS_DIR } from '../components/static-pods.js';
 import type { NetNode } from './netns.js';
 
-/** Where kubelet reads static pods (kubeadm's default staticPodPath). */
-export const MANIFEST_DIR = '/etc/kubernetes/manifests';
 
 /** One bind mount of a container: node-root source path, mountPath, read-only flag. */
 export interface BindMount { source: string; target: string; readOnly: boolean }
@@ -61,11 +60,11 @@ exec "$@"`;
  */
 export async function readStaticPods(root: string): Promise<ContainerSpec[]> {
   const { parse } = await import('yaml');
-  const dir = join(root, MANIFEST_DIR);
+  const dir = join(root, MANIFESTS_DIR);
   const files = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
   const specs: ContainerSpec[] = [];
   for (const file of files) {
-    const where = join(MANIFEST_DIR, file);
+    const where = join(MANIFESTS_DIR, file);
     const pod = parse(await readFile(join(dir, file), 'utf8')) as Pod;
     if (pod?.kind !== 'Pod' || !pod.spec) throw new Error(`${where}: expected a Pod with a spec`);
     if (!pod.spec.hostNetwork) throw new Error(`${where}: the lab runs hostNetwork pods only (spec.hostNetwork is not true)`);

@@ -19,6 +19,7 @@ import { buildTopology, labNamespaces, removeStale, PREFIX } from './netns.js';
 import { CommandError, killAllDaemons, nowMs, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { haproxyMarkDownMs } from './bounds.js';
+import { HAPROXY_CFG } from '../components/haproxy.js';
 
 /** Result of a lab run; `scenarios` rows follow the issue's JSON contract. */
 export interface LabReport {
@@ -218,7 +219,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     for (const [i, r] of cps.entries()) {
       nodes.push({ plan: r.node, net: topo.nodes[i]!, specs: await readStaticPods(roots.get(r.node.name)!), containers: [], linkUp: true });
     }
-    const haproxyCfg = await readFile(join(roots.get(cps[0]!.node.name)!, 'etc/haproxy/haproxy.cfg'), 'utf8').catch(() => '');
+    const haproxyCfg = await readFile(join(roots.get(cps[0]!.node.name)!, HAPROXY_CFG), 'utf8').catch(() => '');
     cluster = new LabCluster(plan, topo, nodes, cert);
     await cluster.watch.start();
     const results: ScenarioResult[] = [];

@@ -8,7 +8,7 @@ import type { Family, Plan, PlanNode } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
-import { AUTH_PASS, bracketIp, ipFamily, parseAddressWithPrefix } from './values.js';
+import { AUTH_PASS, bracketIp, ipFamily, parseAddressWithPrefix, staticNetworkProblem } from './values.js';
 
 /** Defaults applied when the profile leaves a field out, with where each comes from. */
 export const DEFAULTS = {
@@ -115,16 +115,8 @@ export function resolvePlan(
   // Static network settings (gateway, dns) go into NoCloud network-config and `ip=` kernel
   // arguments (bundle, seed): they need the node's prefix and a gateway on its subnet.
   all.forEach((h, j) => {
-    if (h.raw.gateway === undefined && (h.raw.dns ?? []).length === 0) return;
-    if (h.prefix === undefined) {
-      problems.push(error('E_NETWORK', [...where(j), 'address'], `${h.address} has no prefix length, which static network settings (gateway, dns) need`, `write the address with its prefix, e.g. ${h.address}/24`));
-      return;
-    }
-    if (h.raw.gateway !== undefined && h.family === family) {
-      const gateway = ipaddr.parse(h.raw.gateway);
-      if (gateway.kind() !== ipaddr.parse(h.address).kind() || !gateway.match(ipaddr.parseCIDR(`${h.address}/${h.prefix}`)))
-        problems.push(error('E_NETWORK', [...where(j), 'gateway'], `${h.raw.gateway} is not inside ${h.address}/${h.prefix}`, "the default gateway must be on the node's own subnet"));
-    }
+    const p = staticNetworkProblem(h.address, h.prefix, h.raw.gateway, h.raw.dns);
+    if (p) problems.push(error('E_NETWORK', [...where(j), p.field], p.message, p.hint));
   });
   nodes.forEach((n) => {
     if (n.prefix !== undefined && n.family === family) {

@@ -5,6 +5,7 @@
  * haproxy.cfg and keepalived.conf), `$` or backtick into a generated file.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** DNS-1123 label: lower-case alphanumerics and '-', 1-63 chars, alphanumeric at both ends (k8s.io/apimachinery validation). */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -153,4 +154,26 @@ export function parseAddressWithPrefix(s: string): { address: string; family: 4 
 export function isCidr(s: string): boolean {
   const p = parseAddressWithPrefix(s);
   return p !== undefined && p.prefix !== undefined;
+}
+
+/** What is wrong with a node's static network settings, and at which of its fields. */
+export interface StaticNetworkProblem { field: 'address' | 'gateway'; message: string; hint: string }
+
+/**
+ * The rule static network settings (NoCloud network-config, `ip=` kernel arguments) follow:
+ * with a gateway or DNS servers, the address needs its prefix length, and the gateway must be
+ * of the address's family and inside its subnet. Shared by the profile check (resolve.ts) and
+ * the bundle (network.ts, for plans made in code).
+ * @returns the problem, or undefined when the settings are usable (or there are none).
+ */
+export function staticNetworkProblem(address: string, prefix: number | undefined, gateway: string | undefined, dns: readonly string[] | undefined): StaticNetworkProblem | undefined {
+  if (gateway === undefined && (dns ?? []).length === 0) return undefined;
+  if (prefix === undefined)
+    return { field: 'address', message: `${address} has no prefix length, which static network settings (gateway, dns) need`, hint: `write the address with its prefix, e.g. ${address}/24` };
+  if (gateway !== undefined) {
+    const [a, g] = [ipaddr.parse(address), ipaddr.parse(gateway)];
+    if (g.kind() !== a.kind() || !g.match(a, prefix))
+      return { field: 'gateway', message: `${gateway} is not inside ${address}/${prefix}`, hint: "the default gateway must be on the node's own subnet" };
+  }
+  return undefined;
 }
