@@ -6,16 +6,20 @@
  * each FILE (with --strict for the strict-* ones), then read the diff.
  */
 import test from 'ava';
-import { CLI } from './helpers/cli.js';
+import { CLI, ROOT } from './helpers/cli.js';
+import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-const root = new URL('../../', import.meta.url);
+const root = pathToFileURL(`${ROOT}/`);
 const cli = CLI;
 const dir = 'fixtures/errors';
-const profiles = readdirSync(new URL(dir, root)).filter((f) => /\.(toml|yaml)$/.test(f) && existsSync(new URL(`${dir}/${f}.stderr`, root)));
+/** layout.* are source-map fixtures (test/source-map.test.ts), not broken profiles. */
+const all = readdirSync(new URL(dir, root)).filter((f) => /\.(toml|yaml)$/.test(f) && !f.startsWith('layout.'));
+const profiles = all.filter((f) => existsSync(new URL(`${dir}/${f}.stderr`, root)));
 
-test('a dozen broken profiles in both formats', (t) => {
+test('a dozen broken profiles in both formats, each with its golden stderr', (t) => {
+  t.deepEqual(all.filter((f) => !profiles.includes(f)), [], 'a broken profile without its .stderr is never checked');
   t.true(profiles.length >= 12, profiles.join(' '));
   t.true(profiles.some((f) => f.endsWith('.toml')) && profiles.some((f) => f.endsWith('.yaml')));
 });
