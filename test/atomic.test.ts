@@ -190,3 +190,19 @@ test('refuses to replace anything that is not an earlier output of the same kind
   await writeTreeAtomic(empty, treeFor(1), isTreeFile);
   t.deepEqual(snapshot(empty), expected(treeFor(1)));
 });
+
+// Serial: the fd count is per process, and concurrent tests open and close their own.
+test.serial('more files than one fsync batch, nested directories: written, replaced, no fd or directory left behind', async (t) => {
+  const base = scratch(t);
+  const out = join(base, 'out');
+  const many = (gen: number, n: number): TreeFile[] =>
+    Array.from({ length: n }, (_, i) => ({ path: `node${i % 7}/d${i % 3}/f${i}`, content: `gen ${gen} file ${i}`, mode: i % 2 ? 0o600 : 0o644 }));
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  await writeTreeAtomic(out, many(1, 200), () => true);
+  t.deepEqual(snapshot(out), expected(many(1, 200)));
+  await writeTreeAtomic(out, many(2, 130), () => true); // fewer files: directories of gen 1 go too
+  t.deepEqual(snapshot(out), expected(many(2, 130)));
+  t.deepEqual(readdirSync(base), ['out']);
+  t.is(fds(), before);
+});
