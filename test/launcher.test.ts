@@ -115,6 +115,20 @@ test('falls back to the plain bundle: K8S_HA_NO_SNAPSHOT, NODE_OPTIONS (node ref
   t.is(fits.stdout, `${VERSION}\n`);
 });
 
+test('node is looked up on PATH as `command -v` does: empty entries, glob characters, non-executable files skipped', (t) => {
+  const dir = testDir(t);
+  const notExec = join(dir, 'plain [x]*');
+  const linked = join(dir, 'linked ?');
+  mkdirSync(notExec);
+  mkdirSync(linked);
+  writeFileSync(join(notExec, 'node'), '#!/bin/sh\necho not this one\n', { mode: 0o644 });
+  symlinkSync(process.execPath, join(linked, 'node'));
+  const r = launch(['--version'], { PATH: `:${notExec}::${linked}:/bin:/usr/bin` });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.trace.includes(`+ exec ${linked}/node --no-rehash-snapshot --snapshot-blob `), `the snapshot, through the node found on PATH: ${r.trace}`);
+  t.is(r.stdout, `${VERSION}\n`);
+});
+
 test('through a symlink, as npm installs bins, the snapshot is still used', (t) => {
   const dir = testDir(t);
   const link = join(dir, 'k8s-ha');
