@@ -1,13 +1,28 @@
 /**
  * Everything one node receives, assembled from the components (one file each).
  */
-import type { NodePayload, Plan, PlanNode } from '../model.js';
+import type { NodeFile, NodePayload, Plan, PlanNode } from '../model.js';
 import type { ClusterSecrets } from '../secrets/store.js';
 import { bootstrapPayload } from './bootstrap.js';
 import { haproxyCfg } from './haproxy.js';
 import { checkScript, keepalivedConf } from './keepalived.js';
 import { caFiles, kubeadmConfig } from './kubeadm.js';
 import { staticPodFiles } from './static-pods.js';
+
+/**
+ * The files every control-plane node gets alike (the check script, haproxy.cfg and the two
+ * static pods depend on the plan alone): made once per plan, shared read-only (frozen) by the
+ * nodes' payloads. A render of 3 nodes serialises each static pod once instead of three times.
+ */
+const sharedFiles = new WeakMap<Plan, readonly NodeFile[]>();
+function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
+  let files = sharedFiles.get(plan);
+  if (files === undefined) {
+    files = [checkScript(plan), haproxyCfg(plan), ...staticPodFiles(plan)].map((f) => Object.freeze(f));
+    sharedFiles.set(plan, files);
+  }
+  return files;
+}
 
 /**
  * The payload of one node: files sorted by path (so both formats list them in one order).
@@ -18,7 +33,7 @@ import { staticPodFiles } from './static-pods.js';
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
   const boot = bootstrapPayload(plan, node);
   const files = [kubeadmConfig(plan, node, secrets), ...boot.files];
-  if (node.role !== 'worker') files.push(keepalivedConf(plan, node), checkScript(plan), haproxyCfg(plan), ...staticPodFiles(plan));
+  if (node.role !== 'worker') files.push(keepalivedConf(plan, node), ...controlPlaneFiles(plan));
   if (node.role === 'init') files.push(...caFiles(secrets));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ...boot, files };
