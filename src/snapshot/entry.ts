@@ -13,7 +13,9 @@
  * docs "Startup snapshot API"): no ICU objects (see lazy-segmenter.ts), no open handles, and no
  * module-level state taken from the environment, the clock, the working directory or a random
  * source, since it would be frozen into every run. The lab and the bundle code (child
- * processes, sockets, tar, x509) are not loaded here; they load on first use as usual.
+ * processes, sockets, tar, x509) are not loaded here; they load on first use as usual, and
+ * tar-stream and @peculiar/x509 are not even part of the snapshot: they load from node_modules
+ * (see scripts/bundle.mjs).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
