@@ -78,18 +78,13 @@ export function haproxyPod(plan: Plan): Pod {
   );
 }
 
-/** Manifests already serialised, per plan: they are the same on every node. */
-const podFiles = new WeakMap<Plan, readonly NodeFile[]>();
-
-/** The two manifests as node files (0644: they carry no secret); fresh objects on every call. */
+/**
+ * The two manifests as node files (0644: they carry no secret). Made once per plan by
+ * components/index.ts, since they are the same on every node.
+ */
 export function staticPodFiles(plan: Plan): NodeFile[] {
-  let files = podFiles.get(plan);
-  if (files === undefined) {
-    files = [
-      { path: `${MANIFESTS_DIR}/haproxy.yaml`, mode: 0o644, content: toYaml(haproxyPod(plan)) },
-      { path: `${MANIFESTS_DIR}/keepalived.yaml`, mode: 0o644, content: toYaml(keepalivedPod(plan)) },
-    ];
-    podFiles.set(plan, files);
-  }
-  return files.map((f) => ({ ...f }));
+  return [
+    { path: `${MANIFESTS_DIR}/haproxy.yaml`, mode: 0o644, content: toYaml(haproxyPod(plan)) },
+    { path: `${MANIFESTS_DIR}/keepalived.yaml`, mode: 0o644, content: toYaml(keepalivedPod(plan)) },
+  ];
 }
