@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recoverTree, TreeConflictError, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
@@ -205,4 +205,25 @@ test.serial('more files than one fsync batch, nested directories: written, repla
   t.deepEqual(snapshot(out), expected(many(2, 130)));
   t.deepEqual(readdirSync(base), ['out']);
   t.is(fds(), before);
+});
+
+test('the same tree again: nothing written, files untouched; otherwise the changed paths are listed', async (t) => {
+  const out = join(scratch(t), 'out');
+  const first = await writeTreeAtomic(out, treeFor(1), isTreeFile);
+  t.deepEqual(first, { written: true, changed: treeFor(1).map((f) => f.path).sort() });
+  const ino = statSync(join(out, 'node1/user-data')).ino;
+  t.deepEqual(await writeTreeAtomic(out, treeFor(1), isTreeFile), { written: false, changed: [] });
+  t.is(statSync(join(out, 'node1/user-data')).ino, ino);
+  // One file with other bytes, one with another mode, one gone, one new.
+  const [a, b, c, ...rest] = treeFor(1);
+  const next: TreeFile[] = [{ ...a!, content: `${String(a!.content)}!` }, { ...b!, mode: b!.mode ^ 0o044 }, ...rest, { path: 'node9/new', content: 'n', mode: 0o644 }];
+  const r = await writeTreeAtomic(out, next, isTreeFile);
+  t.deepEqual(r, { written: true, changed: [a!.path, b!.path, c!.path, 'node9/new'].sort() });
+  t.deepEqual(snapshot(out), expected(next));
+  // Same bytes behind a symlink is not the same tree: it becomes a regular file again.
+  rmSync(join(out, rest[0]!.path));
+  writeFileSync(join(out, 'elsewhere'), String(rest[0]!.content));
+  symlinkSync(join(out, 'elsewhere'), join(out, rest[0]!.path));
+  t.true((await writeTreeAtomic(out, next, (p) => isTreeFile(p) || p === 'elsewhere')).written);
+  t.deepEqual(snapshot(out), expected(next));
 });

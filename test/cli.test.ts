@@ -75,6 +75,32 @@ test('render replaces only an earlier render: a directory with other files, or a
   t.is(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'keep me');
   const out = join(dir, 'out');
   t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0);
-  t.is(cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]).code, 0, 'an earlier render is replaced');
+  t.is(cli(['render', 'profiles/seed.toml', '--out', out, '--ignition-version', '3.4.0', ...SECRETS]).code, 0, 'an earlier render is replaced');
   t.is(cli(['render', 'profiles/seed.toml', '--out', out, '--node', 'k8s-cp-2', ...SECRETS]).code, 0, 'and one node of it');
+});
+
+test('a re-render that changes nothing writes nothing; OUTPUT says which nodes changed', (t) => {
+  const out = join(testDir(t), 'out');
+  const column = (stdout: string): string[] => stdout.split('\n').filter((l) => /^k8s-cp-.* (un)?changed$/.test(l)).map((l) => `${l.split(/\s+/)[0]} ${l.split(/\s+/).at(-1)}`);
+  const first = cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]);
+  t.is(first.code, 0, first.stderr);
+  t.deepEqual(column(first.stdout), ['k8s-cp-1 changed', 'k8s-cp-2 changed', 'k8s-cp-3 changed']);
+  const before = statSync(join(out, 'k8s-cp-1', 'user-data'));
+  const again = cli(['render', 'profiles/seed.toml', '--out', out, ...SECRETS]);
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stdout, /^k8s-ha: rendered cluster seed \(3 nodes\) into .*; the files there were the same, nothing written\n/);
+  t.deepEqual(column(again.stdout), ['k8s-cp-1 unchanged', 'k8s-cp-2 unchanged', 'k8s-cp-3 unchanged']);
+  const after = statSync(join(out, 'k8s-cp-1', 'user-data'));
+  t.is(after.ino, before.ino, 'the very same file, not a rewritten copy');
+  t.is(after.mtimeMs, before.mtimeMs);
+  // Only k8s-cp-3 gets another NIC: only its files change.
+  const dir = testDir(t);
+  const profile = join(dir, 'seed.toml');
+  const text = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8');
+  const last = text.lastIndexOf('[[nodes]]\n');
+  writeFileSync(profile, `${text.slice(0, last)}[[nodes]]\ninterface = "eth1"\n${text.slice(last + '[[nodes]]\n'.length)}`);
+  const one = cli(['render', profile, '--out', out, ...SECRETS]);
+  t.is(one.code, 0, one.stderr);
+  t.deepEqual(column(one.stdout), ['k8s-cp-1 unchanged', 'k8s-cp-2 unchanged', 'k8s-cp-3 changed']);
+  t.notRegex(one.stdout, /nothing written/);
 });

@@ -4,6 +4,7 @@
 import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
+import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { asCliError, maxUserDataOption } from './bundle.js';
 import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
@@ -77,20 +78,24 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
         : []),
       ...(args.format !== 'cloud-init' ? [{ path: `${prefix(r)}config.ign`, content: r.ignition, mode: 0o600 }] : []),
     ]);
+    let write: TreeWrite;
     try {
-      await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
+      write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
     } catch (e) {
       if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which render does not write`}, and render replaces the whole directory\n  hint: choose another --out, or empty it yourself`);
       throw e;
     }
-    const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'USER-DATA', 'CONFIG.IGN']];
+    // OUTPUT: whether this node's files differ from what the directory held, i.e. whether the
+    // node needs to be provisioned again.
+    const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'USER-DATA', 'CONFIG.IGN', 'OUTPUT']];
     rendered.forEach((r, i) => {
       const n = r.node;
-      rows.push([n.name, n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-']);
+      const changed = write.changed.some((p) => p.startsWith(prefix(r)));
+      rows.push([n.name, n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-', changed ? 'changed' : 'unchanged']);
     });
     const { budgetReport } = await import('../bundle/budget.js');
     process.stdout.write(
-      `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})\n${vipLine(plan)}\n${table(rows)}\n` +
+      `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})${write.written ? '' : '; the files there were the same, nothing written'}\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +
         `CA cert hash ${secrets.caCertHash}\n` +
         (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),

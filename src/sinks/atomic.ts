@@ -23,7 +23,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fchmodSync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, fchmodSync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
@@ -53,18 +53,31 @@ export class TreeConflictError extends Error {
   }
 }
 
+/** What {@link writeTreeAtomic} did. */
+export interface TreeWrite {
+  /** False when `dir` already held exactly `files` (same paths, bytes and modes): then nothing was written. */
+  written: boolean;
+  /**
+   * Relative paths that differ from what `dir` held before: new, gone, or with other bytes or
+   * another mode; sorted. Every path when `dir` did not exist; empty when nothing was written.
+   */
+  changed: string[];
+}
+
 /**
  * Replaces directory `dir` by a tree holding exactly `files` (see the module doc for the
  * guarantees). Parents of `dir` are created as needed. An existing `dir` is replaced only when
  * it is a directory whose every file (relative path, POSIX separators) passes `replaces`: an
  * earlier output of the same kind. Anything else there (a mistyped --out naming a home or
- * /etc) is left untouched.
+ * /etc) is left untouched. When `dir` already holds exactly `files`, nothing is written, so
+ * the files keep their mtimes (what HTTP caches, rsync and make look at) and no disk is
+ * touched; the result says which paths changed either way.
  *
  * @throws Error for an invalid relative path (absolute, `..`, duplicate) and TreeConflictError,
  *   both before anything is written; any fs error (EACCES, ENOSPC...) after removing the
  *   temporary tree.
  */
-export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], replaces: (path: string) => boolean): Promise<void> {
+export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], replaces: (path: string) => boolean): Promise<TreeWrite> {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   sorted.forEach((f, n) => {
     const segs = f.path.split('/');
@@ -77,6 +90,8 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
   mkdirSync(parent, { recursive: true, mode: DIR_MODE });
   recoverTree(dir);
   const previous = listReplaceable(dir, replaces);
+  const changed = changedPaths(dir, previous, sorted);
+  if (previous.exists && changed.length === 0) return { written: false, changed };
   const suffix = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const tmp = `${dir}.tmp-${suffix}`;
   const open = new OpenFiles();
@@ -116,6 +131,7 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
   } finally {
     await synced;
   }
+  return { written: true, changed };
 }
 
 /**
@@ -199,6 +215,7 @@ export function recoverTree(target: string): void {
 
 /** What {@link listReplaceable} found in an existing output: relative paths, parents after children. */
 interface TreeListing {
+  exists: boolean;
   files: string[];
   dirs: string[];
 }
@@ -208,7 +225,7 @@ interface TreeListing {
  * @throws TreeConflictError unless `dir` is missing, or a directory of files `replaces` accepts.
  */
 function listReplaceable(dir: string, replaces: (path: string) => boolean): TreeListing {
-  const found: TreeListing = { files: [], dirs: [] };
+  const found: TreeListing = { exists: false, files: [], dirs: [] };
   let st;
   try {
     st = lstatSync(dir);
@@ -217,6 +234,7 @@ function listReplaceable(dir: string, replaces: (path: string) => boolean): Tree
     throw e;
   }
   if (!st.isDirectory()) throw new TreeConflictError(dir, '');
+  found.exists = true;
   const walk = (rel: string): void => {
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
@@ -229,6 +247,27 @@ function listReplaceable(dir: string, replaces: (path: string) => boolean): Tree
   };
   walk('');
   return found;
+}
+
+/**
+ * The paths of `files` (sorted) that `dir`, listed as `previous`, does not already hold as a
+ * regular file with the same mode and bytes, plus the paths it holds that `files` lacks;
+ * sorted. Reads only files whose size matches.
+ */
+function changedPaths(dir: string, previous: TreeListing, files: readonly TreeFile[]): string[] {
+  const gone = new Set(previous.files);
+  const changed: string[] = [];
+  for (const f of files) {
+    if (!gone.delete(f.path) || !holds(join(dir, ...f.path.split('/')), f)) changed.push(f.path);
+  }
+  return [...changed, ...gone].sort();
+}
+
+/** True when `path` is a regular file with exactly `f`'s mode and bytes. */
+function holds(path: string, f: TreeFile): boolean {
+  const st = lstatSync(path);
+  const bytes = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
+  return st.isFile() && (st.mode & 0o7777) === f.mode && st.size === bytes.length && readFileSync(path).equals(bytes);
 }
 
 /**
