@@ -1,20 +1,13 @@
 /**
- * Failover bounds of the lab, derived from the plan's timing (issue #3).
- * Facts: keepalived's master-down interval is 3 x advert_int + skew, with skew
- * (256 - priority) / 256 s for VRRPv2 and (256 - priority) x advert_int / 256 for VRRPv3
- * (RFC 3768 6.1 / RFC 5798 6.1; keepalived vrrp.c vrrp_init_instance_sands).
+ * Failover bounds of the lab, derived from the plan's timing (issue #3), from the VRRP timing
+ * facts in profile/vrrp.ts (RFC 3768 / RFC 5798 6.1, keepalived vrrp.c).
  */
 import type { Plan } from '../model.js';
-
-/** Skew time in ms of a backup with `priority`. */
-export function skewMs(plan: Plan, priority: number): number {
-  const advert = plan.keepalived.advertInterval;
-  return plan.keepalived.vrrpVersion === 3 ? ((256 - priority) * advert * 1000) / 256 : ((256 - priority) * 1000) / 256;
-}
+import { masterDownMs as masterDown } from '../profile/vrrp.js';
 
 /** Master-down interval in ms seen by a backup with `priority`: 3 x advert_int + skew. */
 export function masterDownMs(plan: Plan, priority: number): number {
-  return 3 * plan.keepalived.advertInterval * 1000 + skewMs(plan, priority);
+  return masterDown(priority, plan.keepalived.advertInterval, plan.keepalived.vrrpVersion);
 }
 
 /** Client-visible outage bounds in ms, per scenario; `takeoverPriority` = the next holder's. */
