@@ -104,3 +104,13 @@ test('a re-render that changes nothing writes nothing; OUTPUT says which nodes c
   t.deepEqual(column(one.stdout), ['k8s-cp-1 unchanged', 'k8s-cp-2 unchanged', 'k8s-cp-3 changed']);
   t.notRegex(one.stdout, /nothing written/);
 });
+
+test('--node naming no node of the profile is a usage error (exit 2) listing the nodes, for render and seed', (t) => {
+  const out = join(testDir(t), 'out');
+  for (const args of [['render', 'profiles/seed.toml', '--out', out, '--node', 'k8s-cp-9'], ['seed', 'profiles/seed.toml', '--out', join(out, 's.iso'), '--node', 'k8s-cp-9']]) {
+    const r = cli([...args, ...SECRETS]);
+    t.is(r.code, 2, `${args[0]}: ${r.stderr}`);
+    t.regex(r.stderr, /k8s-ha: no node named "k8s-cp-9" in profiles\/seed\.toml; nodes: k8s-cp-1, k8s-cp-2, k8s-cp-3\n/);
+  }
+  t.throws(() => statSync(out), { code: 'ENOENT' }, 'nothing written');
+});

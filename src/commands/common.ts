@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import { formatProblems, ProfileError, type Problem } from '../profile/errors.js';
 import type { LoadedProfile } from '../profile/load.js';
-import type { Plan } from '../model.js';
+import type { Plan, PlanNode } from '../model.js';
 
 /** The profile used when none is given. */
 export const DEFAULT_PROFILE = 'profiles/seed.toml';
@@ -69,6 +69,16 @@ function countLine(problems: Problem[]): string {
   const e = problems.filter((p) => p.severity === 'error').length;
   const w = problems.length - e;
   return `k8s-ha: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}`;
+}
+
+/**
+ * The node of `plan` named `name` (a --node argument).
+ * @throws CliError (exit 2, a usage error) naming the profile and listing the nodes it has.
+ */
+export function nodeNamed(plan: Plan, name: string, profile: string): PlanNode {
+  const node = plan.nodes.find((n) => n.name === name);
+  if (node === undefined) throw new CliError(`k8s-ha: no node named "${name}" in ${profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
+  return node;
 }
 
 /** Human size: bytes below 1 KiB, else KiB with one decimal. */

@@ -7,7 +7,7 @@ import type { RenderedNode } from '../render.js';
 import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { asCliError, maxUserDataOption } from './bundle.js';
-import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
+import { CliError, EXIT_USAGE, loadOrExit, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
@@ -48,8 +48,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       return sizes;
     };
     const { renderCluster } = await import('../render.js');
-    if (args.node !== undefined && !plan.nodes.some((n) => n.name === args.node))
-      throw new CliError(`k8s-ha: no node named "${args.node}" in ${args.profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
+    if (args.node !== undefined) nodeNamed(plan, args.node, args.profile);
     if (args.stdout) {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);

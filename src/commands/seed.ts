@@ -4,7 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { asCliError } from './bundle.js';
-import { CliError, EXIT_USAGE, loadOrExit, type ProfileArgs, withProfile } from './common.js';
+import { CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface SeedArgs extends ProfileArgs, SecretsArgs {
@@ -22,8 +22,7 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
       .options(secretsOptions) as unknown as Argv<SeedArgs>,
   handler: async (args: ArgumentsCamelCase<SeedArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
-    const node = plan.nodes.find((n) => n.name === args.node);
-    if (node === undefined) throw new CliError(`k8s-ha: no node named "${args.node}" in ${args.profile}; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, EXIT_USAGE);
+    const node = nodeNamed(plan, args.node, args.profile);
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
     const [{ renderNode }, { networkConfigV2, staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
       import('../render.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
