@@ -63,7 +63,7 @@ await build({
 //
 // Libraries that only the bundle and secrets-generation paths load (tar archives, the CA
 // certificate) are left out of it: the snapshot would carry their ~400 KB of source, which
-// every run deserialises and checksums (measured: blob 6.8 -> 6.3 MB, a render ~1.5 ms
+// every run deserialises and checksums (measured: blob 6.8 -> 6.4 MB, a render ~1.5 ms
 // faster). At run time they load from node_modules, next to dist/, on first use.
 const FROM_DISK = /^(@peculiar\/x509|reflect-metadata|tar-stream)$/;
 const fromDisk = {

@@ -110,7 +110,7 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
     for (const d of dirs) await open.add(openSync(d, constants.O_RDONLY | constants.O_DIRECTORY));
     await open.flush();
   } catch (e) {
-    await open.abandon();
+    open.abandon();
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
@@ -314,7 +314,7 @@ class OpenFiles {
   }
 
   /** Closes every fd not yet flushed, without syncing (after an error). */
-  async abandon(): Promise<void> {
+  abandon(): void {
     for (const fd of this.#fds.splice(0)) closeSync(fd);
   }
 }

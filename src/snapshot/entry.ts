@@ -46,8 +46,8 @@ const WARM_SECRETS: ClusterSecrets = {
  * The rest of a render's path, after the profile: the secrets file read and checked (a real one,
  * made for the build by scripts/bundle.mjs and named by K8S_HA_WARM_SECRETS; without it the
  * placeholder secrets), a tree written, replaced and found unchanged in a temporary directory
- * (removed after), and the summary tables. Measured: a render ~1.5 ms faster than with this code left
- * to compile on first use.
+ * (removed after), and the summary tables. Measured: a render ~1.5 ms faster than with this
+ * code left to compile on first use.
  */
 async function warmRenderTail(plan: Plan): Promise<void> {
   const file = process.env.K8S_HA_WARM_SECRETS;
