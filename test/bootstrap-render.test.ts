@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BOOTSTRAP_SCRIPT, BOOTSTRAP_UNIT, SYSEXT_IMAGE } from '../src/components/bootstrap.js';
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG } from '../src/components/kubeadm.js';
@@ -11,7 +10,7 @@ import { parseProfile } from '../src/profile/load.js';
 import { renderCluster, type RenderedNode } from '../src/render.js';
 import { generateSecrets, type ClusterSecrets } from '../src/secrets/store.js';
 import { checkKubeadmYaml, type KubeadmDocument } from './helpers/kubeadm-schema.js';
-import { cloudInitCheck, ignitionCheck, runOk, requireTool } from './helpers/tools.js';
+import { cloudInitCheck, ignitionCheck, runOk, requireTool, testDir } from './helpers/tools.js';
 import { cli } from './helpers/cli.js';
 
 const SHA512 = 'ab'.repeat(64);
@@ -178,8 +177,7 @@ test('profile errors for the bootstrap fields name the field', (t) => {
 });
 
 test('CLI render: secrets file and secret-bearing outputs 0600, stable, --rotate, --show-secrets, warning', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'k8s-ha-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = testDir(t, 'k8s-ha-cli-');
   await writeFile(path.join(dir, 'boot.toml'), profile('v1.31.2'));
   const render = (...args: string[]) => cli(['render', 'boot.toml', '--out', 'out', ...args], { cwd: dir });
   const first = render();

@@ -1,15 +1,14 @@
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProfile } from '../src/profile/load.js';
 import { renderNode } from '../src/render.js';
 import { fixture, labPlan, unpackedBundle } from './helpers/bundle-run.js';
-import { cloudInitCheck, ignitionCheck, requireTool } from './helpers/tools.js';
+import { cloudInitCheck, ignitionCheck, requireTool, run } from './helpers/tools.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import type { BootOs } from '../src/model.js';
 
-const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
 
 for (const os of ['flatcar', 'fcos', 'ubuntu'] as BootOs[]) {
@@ -95,8 +94,8 @@ test('iPXE, pxelinux, dnsmasq and README: per-node files by MAC, dnsmasq accepts
   t.true(script.every((line) => line === '' || /^(#|kernel |initrd |boot$)/.test(line)), script.join('\n'));
   t.regex(script[2]!, /ignition\.config\.url=http:\/\/198\.18\.0\.1:8080\/k8s\/nodes\/cp-3\/config\.ign console=ttyS0,115200n8$/);
   t.regex(read(dir, 'ipxe/52-54-00-00-00-01.ipxe'), / ip=198\.18\.0\.11::198\.18\.0\.1:255\.255\.0\.0:cp-1:eth0:none:198\.18\.0\.2 /);
-  const test = run('dnsmasq', ['--test', '-C', join(dir, 'dnsmasq.conf.example')]);
-  t.is(test.status, 0, test.stderr);
+  const dnsmasq = run('dnsmasq', ['--test', '-C', join(dir, 'dnsmasq.conf.example')]);
+  t.is(dnsmasq.code, 0, dnsmasq.stderr);
   t.regex(read(dir, 'dnsmasq.conf.example'), /^dhcp-host=52:54:00:00:00:02,198\.18\.0\.12,cp-2$/m);
   t.regex(read(dir, 'README.txt'), /Serve this directory, unpacked, at http:\/\/198\.18\.0\.1:8080\/k8s\//);
 });

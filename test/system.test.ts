@@ -9,7 +9,8 @@ import { table } from '../src/formats/table.js';
 import { findExecutable, pidAlive } from '../src/system.js';
 import { testDir } from './helpers/tools.js';
 
-test('findExecutable: PATH order, absolute names, and empty entries are not the working directory', async (t) => {
+// Serial: it changes the process's working directory, which concurrent tests share.
+test.serial('findExecutable: PATH order, absolute names, and empty entries are not the working directory', async (t) => {
   t.is(await findExecutable('sh', '/nonexistent:/bin:/usr/bin'), '/bin/sh');
   t.is(await findExecutable('/bin/sh', ''), '/bin/sh');
   t.is(await findExecutable('sh', ''), undefined);

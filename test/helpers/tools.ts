@@ -104,9 +104,8 @@ export interface ToolResult {
   output: string;
 }
 
-/** Writes `content` to a temporary file named `name`, runs `cmd ...args file`, removes it. */
 /**
- * Runs `cmd args... FILE` on `content`. ok = exit 0 AND `clean(output)`: these tools exit 0
+ * Writes `content` to a temporary file `name`, runs `cmd args... FILE`, removes it. ok = exit 0 AND `clean(output)`: these tools exit 0
  * on warnings too (cloud-init on a deprecated key, HAProxy on a doubtful setting), and a
  * warning is a finding here, not a pass.
  */
