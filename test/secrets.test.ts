@@ -176,3 +176,13 @@ test('an invalid secrets file is rejected with the file and field named', async 
 test('the test helper turns a missing tool into a failure naming the apt package', (t) => {
   t.throws(() => run('k8s-ha-no-such-tool', []), { message: /apt-get install -y k8s-ha-no-such-tool/ });
 });
+
+test('CLI: a secrets file that cannot be written is exit 1 naming the cause, nothing rendered', async (t) => {
+  const dir = testDir(t);
+  // procfs refuses to create files, even for root: stat says ENOENT, the write then fails.
+  const r = cli(['render', 'profiles/seed.toml', '--out', path.join(dir, 'out'), '--secrets', '/proc/k8s-ha-test.secrets.json']);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /^k8s-ha: cannot write the secrets file: ENOENT: no such file or directory, open '\/proc\/k8s-ha-test\.secrets\.json\.tmp-/m);
+  t.notRegex(r.stderr, /internal error/);
+  await t.throwsAsync(stat(path.join(dir, 'out')), { code: 'ENOENT' });
+});
