@@ -3,7 +3,7 @@
  * --format narrow it, --stdout prints exactly what render writes, check writes nothing.
  */
 import test from 'ava';
-import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cli } from './helpers/cli.js';
 import { testDir } from './helpers/tools.js';
@@ -48,7 +48,9 @@ test('check prints the plan and warnings and writes nothing; --strict fails on w
   // A copy of the seed profile in an empty directory, run from there: anything check
   // wrote (out/, a secrets file next to the profile) would show up in it.
   const profile = join(dir, 'seed.toml');
-  copyFileSync(join(ROOT, 'profiles', 'seed.toml'), profile);
+  // Plus a hook carrying a credential, which --json must not print.
+  writeFileSync(profile, readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8').replace(/^\[kubernetes\]$/m, '[kubernetes]\npreKubeadmCommands = ["curl -H \'Authorization: Bearer s3cr3t\' https://example.test/x"]'));
+  t.regex(readFileSync(profile, 'utf8'), /s3cr3t/);
   const r = cli(['check', profile], { cwd: dir });
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /is valid: cluster seed/);
@@ -57,6 +59,8 @@ test('check prints the plan and warnings and writes nothing; --strict fails on w
   const json = cli(['check', profile, '--json'], { cwd: dir });
   const plan = JSON.parse(json.stdout).plan;
   t.is(plan.keepalived.authPass, '(redacted)');
+  t.deepEqual(plan.kubernetes.preKubeadmCommands, ['(redacted)']);
+  t.false(json.stdout.includes('s3cr3t'));
   t.is(plan.nodes[0].vrrp.state, 'MASTER');
   const strict = cli(['check', profile, '--strict'], { cwd: dir });
   t.is(strict.code, 1);

@@ -17,7 +17,14 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
     const { plan, warnings } = await loadOrExit(args.profile, args.strict);
     if (args.json) {
-      const redacted = { ...plan, keepalived: { ...plan.keepalived, ...(plan.keepalived.authPass !== undefined ? { authPass: '(redacted)' } : {}) } };
+      // The VRRP password, and the hook lines, which may carry credentials (the bootstrap
+      // script is 0700 and logs them by number for that reason): each line becomes (redacted).
+      const hidden = (lines: string[]) => lines.map(() => '(redacted)');
+      const redacted = {
+        ...plan,
+        keepalived: { ...plan.keepalived, ...(plan.keepalived.authPass !== undefined ? { authPass: '(redacted)' } : {}) },
+        kubernetes: { ...plan.kubernetes, preKubeadmCommands: hidden(plan.kubernetes.preKubeadmCommands), postKubeadmCommands: hidden(plan.kubernetes.postKubeadmCommands) },
+      };
       process.stdout.write(`${JSON.stringify({ plan: redacted, warnings }, null, 2)}\n`);
       return;
     }
