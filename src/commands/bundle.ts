@@ -4,8 +4,7 @@
  */
 import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { formatProblems } from '../profile/errors.js';
-import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
+import { asCliError, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface BundleArgs extends ProfileArgs, SecretsArgs {
@@ -13,27 +12,6 @@ interface BundleArgs extends ProfileArgs, SecretsArgs {
   ignitionVersion: IgnitionVersion;
   maxUserData?: number;
 }
-
-/** Re-throws a BundleError as the CLI's exit-1 error, formatted like profile problems. */
-export async function asCliError<T>(file: string, run: () => Promise<T>): Promise<T> {
-  const { BundleError } = await import('../bundle/errors.js');
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof BundleError) throw new CliError(formatProblems(file, [e.toProblem()]));
-    throw e;
-  }
-}
-
-/** The `--max-user-data BYTES` option, shared with `render`. */
-export const maxUserDataOption = {
-  type: 'number',
-  describe: 'fail when a node\'s user-data is larger than BYTES (AWS allows 16384)',
-  coerce: (v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--max-user-data must be a positive whole number of bytes, got ${v}`);
-    return v;
-  },
-} as const;
 
 export const bundleCommand: CommandModule<object, BundleArgs> = {
   command: 'bundle [profile]',

@@ -81,6 +81,30 @@ export function nodeNamed(plan: Plan, name: string, profile: string): PlanNode {
   return node;
 }
 
+/**
+ * Runs `run`; a BundleError it throws (bundle, seed and render's --max-user-data) becomes the
+ * CLI's exit-1 error, formatted like profile problems.
+ */
+export async function asCliError<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const { BundleError } = await import('../bundle/errors.js');
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof BundleError) throw new CliError(formatProblems(file, [e.toProblem()]));
+    throw e;
+  }
+}
+
+/** The `--max-user-data BYTES` option of `bundle` and `render`. */
+export const maxUserDataOption = {
+  type: 'number',
+  describe: 'fail when a node\'s user-data is larger than BYTES (AWS allows 16384)',
+  coerce: (v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--max-user-data must be a positive whole number of bytes, got ${v}`);
+    return v;
+  },
+} as const;
+
 /** Human size: bytes below 1 KiB, else KiB with one decimal. */
 export function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;

@@ -6,8 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
 import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
-import { asCliError, maxUserDataOption } from './bundle.js';
-import { CliError, EXIT_USAGE, loadOrExit, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
+import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 

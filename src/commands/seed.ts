@@ -3,8 +3,7 @@
  * labelled `cidata` (user-data, meta-data, network-config for static nodes).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError } from './bundle.js';
-import { CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile } from './common.js';
+import { asCliError, CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface SeedArgs extends ProfileArgs, SecretsArgs {
