@@ -55,17 +55,6 @@ const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
 
-/** One `[[nodes]]` entry: a control-plane node. */
-export const nodeSchema = z.strictObject({
-  name: label,
-  address: nodeAddress,
-  priority: z.optional(int(1, 254)),
-  interface: z.optional(ifname),
-  mac: z.optional(mac),
-  gateway: z.optional(ip),
-  dns: z.optional(z.array(ip).check(z.minLength(1))),
-});
-
 /** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
 export const workerSchema = z.strictObject({
   name: label,
@@ -76,6 +65,9 @@ export const workerSchema = z.strictObject({
   gateway: z.optional(ip),
   dns: z.optional(z.array(ip).check(z.minLength(1))),
 });
+
+/** One `[[nodes]]` entry: a control-plane node, a worker's fields plus its VRRP priority. */
+export const nodeSchema = z.extend(workerSchema, { priority: z.optional(int(1, 254)) });
 
 const bootUrl = str((s) => bootUrlProblem(s) === undefined, `expected ${BOOT_URL_RULE}`);
 
