@@ -16,9 +16,8 @@
 // (`node --cpu-prof --no-rehash-snapshot --snapshot-blob dist/k8s-ha.blob -- render ...`).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const VERSION = JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version);
 
@@ -94,19 +93,13 @@ const { NODE_OPTIONS: _ignored, ...env } = process.env;
 // render 103.6 -> 98.2 ms). The seed stays the one V8 drew at random when this build ran, so
 // it differs per install; the CLI hashes only the user's own profile and secrets files.
 const V8_FLAGS = ['--no-rehash-snapshot'];
-// Throwaway cluster secrets for the warm-up's read of a secrets file (src/snapshot/entry.ts):
-// made here, with the code tsc just compiled, since the CA needs @peculiar/x509, which the
-// snapshot must not hold; removed right after. Nothing of them is used by any run.
-const { generateSecrets, serialiseSecrets } = await import('../dist/src/secrets/store.js');
-const warmDir = mkdtempSync(join(tmpdir(), 'k8s-ha-warm-secrets-'));
-const warmSecrets = join(warmDir, 'warm-up.secrets.json');
-writeFileSync(warmSecrets, serialiseSecrets(await generateSecrets()), { mode: 0o600 });
-let snap;
-try {
-  snap = spawnSync(process.execPath, [...V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/k8s-ha-snapshot.cjs'], { encoding: 'utf8', env: { ...env, K8S_HA_WARM_SECRETS: warmSecrets } });
-} finally {
-  rmSync(warmDir, { recursive: true, force: true });
-}
+// The warm-up reads a real secrets file (src/snapshot/entry.ts): the test fixture, whose CA
+// is public test material; without it (not in a checkout) the warm-up uses placeholders.
+const warmSecrets = resolve('fixtures/secrets/test.secrets.json');
+const snap = spawnSync(process.execPath, [...V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/k8s-ha-snapshot.cjs'], {
+  encoding: 'utf8',
+  env: existsSync(warmSecrets) ? { ...env, K8S_HA_WARM_SECRETS: warmSecrets } : env,
+});
 // Node warns that node:module (yargs loads it) is "not yet fully verified" in snapshots; the
 // tests run the CLI both ways and compare (test/launcher.test.ts). Any other output fails.
 const noise = /^\(node:\d+\) Warning: It's not yet fully verified whether built-in module "node:module"|^It may still work|^To request support|^\(Use `node --trace-warnings/;

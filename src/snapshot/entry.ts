@@ -43,9 +43,9 @@ const WARM_SECRETS: ClusterSecrets = {
 };
 
 /**
- * The rest of a render's path, after the profile: the secrets file read and checked (a real one,
- * made for the build by scripts/bundle.mjs and named by K8S_HA_WARM_SECRETS; without it the
- * placeholder secrets), a tree written, replaced and found unchanged in a temporary directory
+ * The rest of a render's path, after the profile: the secrets file read and checked (the test
+ * fixture's, named by scripts/bundle.mjs in K8S_HA_WARM_SECRETS; without it the placeholder
+ * secrets), a tree written, replaced and found unchanged in a temporary directory
  * (removed after), and the summary tables. Measured: a render ~1.5 ms faster than with this
  * code left to compile on first use.
  */
