@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * k8s-ha command line: wires the command modules into yargs. Usage errors exit 2, profile
  * errors exit 1 with every problem listed, never a stack trace for expected failures.

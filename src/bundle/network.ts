@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { PlanNode } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
 import { BundleError } from './errors.js';
-import { bracketIp, staticNetworkProblem } from '../profile/values.js';
+import { bracketIp, ipFamily, staticNetworkProblem } from '../profile/values.js';
 
 /**
  * Static network settings of one node, for NoCloud `network-config` and the `ip=` kernel
@@ -53,7 +53,7 @@ export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
  * nfsroot `ip=` parser used by initramfs-tools (IPv4). At most two resolvers fit.
  */
 export function ipKernelArg(net: StaticNetwork): string {
-  const v6 = net.address.includes(':');
+  const v6 = ipFamily(net.address) === 6;
   const netmask = v6 ? String(net.prefix) : ipaddr.IPv4.subnetMaskFromPrefixLength(net.prefix).toString();
   const fields = [
     bracketIp(net.address), '', net.gateway === undefined ? '' : bracketIp(net.gateway),
@@ -75,7 +75,7 @@ export function networkConfigV2(net: StaticNetwork): string {
   const ethernet = {
     ...(net.mac === undefined ? {} : { match: { macaddress: net.mac }, 'set-name': net.interface }),
     addresses: [`${net.address}/${net.prefix}`],
-    ...(net.gateway === undefined ? {} : { routes: [{ to: net.gateway.includes(':') ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
+    ...(net.gateway === undefined ? {} : { routes: [{ to: ipFamily(net.gateway) === 6 ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
     ...(net.dns.length === 0 ? {} : { nameservers: { addresses: net.dns } }),
   };
   return toYaml({ version: 2, ethernets: { [net.interface]: ethernet } }, { sortKeys: false });

@@ -8,7 +8,7 @@ import type { Family, Plan, PlanNode } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
-import { AUTH_PASS, bracketIp, ipFamily, parseAddressWithPrefix, staticNetworkProblem } from './values.js';
+import { AUTH_PASS, bracketIp, ipFamily, normalMac, parseAddressWithPrefix, staticNetworkProblem } from './values.js';
 import { skewMs } from './vrrp.js';
 
 /** Defaults applied when the profile leaves a field out, with where each comes from. */
@@ -101,7 +101,7 @@ export function resolvePlan(
   dupes(all.map((n) => n.raw.name)).forEach(([i, j]) =>
     problems.push(error('E_DUPLICATE', [...where(j), 'name'], `duplicate node name "${all[j]!.raw.name}" (also ${where(i).join('.')})`, 'node names become hostnames and HAProxy server names: each must be unique')),
   );
-  const macs = all.map((n, j) => n.raw.mac?.toLowerCase().replace(/-/g, ':') ?? `(none ${j})`);
+  const macs = all.map((n, j) => (n.raw.mac === undefined ? `(none ${j})` : normalMac(n.raw.mac)));
   dupes(macs).forEach(([i, j]) =>
     problems.push(error('E_DUPLICATE', [...where(j), 'mac'], `MAC ${macs[j]} is also the MAC of ${where(i).join('.')}`, 'every node needs its own MAC: DHCP, iPXE and Matchbox tell nodes apart by it')),
   );
@@ -280,7 +280,7 @@ function withHostFacts(
   canon: (a: string) => string,
 ): PlanNode {
   if (src.prefix !== undefined) node.prefix = src.prefix;
-  if (src.raw.mac !== undefined) node.mac = src.raw.mac.toLowerCase().replace(/-/g, ':');
+  if (src.raw.mac !== undefined) node.mac = normalMac(src.raw.mac);
   if (src.raw.gateway !== undefined) node.gateway = canon(src.raw.gateway);
   if (src.raw.dns !== undefined) node.dns = src.raw.dns.map(canon);
   return node;

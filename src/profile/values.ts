@@ -177,3 +177,8 @@ export function staticNetworkProblem(address: string, prefix: number | undefined
   }
   return undefined;
 }
+
+/** A MAC address as the plan keeps it: lower case, colon-separated (`52-54-00-AA-BB-CC` -> `52:54:00:aa:bb:cc`). */
+export function normalMac(mac: string): string {
+  return mac.toLowerCase().replace(/-/g, ':');
+}
