@@ -105,3 +105,17 @@ export function main(argv: string[]): Promise<void> {
     process.exitCode = 70;
   });
 }
+
+/**
+ * What the shipped entry points run (src/main.ts, src/snapshot/entry.ts): {@link main}, then,
+ * on Linux, `process.exit()` with the exit code it set, so that node skips freeing the V8
+ * heap and the rest of its teardown (measured: a render ~0.7 ms faster, `npm run bench`).
+ * Nothing is lost by it on Linux, where writes to stdout and stderr are synchronous for files,
+ * pipes and terminals alike (Node.js docs, "A note on process I/O"), and every command awaits
+ * its own work; `exit` listeners still run. Elsewhere node exits by itself, as usual.
+ */
+export function runAndExit(argv: string[]): void {
+  void main(argv).then(() => {
+    if (process.platform === 'linux') process.exit();
+  });
+}

@@ -1,7 +1,7 @@
 /**
  * Entry point of the shipped CLI bundle (dist/k8s-ha.cjs, see scripts/bundle.mjs): runs
- * {@link main} on this process's arguments.
+ * the CLI on this process's arguments ({@link runAndExit}).
  */
-import { main } from './cli.js';
+import { runAndExit } from './cli.js';
 
-void main(process.argv.slice(2));
+runAndExit(process.argv.slice(2));

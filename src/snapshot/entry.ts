@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import { startupSnapshot } from 'node:v8';
-import { main, run } from '../cli.js';
+import { run, runAndExit } from '../cli.js';
 import { budgetReport, userDataBytes } from '../bundle/budget.js';
 import { size, table, vipLine } from '../commands/common.js';
 import { clearMemos } from '../formats/memo.js';
@@ -93,6 +93,6 @@ if (startupSnapshot.isBuildingSnapshot()) {
     })
     .then(() =>
       // With `--`, node leaves argv as [node, ...ARGS]: the launcher always passes it.
-      startupSnapshot.setDeserializeMainFunction(() => void main(process.argv.slice(1))),
+      startupSnapshot.setDeserializeMainFunction(() => runAndExit(process.argv.slice(1))),
     );
 }
