@@ -8,7 +8,9 @@ import YAML from 'yaml';
 /** Serialises plain data to YAML text ending in a newline. */
 export function toYaml(data: unknown, opts: { sortKeys?: boolean } = {}): string {
   const doc = new YAML.Document(data, { version: '1.1', aliasDuplicateObjects: false, sortMapEntries: opts.sortKeys ?? true });
-  return doc.toString({ lineWidth: 0, blockQuote: 'literal' });
+  // directives: false - no `%YAML`/`%TAG` line or `---` marker (none is ever needed here); the
+  // yaml library then also skips walking every node in search of custom tags to declare.
+  return doc.toString({ lineWidth: 0, blockQuote: 'literal', directives: false });
 }
 
 /** Serialises several documents separated by `---` (a multi-document kubeadm config). */
