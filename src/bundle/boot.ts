@@ -40,10 +40,16 @@ export const ASSET_FILES = {
 } as const satisfies Record<BootOs, { kernel: string; initrd: string; rootfs?: string }>;
 
 /**
- * Validates a `[boot]` section and returns it normalised (base URLs without trailing slash).
+ * `[boot]` settings as {@link checkBootSettings} returns them: base URLs without a trailing
+ * slash, and `matchboxUrl` always set (`configUrl` when the profile leaves it out).
+ */
+export type CheckedBootSettings = BootSettings & { matchboxUrl: string };
+
+/**
+ * Validates a `[boot]` section and returns it normalised ({@link CheckedBootSettings}).
  * @throws BundleError naming `boot.<field>` for a bad URL, OS or kernel argument.
  */
-export function checkBootSettings(boot: BootSettings): BootSettings {
+export function checkBootSettings(boot: BootSettings): CheckedBootSettings {
   if (!BOOT_OSES.includes(boot.os)) {
     throw new BundleError('E_BOOT', ['boot', 'os'], `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
   }
@@ -57,10 +63,10 @@ export function checkBootSettings(boot: BootSettings): BootSettings {
 }
 
 /** URL of a node's Ignition config inside the served bundle. */
-export const ignitionUrl = (boot: BootSettings, name: string): string => `${boot.configUrl}/nodes/${name}/config.ign`;
+const ignitionUrl = (boot: BootSettings, name: string): string => `${boot.configUrl}/nodes/${name}/config.ign`;
 
 /** NoCloud seed URL of a node inside the served bundle (trailing slash required by cloud-init). */
-export const nocloudUrl = (boot: BootSettings, name: string): string => `${boot.configUrl}/nodes/${name}/`;
+const nocloudUrl = (boot: BootSettings, name: string): string => `${boot.configUrl}/nodes/${name}/`;
 
 /**
  * The boot image of one node for `boot.os` (settings already checked by

@@ -1,6 +1,6 @@
 import type { BootSettings } from '../model.js';
 import type { RenderedNode } from '../render.js';
-import { bootImage, usesIgnition } from './boot.js';
+import { bootImage, usesIgnition, type CheckedBootSettings } from './boot.js';
 import { dnsmasqExample } from './dnsmasq.js';
 import { BundleError } from './errors.js';
 import { ipxeChainScript, ipxeNodeScript } from './ipxe.js';
@@ -20,7 +20,7 @@ export type BootNode<N extends NetworkNode = NetworkNode> = N & { mac: string };
 /** Everything the bundle is made of. */
 export interface BundleSource<N extends NetworkNode = NetworkNode> {
   /** Checked `[boot]` settings (./boot.ts checkBootSettings). */
-  boot: BootSettings;
+  boot: CheckedBootSettings;
   nodes: N[];
   /**
    * Renders one node. Called lazily while the archive is written: once for the
@@ -89,7 +89,7 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
   yield dir('matchbox/profiles/');
   for (const node of byName) {
     const ignitionId = usesIgnition(boot.os) ? `${node.name}.ign` : undefined;
-    const image = bootImage(boot, node, `${boot.matchboxUrl ?? boot.configUrl}/ignition?mac=${hyphens(node)}`);
+    const image = bootImage(boot, node, `${boot.matchboxUrl}/ignition?mac=${hyphens(node)}`);
     yield { path: `matchbox/profiles/${node.name}.json`, mode: PUBLIC, content: matchboxProfile(node.name, image, ignitionId) };
   }
 

@@ -2,9 +2,10 @@ import { gzipSync } from 'node:zlib';
 import type { BootSettings } from '../../src/model.js';
 import type { BundleSource, NodeConfigs } from '../../src/bundle/layout.js';
 import type { NetworkNode } from '../../src/bundle/network.js';
+import type { CheckedBootSettings } from '../../src/bundle/boot.js';
 
-/** Boot settings on test addresses (198.18.0.0/15 only). */
-export const testBoot = (os: BootSettings['os']): BootSettings => ({
+/** Boot settings on test addresses (198.18.0.0/15 only), as checkBootSettings returns them. */
+export const testBoot = (os: BootSettings['os']): CheckedBootSettings => ({
   os,
   assetsUrl: 'http://198.18.0.1:8080/assets',
   configUrl: 'http://198.18.0.1:8080/k8s',
