@@ -24,7 +24,7 @@ export interface ArchiveEntry {
 export const ARCHIVE_MTIME = new Date(0);
 
 /** True when `out` names an uncompressed archive (`*.tar`); anything else is gzip-compressed. */
-export function isPlainTar(out: string): boolean {
+function isPlainTar(out: string): boolean {
   return out.endsWith('.tar');
 }
 

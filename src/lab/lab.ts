@@ -130,7 +130,7 @@ export async function writeLabLogs(dir: string, t0: number, daemons: Daemon[], p
  * two trees equal each other and the payload. Returns each node's cloud-init root.
  * @throws LabError listing every difference.
  */
-export async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<string, string>> {
+async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<string, string>> {
   const roots = new Map<string, string>();
   const problems: string[] = [];
   for (const r of rendered) {

@@ -76,7 +76,7 @@ function indexOf(text: string, format: 'toml' | 'yaml'): Index {
 }
 
 /** Converts a UTF-16 offset into a 1-based line and code-point column. */
-export function offsetToPos(text: string, offset: number): SourcePos {
+function offsetToPos(text: string, offset: number): SourcePos {
   const before = text.slice(0, offset);
   const lineStart = before.lastIndexOf('\n') + 1;
   let line = 1;
