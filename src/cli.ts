@@ -21,6 +21,7 @@ import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { seedCommand } from './commands/seed.js';
+import { startInterpreted } from './tiering.js';
 
 /**
  * Every command, in the order `k8s-ha --help` lists them. (`any`: each module types its own
@@ -107,14 +108,16 @@ export function main(argv: string[]): Promise<void> {
 }
 
 /**
- * What the shipped entry points run (src/main.ts, src/snapshot/entry.ts): {@link main}, then,
- * on Linux, `process.exit()` with the exit code it set, so that node skips freeing the V8
- * heap and the rest of its teardown (measured: a render ~0.7 ms faster, `npm run bench`).
+ * What the shipped entry points run (src/main.ts, src/snapshot/entry.ts): {@link main} with
+ * V8's compiling tiers off until the work is known to be large (./tiering.ts), then, on
+ * Linux, `process.exit()` with the exit code it set, so that node skips freeing the V8 heap
+ * and the rest of its teardown (measured: a render ~0.7 ms faster, `npm run bench`).
  * Nothing is lost by it on Linux, where writes to stdout and stderr are synchronous for files,
  * pipes and terminals alike (Node.js docs, "A note on process I/O"), and every command awaits
  * its own work; `exit` listeners still run. Elsewhere node exits by itself, as usual.
  */
 export function runAndExit(argv: string[]): void {
+  startInterpreted();
   void main(argv).then(() => {
     if (process.platform === 'linux') process.exit();
   });

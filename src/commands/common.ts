@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { formatProblems, ProfileError, type Problem } from '../profile/errors.js';
 import type { LoadedProfile } from '../profile/load.js';
 import type { Plan, PlanNode } from '../model.js';
+import { tiersForPlan } from '../tiering.js';
 
 /** The profile used when none is given. */
 export const DEFAULT_PROFILE = 'profiles/seed.toml';
@@ -43,7 +44,8 @@ export class CliError extends Error {
 
 /**
  * Loads a profile; on failure prints every problem to stderr and throws CliError (exit 1).
- * Warnings are printed to stderr too; with `strict` they fail the run.
+ * Warnings are printed to stderr too; with `strict` they fail the run. A large plan switches
+ * V8's compiling tiers back on (../tiering.ts).
  */
 export async function loadOrExit(file: string, strict = false): Promise<LoadedProfile> {
   const { loadProfile } = await import('../profile/load.js');
@@ -62,6 +64,7 @@ export async function loadOrExit(file: string, strict = false): Promise<LoadedPr
     }
     process.stderr.write(`${formatProblems(file, loaded.problems, loaded.text)}\n`);
   }
+  tiersForPlan(loaded.plan.nodes.length);
   return loaded;
 }
 
