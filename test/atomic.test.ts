@@ -1,11 +1,42 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { recoverTree, TreeConflictError, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
+import { linkExisting, recoverTree, TreeConflictError, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
 import { isTreeFile, treeFor } from './helpers/atomic-writer.js';
 import { testDir } from './helpers/tools.js';
+
+test('a changed tree keeps the inode and mtime of every file that did not change; changed ones are new', async (t) => {
+  const out = join(scratch(t), 'out');
+  const tree = treeFor(1);
+  await writeTreeAtomic(out, tree, isTreeFile);
+  const before = new Map(tree.map((f) => [f.path, statSync(join(out, f.path))]));
+  const [a, ...rest] = tree;
+  const next: TreeFile[] = [{ ...a!, content: `${String(a!.content)}!` }, ...rest];
+  t.deepEqual(await writeTreeAtomic(out, next, isTreeFile), { written: true, changed: [a!.path] });
+  t.deepEqual(snapshot(out), expected(next));
+  t.not(statSync(join(out, a!.path)).ino, before.get(a!.path)!.ino);
+  for (const f of rest) {
+    const st = statSync(join(out, f.path));
+    t.is(st.ino, before.get(f.path)!.ino, `${f.path} was rewritten`);
+    t.is(st.mtimeMs, before.get(f.path)!.mtimeMs);
+    t.is(st.nlink, 1, `${f.path} still linked from the previous tree`);
+  }
+  t.deepEqual(readdirSync(join(out, '..')), ['out']);
+});
+
+test('linkExisting: where link(2) cannot work (another filesystem), undefined and nothing created', (t) => {
+  const to = join(scratch(t), 'version');
+  t.is(linkExisting('/proc/version', to), undefined); // EXDEV: /proc is its own filesystem
+  t.false(existsSync(to));
+  writeFileSync(`${to}.src`, 'x');
+  const fd = linkExisting(`${to}.src`, to);
+  t.is(typeof fd, 'number');
+  closeSync(fd!);
+  t.is(statSync(to).ino, statSync(`${to}.src`).ino);
+  t.throws(() => linkExisting(join(scratch(t), 'missing'), join(scratch(t), 'x')), { code: 'ENOENT' });
+});
 
 const WRITER = fileURLToPath(new URL('./helpers/atomic-writer.js', import.meta.url));
 

@@ -4,6 +4,8 @@
  *
  * How: everything is written into a temporary sibling (`<dir>.tmp-<pid>-<hex>`), each file
  * created with its final permission bits from the start and fsynced, then renamed into place.
+ * A file the previous tree already holds with the same bytes and mode is hard-linked into the
+ * temporary tree instead (and fsynced too), so it keeps its inode and mtime.
  * A directory cannot be renamed over a non-empty directory and Node has no binding for
  * renameat2(RENAME_EXCHANGE), so replacing an existing tree takes two renames done back to
  * back with synchronous syscalls: `dir` -> `<dir>.old-<pid>-<hex>`, then the temporary ->
@@ -23,7 +25,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fchmodSync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, fchmodSync, fsync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
@@ -71,7 +73,8 @@ export interface TreeWrite {
  * earlier output of the same kind. Anything else there (a mistyped --out naming a home or
  * /etc) is left untouched. When `dir` already holds exactly `files`, nothing is written, so
  * the files keep their mtimes (what HTTP caches, rsync and make look at) and no disk is
- * touched; the result says which paths changed either way.
+ * touched; otherwise the files that did not change keep theirs too (hard-linked into the new
+ * tree, see {@link linkExisting}). The result says which paths changed either way.
  *
  * @throws Error for an invalid relative path (absolute, `..`, duplicate) and TreeConflictError,
  *   both before anything is written; any fs error (EACCES, ENOSPC...) after removing the
@@ -92,6 +95,9 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
   const previous = listReplaceable(dir, replaces);
   const changed = changedPaths(dir, previous, sorted);
   if (previous.exists && changed.length === 0) return { written: false, changed };
+  // Files of the previous tree that stay as they are move into the new one by hard link.
+  const changedSet = new Set(changed);
+  const keep = (f: TreeFile) => previous.exists && !changedSet.has(f.path);
   const suffix = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const tmp = `${dir}.tmp-${suffix}`;
   const open = new OpenFiles();
@@ -105,7 +111,8 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
         mkdirSync(d, { recursive: true, mode: DIR_MODE });
         for (let p = d; p !== tmp && !dirs.has(p); p = dirname(p)) dirs.add(p);
       }
-      await open.add(createNew(target, f.content, f.mode));
+      const kept = keep(f) ? linkExisting(join(dir, ...f.path.split('/')), target) : undefined;
+      await open.add(kept ?? createNew(target, f.content, f.mode));
     }
     for (const d of dirs) await open.add(openSync(d, constants.O_RDONLY | constants.O_DIRECTORY));
     await open.flush();
@@ -347,6 +354,29 @@ function createNew(path: string, content: string | Uint8Array, mode: number): nu
     throw e;
   }
   return fd;
+}
+
+/** Errors of link(2) that mean "this filesystem cannot link here", not a failed run. */
+const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
+
+/**
+ * Hard-links existing file `from` at `to` (which must not exist), so that a file the previous
+ * tree already holds with the right bytes and mode keeps its inode and mtime in the new tree
+ * instead of being written again. Returns `to` opened read-only, for the caller to fsync with
+ * the new files (so that every file of a tree swapped in was fsynced by this run: cheap when
+ * its data is on disk already, ~0.1 ms), or undefined when the filesystem cannot link it
+ * (EXDEV, EPERM, ENOTSUP, EMLINK: vfat, some network filesystems): then the caller writes the
+ * file anew.
+ * @throws any other fs error.
+ */
+export function linkExisting(from: string, to: string): number | undefined {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if (CANNOT_LINK.has((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw e;
+  }
+  return openSync(to, constants.O_RDONLY);
 }
 
 /** {@link createNew}, then fsync and close. */
