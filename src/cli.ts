@@ -13,6 +13,7 @@
  *   every command registered under its name, for the overview help and the error listing the
  *   commands.
  */
+import { fstatSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
@@ -109,16 +110,28 @@ export function main(argv: string[]): Promise<void> {
 
 /**
  * What the shipped entry points run (src/main.ts, src/snapshot/entry.ts): {@link main} with
- * V8's compiling tiers off until the work is known to be large (./tiering.ts), then, on
- * Linux, `process.exit()` with the exit code it set, so that node skips freeing the V8 heap
- * and the rest of its teardown (measured: a render ~0.7 ms faster, `npm run bench`).
- * Nothing is lost by it on Linux, where writes to stdout and stderr are synchronous for files,
- * pipes and terminals alike (Node.js docs, "A note on process I/O"), and every command awaits
- * its own work; `exit` listeners still run. Elsewhere node exits by itself, as usual.
+ * V8's compiling tiers off until the work is known to be large (./tiering.ts), then
+ * `process.exit()` with the exit code it set, so that node skips freeing the V8 heap and the
+ * rest of its teardown (measured: a render ~0.7 ms faster, `npm run bench`), but only when
+ * nothing can still be waiting to be written: stdout and stderr are both files or character
+ * devices (a terminal, /dev/null), whose writes node makes synchronously (Node.js docs, "A note
+ * on process I/O": files, and terminals on POSIX). A pipe or socket may hold output node has
+ * not written yet (a full 64 KiB pipe buffer before a slow reader): then node exits by itself,
+ * after writing it. Every command awaits its own work; `exit` listeners still run.
  */
 export function runAndExit(argv: string[]): void {
   startInterpreted();
   void main(argv).then(() => {
-    if (process.platform === 'linux') process.exit();
+    if (process.platform !== 'win32' && writesSynchronously(1) && writesSynchronously(2)) process.exit();
   });
+}
+
+/** True when fd `fd` is a regular file or a character device (terminal, /dev/null). */
+function writesSynchronously(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() || st.isCharacterDevice();
+  } catch {
+    return false;
+  }
 }

@@ -3,9 +3,10 @@
  * --format narrow it, --stdout prints exactly what render writes, check writes nothing.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, cli } from './helpers/cli.js';
+import { CLI, ROOT, cli } from './helpers/cli.js';
 import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
@@ -117,4 +118,31 @@ test('--node naming no node of the profile is a usage error (exit 2) listing the
     t.regex(r.stderr, /k8s-ha: no node named "k8s-cp-9" in profiles\/seed\.toml; nodes: k8s-cp-1, k8s-cp-2, k8s-cp-3\n/);
   }
   t.throws(() => statSync(out), { code: 'ENOENT' }, 'nothing written');
+});
+
+/** profiles/seed.toml plus `n` workers on 198.18.0.0/15, named `name(i)`. */
+function seedWithWorkers(n: number, name: (i: number) => string): string {
+  const seed = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8');
+  return seed + Array.from({ length: n }, (_, i) => `\n[[workers]]\nname = "${name(i)}"\naddress = "198.18.${1 + (i >> 8)}.${i & 255}"\n`).join('');
+}
+
+// Regression: the CLI ended with process.exit() while node still held output for a pipe whose
+// 64 KiB buffer was full, and the reader got 65536 bytes (exit status 0).
+test('output to a pipe with a slow reader arrives whole: stdout and stderr, beyond the pipe buffer', (t) => {
+  const dir = testDir(t);
+  const big = join(dir, 'big.toml');
+  writeFileSync(big, seedWithWorkers(1000, (i) => `w${i}`));
+  const bad = join(dir, 'bad.toml');
+  writeFileSync(bad, seedWithWorkers(1000, () => 'w')); // 999 duplicate names: 999 errors on stderr
+  const direct = cli(['check', big, '--json']);
+  t.is(direct.code, 0, direct.stderr);
+  const errors = cli(['check', bad]);
+  t.is(errors.code, 1);
+  t.true(direct.stdout.length > 65536 && errors.stderr.length > 65536, 'outputs must exceed a pipe buffer');
+  const slow = (cmd: string) => {
+    const r = spawnSync('sh', ['-c', `${cmd} | (sleep 0.5; wc -c)`], { encoding: 'utf8', env: { ...process.env, CLI, BIG: big, BAD: bad } });
+    return Number(r.stdout.trim());
+  };
+  t.is(slow('"$CLI" check "$BIG" --json 2>/dev/null'), Buffer.byteLength(direct.stdout));
+  t.is(slow('"$CLI" check "$BAD" 2>&1 >/dev/null'), Buffer.byteLength(errors.stderr));
 });
