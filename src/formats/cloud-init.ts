@@ -30,7 +30,9 @@ export function octal(mode: number): string {
  *
  * The window is the smallest that holds the whole input (see {@link gzipWindowBits}), which
  * gives the same bytes as the default 32 KiB window (test/gzip.test.ts checks it) while zlib
- * allocates and clears less: a few-KiB file compresses in half the time.
+ * allocates and clears less memory per call. That matters in a fresh process, as every CLI run
+ * is, where the memory is not yet mapped: 14 files of 0.3-4 KiB took 1.4 ms instead of 1.9 ms
+ * (25 runs each, medians); in a warm loop the gain is only 2-18% per call.
  */
 export function gzip(content: string | Uint8Array): Buffer {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
@@ -40,9 +42,12 @@ export function gzip(content: string | Uint8Array): Buffer {
 /**
  * The smallest deflate window (log2 of its size: 9-15) that leaves input of `length` bytes
  * unchanged in zlib's output. zlib never matches farther back than the window size minus
- * MIN_LOOKAHEAD (262 bytes: MAX_MATCH + MIN_MATCH + 1, zlib deflate.h `MAX_DIST`), and the
- * farthest match in `length` bytes is `length - 1` back; gzip's header does not record the
- * window (RFC 1952), unlike zlib's (RFC 1950). 9 is zlib's smallest window for deflate.
+ * MIN_LOOKAHEAD (262 bytes: MAX_MATCH + MIN_MATCH + 1, zlib deflate.h `MAX_DIST`), and no
+ * match in `length` bytes reaches farther back than `length - 1` (`length - 3`, in fact, as a
+ * match is at least 3 bytes: the bound is 2 bytes cautious). Within such a window zlib also
+ * never slides it nor wraps its `prev` chains, and the hash size depends on memLevel only.
+ * gzip's header does not record the window (RFC 1952), unlike zlib's (RFC 1950). 9 is zlib's
+ * smallest window for deflate.
  */
 export function gzipWindowBits(length: number): number {
   let bits = 9;
