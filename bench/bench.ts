@@ -14,7 +14,7 @@
  * what runs when the snapshot does not fit this node), a YAML profile, `check`, `--version`
  * (start-up alone) and `render --help`.
  *
- *   BENCH_RUNS=31 npm run bench
+ *   BENCH_RUNS=61 npm run bench   # more runs, steadier medians (default 31)
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
