@@ -7,7 +7,6 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { writeStreamAtomic } from '../sinks/atomic.js';
 import { findExecutable } from '../system.js';
-import { BundleError } from './errors.js';
 
 /** The files of a NoCloud seed (cloud-init docs, "NoCloud"): network-config is optional. */
 export interface SeedFiles {
@@ -27,20 +26,22 @@ export interface IsoTool {
 /** Volume label cloud-init's NoCloud datasource looks for. */
 export const SEED_LABEL = 'cidata';
 
-/** The ISO tool (xorriso, genisoimage) ran and failed; the message carries its stderr. */
+/**
+ * No ISO tool (xorriso, genisoimage) is installed, or the one found ran and failed; the
+ * message says which (with the tool's stderr) and, for a missing tool, how to install one.
+ */
 export class IsoToolError extends Error {}
 
 /**
  * Finds xorriso (preferred: byte-reproducible) or genisoimage on `PATH`.
- * @throws BundleError (field `seed`) when neither is installed, with the apt-get command.
+ * @throws IsoToolError when neither is installed, with the apt-get command.
  */
 export async function findIsoTool(path = process.env.PATH ?? ''): Promise<IsoTool> {
   for (const name of ['xorriso', 'genisoimage'] as const) {
     const found = await findExecutable(name, path);
     if (found !== undefined) return { name, path: found, reproducible: name === 'xorriso' };
   }
-  throw new BundleError('E_BOOT', ['seed'], 'neither xorriso nor genisoimage is installed; one is needed to write the ISO',
-    'apt-get install xorriso');
+  throw new IsoToolError('neither xorriso nor genisoimage is installed; one is needed to write the ISO\n  hint: apt-get install xorriso');
 }
 
 /**
@@ -52,7 +53,7 @@ export async function findIsoTool(path = process.env.PATH ?? ''): Promise<IsoToo
  * directory that is removed afterwards.
  *
  * @returns The tool used (callers warn when it is not reproducible).
- * @throws BundleError from {@link findIsoTool}; Error with the tool's stderr when it fails.
+ * @throws IsoToolError from {@link findIsoTool}, or with the tool's stderr when it fails.
  */
 export async function writeSeedIso(out: string, files: SeedFiles, tool?: IsoTool): Promise<IsoTool> {
   const iso = tool ?? (await findIsoTool());

@@ -26,16 +26,19 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const [{ renderNode }, { networkConfigV2, staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
       import('../render.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
     ]);
+    // A missing or failing ISO tool is about this machine, not the profile: said as such.
+    const toolError = (e: unknown) => {
+      throw e instanceof IsoToolError ? new CliError(`k8s-ha: ${e.message}`) : e;
+    };
     // What can fail without secrets fails first: no ISO tool, bad static settings.
-    const [iso, net] = await asCliError(args.profile, async () => [await findIsoTool(), staticNetwork(node)] as const);
+    const iso = await findIsoTool().catch(toolError);
+    const net = await asCliError(args.profile, async () => staticNetwork(node));
     const rendered = renderNode(plan, node, await clusterSecrets(args));
     const tool = await writeSeedIso(out, {
       'user-data': rendered.userData,
       'meta-data': rendered.metaData,
       ...(net === undefined ? {} : { 'network-config': networkConfigV2(net) }),
-    }, iso).catch((e: unknown) => {
-      throw e instanceof IsoToolError ? new CliError(`k8s-ha: ${e.message}`) : e;
-    });
+    }, iso).catch(toolError);
     if (!tool.reproducible) process.stderr.write(`k8s-ha: warning: ${tool.name} stamps the current time, so ${out} differs between runs; install xorriso for a reproducible ISO\n`);
     process.stdout.write(`k8s-ha: wrote ${out} (NoCloud seed of ${node.name}, volume cidata, ${tool.name}, mode 0600)\n${budgetReport([{ node: node.name, bytes: userDataBytes(rendered.userData) }])}`);
   },
