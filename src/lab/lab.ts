@@ -44,11 +44,20 @@ const TOOLS: [string, string][] = [
   ['keepalived', 'keepalived'], ['haproxy', 'haproxy'], ['curl', 'curl'], ['openssl', 'openssl'],
 ];
 
+/** The one run of {@link preflight} in this process, shared by its callers. */
+let checked: Promise<void> | undefined;
+
 /**
- * Checks that the lab can run here: Linux, root, every program present.
+ * Checks that the lab can run here: Linux, root, every program present. Done once per
+ * process: the lab command calls it before making secrets, and {@link runLab} again for
+ * callers that use the library directly; both get the same result.
  * @throws LabError naming what is missing and the apt-get command that installs it.
  */
-export async function preflight(): Promise<void> {
+export function preflight(): Promise<void> {
+  return (checked ??= checkMachine());
+}
+
+async function checkMachine(): Promise<void> {
   if (process.platform !== 'linux') throw new LabError(`k8s-ha lab needs Linux (network namespaces); this is ${process.platform}`);
   if (process.getuid?.() !== 0) throw new LabError('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
   const path = [process.env.PATH ?? '', '/usr/sbin', '/sbin'].join(delimiter);
