@@ -25,13 +25,36 @@ function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
 }
 
 /**
+ * The bootstrap step, which depends on the plan and the node's role alone: made once per plan
+ * and role (a bundle of 1,000 workers builds the script 3 times, not 1,003), shared read-only
+ * (frozen) by the nodes' payloads.
+ */
+const sharedBootstrap = new WeakMap<Plan, Map<PlanNode['role'], NodePayload>>();
+function bootstrapFor(plan: Plan, node: PlanNode): NodePayload {
+  let byRole = sharedBootstrap.get(plan);
+  if (byRole === undefined) sharedBootstrap.set(plan, (byRole = new Map()));
+  let boot = byRole.get(node.role);
+  if (boot === undefined) {
+    const b = bootstrapPayload(plan, node);
+    boot = Object.freeze({
+      files: Object.freeze(b.files.map((f) => Object.freeze(f))),
+      runcmd: Object.freeze(b.runcmd.map((c) => Object.freeze(c))),
+      units: Object.freeze(b.units.map((u) => Object.freeze(u))),
+      downloads: Object.freeze((b.downloads ?? []).map((d) => Object.freeze(d))),
+    }) as NodePayload;
+    byRole.set(node.role, boot);
+  }
+  return boot;
+}
+
+/**
  * The payload of one node: files sorted by path (so both formats list them in one order).
  * Every node gets its kubeadm config and the bootstrap step (script, runcmd, unit, optional
  * sysext download); control-plane nodes keepalived, HAProxy and their static pods; the init
  * node also the cluster CA.
  */
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
-  const boot = bootstrapPayload(plan, node);
+  const boot = bootstrapFor(plan, node);
   const files = [kubeadmConfig(plan, node, secrets), ...boot.files];
   if (node.role !== 'worker') files.push(keepalivedConf(plan, node), ...controlPlaneFiles(plan));
   if (node.role === 'init') files.push(...caFiles(secrets));
