@@ -1,10 +1,11 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkExisting, recoverTree, TreeConflictError, writeFileAtomic, writeTreeAtomic, type TreeFile } from '../src/sinks/atomic.js';
 import { isTreeFile, treeFor } from './helpers/atomic-writer.js';
+import { readTree } from './helpers/files.js';
 import { testDir } from './helpers/tools.js';
 
 test('a changed tree keeps the inode and mtime of every file that did not change; changed ones are new', async (t) => {
@@ -42,19 +43,8 @@ const WRITER = fileURLToPath(new URL('./helpers/atomic-writer.js', import.meta.u
 
 const scratch = (t: { teardown(fn: () => void): void }): string => testDir(t, 'k8s-ha-atomic-');
 
-/** Every regular file under `dir` as "relpath mode content-digest", sorted. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(`${relative(dir, p)} ${(statSync(p).mode & 0o7777).toString(8)} ${readFileSync(p, 'utf8')}`);
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
+/** Every regular file under `dir` as "relpath mode content", sorted. */
+const snapshot = (dir: string): string[] => [...readTree(dir)].map(([rel, f]) => `${rel} ${f.mode.toString(8)} ${f.content}`);
 const expected = (files: TreeFile[]): string[] =>
   files.map((f) => `${f.path} ${f.mode.toString(8)} ${Buffer.from(f.content).toString('utf8')}`).sort();
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { sha256File } from './helpers/files.js';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,6 @@ import { cli, fixture } from './helpers/bundle-run.js';
 import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const k8sHa = (...args: string[]) => spawnSync(cli, [...args, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
 
 test('k8s-ha bundle twice, a second apart: the same sha256; the budget is reported', async (t) => {
@@ -18,7 +17,7 @@ test('k8s-ha bundle twice, a second apart: the same sha256; the budget is report
   t.regex(first.stdout, /^cp-1 {2}\d+ +ok +ok +ok$/m);
   await sleep(1100);
   t.is(k8sHa('bundle', fixture('bundle.toml'), '--out', join(dir, 'b.tar.gz')).status, 0);
-  t.is(sha256(join(dir, 'a.tar.gz')), sha256(join(dir, 'b.tar.gz')));
+  t.is(sha256File(join(dir, 'a.tar.gz')), sha256File(join(dir, 'b.tar.gz')));
   execFileSync('gzip', ['-t', join(dir, 'a.tar.gz')]);
 });
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { sha256File } from './helpers/files.js';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,6 @@ import { CLI_JS } from './helpers/cli.js';
 import { requireTool, testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const seed = (out: string) => execFileSync(cli, ['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
 
 test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second later, mode 0600', async (t) => {
@@ -22,7 +21,7 @@ test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second l
   t.regex(seed(a), /wrote .*a\.iso \(NoCloud seed of cp-1, volume cidata, xorriso, mode 0600\)/);
   await sleep(1100);
   seed(join(dir, 'b.iso'));
-  t.is(sha256(a), sha256(join(dir, 'b.iso')));
+  t.is(sha256File(a), sha256File(join(dir, 'b.iso')));
   t.is(statSync(a).mode & 0o777, 0o600);
 
   t.regex(execFileSync('isoinfo', ['-d', '-i', a], { encoding: 'utf8' }), /^Volume id: cidata$/m);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { sha256File } from './helpers/files.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +10,6 @@ import { writeArchive, type ArchiveEntry } from '../src/bundle/tar.js';
 import { testSource } from './helpers/bundle-fixture.js';
 import { testDir } from './helpers/tools.js';
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const source = () => ({ ...testSource('flatcar'), boot: checkBootSettings(testSource('flatcar').boot) });
 
 test('two bundle runs are byte-identical, also a second apart', async (t) => {
@@ -18,7 +17,7 @@ test('two bundle runs are byte-identical, also a second apart', async (t) => {
   await writeArchive(join(dir, 'a.tar.gz'), bundleEntries(source()));
   await sleep(1100);
   await writeArchive(join(dir, 'b.tar.gz'), bundleEntries(source()));
-  t.is(sha256(join(dir, 'a.tar.gz')), sha256(join(dir, 'b.tar.gz')));
+  t.is(sha256File(join(dir, 'a.tar.gz')), sha256File(join(dir, 'b.tar.gz')));
   // gzip header (RFC 1952): MTIME bytes 4..7 are zero.
   t.deepEqual([...readFileSync(join(dir, 'a.tar.gz')).subarray(4, 8)], [0, 0, 0, 0]);
 });
@@ -66,9 +65,9 @@ test('a failing renderer aborts the archive without touching an existing output'
   const dir = testDir(t);
   const out = join(dir, 'bundle.tar.gz');
   await writeArchive(out, bundleEntries(source()));
-  const before = sha256(out);
+  const before = sha256File(out);
   const broken = { ...source(), render: () => { throw new Error('render failed'); } };
   await t.throwsAsync(writeArchive(out, bundleEntries(broken)), { message: 'render failed' });
-  t.is(sha256(out), before);
+  t.is(sha256File(out), before);
   t.deepEqual(readdirSync(dir), ['bundle.tar.gz']);
 });

@@ -18,6 +18,7 @@ import YAML from 'yaml';
 import { formatPath, type FieldPath } from '../src/profile/errors.js';
 import { isSecretPath } from '../src/profile/report.js';
 import { decodeIgnition } from '../src/formats/decode.js';
+import { readTree } from './helpers/files.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, testDir, type ToolResult } from './helpers/tools.js';
 
 const root = new URL('../../', import.meta.url);
@@ -52,13 +53,6 @@ function cliRun(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-/** Every file of an output tree, `relpath -> content`. */
-function readTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const node of readdirSync(dir).sort())
-    for (const f of readdirSync(join(dir, node)).sort()) out.set(`${node}/${f}`, readFileSync(join(dir, node, f), 'utf8'));
-  return out;
-}
 
 const files = readdirSync(corpusDir).filter((f) => f.endsWith('.json')).sort();
 
@@ -103,7 +97,7 @@ for (const file of files) {
       const check = (what: string, r: ToolResult) => r.ok || bad.push(`${what}: ${r.output}`);
       const configs = [...fromYaml!].filter(([rel]) => rel.endsWith('/config.ign'));
       t.true(configs.length > 0, `${label}: no config.ign rendered`);
-      for (const [rel, content] of configs) {
+      for (const [rel, { content }] of configs) {
         const node = decodeIgnition(content);
         const get = (suffix: string) => node.find((f) => f.path.endsWith(suffix))!.content;
         const iface = /^\s*interface (\S+)$/m.exec(get('keepalived.conf'))![1]!;
@@ -111,7 +105,7 @@ for (const file of files) {
         check(`${rel} keepalived`, netns.keepalivedCheck(get('keepalived.conf'), [iface], get('check_apiserver.sh')));
         check(`${rel} ignition-validate`, ignitionCheck(content));
       }
-      check('user-data', cloudInitCheck(fromYaml!.get([...fromYaml!.keys()].find((k) => k.endsWith('/user-data'))!)!));
+      check('user-data', cloudInitCheck(fromYaml!.get([...fromYaml!.keys()].find((k) => k.endsWith('/user-data'))!)!.content));
       t.deepEqual(bad, [], label);
     }
   });

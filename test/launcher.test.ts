@@ -5,9 +5,10 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from './helpers/cli.js';
+import { readTree } from './helpers/files.js';
 import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
@@ -42,17 +43,6 @@ const WAYS: Record<string, string>[] = [{}, { K8S_HA_NO_SNAPSHOT: '1' }];
 
 const viaSnapshot = (r: Run) => /\+ exec \S+ --no-rehash-snapshot --snapshot-blob \S+k8s-ha\.blob -- /.test(r.trace);
 const viaBundle = (r: Run) => /\+ exec node \S+k8s-ha\.cjs/.test(r.trace);
-
-/** Every file under `dir` (relative path -> mode and content). */
-function tree(dir: string, sub = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of readdirSync(join(dir, sub), { withFileTypes: true })) {
-    const rel = sub ? `${sub}/${e.name}` : e.name;
-    if (e.isDirectory()) for (const [k, v] of tree(dir, rel)) out.set(k, v);
-    else out.set(rel, `${(statSync(join(dir, rel)).mode & 0o777).toString(8)} ${readFileSync(join(dir, rel), 'utf8')}`);
-  }
-  return out;
-}
 
 test('the build recorded this node and this blob; the bin uses the snapshot', (t) => {
   const [node, blob, flags] = readFileSync(join(ROOT, 'dist', 'k8s-ha.blob.id'), 'utf8').split('\n');
@@ -179,7 +169,7 @@ test('snapshot and plain bundle write the same files and print the same messages
       ['--help'],
       ['render', '--help'],
     ].map((args) => launch(args, env)).map((r) => [r.code, r.stdout, r.stderr]);
-    return { tree: tree(out), render: [render.stdout, render.stderr], others };
+    return { tree: readTree(out), render: [render.stdout, render.stderr], others };
   });
   t.true(runs[0]!.tree.size >= 18, [...runs[0]!.tree.keys()].join(' '));
   t.deepEqual(runs[0]!.tree, runs[1]!.tree);
