@@ -8,9 +8,8 @@
  *   keepalived -t (in a throwaway netns), cloud-init schema and ignition-validate.
  */
 import test from 'ava';
-import { CLI } from './helpers/cli.js';
+import { cliAsync } from './helpers/cli.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import toml from '@iarna/toml';
@@ -22,7 +21,6 @@ import { readTree } from './helpers/files.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, testDir, type ToolResult } from './helpers/tools.js';
 
 const root = new URL('../../', import.meta.url);
-const cli = CLI;
 const corpusDir = new URL('fixtures/injection/', root);
 
 interface Corpus {
@@ -37,20 +35,6 @@ function withValue(field: FieldPath, value: unknown): Record<string, unknown> {
   const parent = field.slice(0, -1).reduce<Record<string | number, unknown>>((o, k) => o[k] as Record<string | number, unknown>, p);
   parent[field.at(-1)!] = value;
   return p;
-}
-
-function cliRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.K8S_HA_AUTH_PASS;
-    const child = spawn(cli, [...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 
@@ -77,13 +61,15 @@ for (const file of files) {
           const path = join(dir, `${n}.${format}`);
           writeFileSync(path, format === 'toml' ? toml.stringify(profile as toml.JsonMap) : YAML.stringify(profile));
           const out = join(dir, `out-${n}-${format}`);
-          return { format, out, ...(await cliRun(['render', path, '--out', out, '--secrets', FIXTURE_SECRETS_FILE])) };
+          return { format, out, ...(await cliAsync(['render', path, '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { t })) };
         }),
       );
       for (const r of runs) {
         t.notRegex(r.stderr, /\n\s+at |internal error/, `${label} [${r.format}]`);
         if (c.verdict === 'reject') {
           t.is(r.code, 1, `${label} [${r.format}] should be rejected:\n${r.stdout}${r.stderr}`);
+          // A cross-field rule may name the other field of the pair instead: the duplicate
+          // (E020), the node address a VIP equals (E022), the port it clashes with (E024).
           t.true(r.stderr.includes(at) || /error E0(20|22|24) at /.test(r.stderr), `${label} [${r.format}] error must name the field:\n${r.stderr}`);
           t.false(existsSync(r.out), `${label} [${r.format}] wrote output`);
           if (isSecretPath(corpus.field) && typeof c.value === 'string' && c.value.length >= 3)
