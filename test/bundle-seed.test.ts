@@ -7,12 +7,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
 import { findIsoTool, IsoToolError, writeSeedIso } from '../src/bundle/seed.js';
 import { renderNode } from '../src/render.js';
-import { cli, fixture, labPlan } from './helpers/bundle-run.js';
-import { CLI_JS } from './helpers/cli.js';
+import { fixture, labPlan } from './helpers/bundle-run.js';
+import { CLI_JS, cli as runCli } from './helpers/cli.js';
 import { requireTool, testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
-const seed = (out: string) => execFileSync(cli, ['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8' });
+/** `k8s-ha seed` of cp-1 into `out`; its stdout, or an error with its stderr. */
+const seed = (out: string): string => {
+  const r = runCli(['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE]);
+  if (r.code !== 0) throw new Error(`k8s-ha seed exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+};
 
 test('k8s-ha seed: cidata ISO with the rendered files, byte-identical a second later, mode 0600', async (t) => {
   if (!requireTool(t, 'xorriso') || !requireTool(t, 'isoinfo')) return;
@@ -72,9 +77,8 @@ test('k8s-ha seed: an ISO tool that fails is a clear error with its stderr, exit
   // A stand-in xorriso first on PATH (the real one is found the same way).
   writeFileSync(join(dir, 'xorriso'), '#!/bin/sh\necho "xorriso : FAILURE : no space left (stand-in)" >&2\nexit 5\n', { mode: 0o755 });
   const out = join(dir, 'seed.iso');
-  const r = spawnSync(cli, ['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE],
-    { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` } });
-  t.is(r.status, 1, r.stderr);
+  const r = runCli(['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
+  t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /^k8s-ha: xorriso failed to write the seed ISO: xorriso : FAILURE : no space left \(stand-in\)$/m);
   t.notRegex(r.stderr, /internal error|at .*\.js:\d+/);
   t.false(existsSync(out));
