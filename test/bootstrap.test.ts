@@ -179,7 +179,8 @@ test('the wait loop gives up after the configured attempts with a clear message'
 
 test('missing prerequisites are all named and nothing runs', async (t) => {
   const s = await sandbox(t, { without: ['kubelet', 'kubeadm'], cri: false });
-  const r = await s.run(bootstrapScript(model('init')));
+  // Only the stubs on PATH: a machine with kubeadm or kubelet in /usr/bin must not find them.
+  const r = await s.run(bootstrapScript(model('init')), { PATH: `${s.root}/bin` });
   t.is(r.code, 1);
   t.regex(r.stdout, /ERROR: missing prerequisites: kubeadm kubelet CRI-socket\(\/run\/containerd\/containerd\.sock\|\/var\/run\/crio\/crio\.sock\)/);
   t.deepEqual(await s.calls(), []);
