@@ -17,8 +17,8 @@ test('render writes user-data and config.ign 0600, meta-data 0644, and prints a 
   const dir = testDir(t);
   const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /k8s-cp-1\s+172\.16\.217\.171\s+init\s+MASTER\s+150/);
-  t.regex(r.stdout, /k8s-cp-2\s+172\.16\.217\.172\s+control-plane\s+BACKUP\s+140/);
+  t.regex(r.stdout, /k8s-cp-1\s+172\.16\.217\.171\/16\s+init\s+MASTER\s+150/);
+  t.regex(r.stdout, /k8s-cp-2\s+172\.16\.217\.172\/16\s+control-plane\s+BACKUP\s+140/);
   t.regex(r.stdout, /VIP 172\.16\.100\.100, 172\.16\.100\.101 port 7443/);
   t.regex(r.stdout, /\d+\.\d KiB/);
   // The seed profile's VRRP password is "pass": its warning shows the line redacted, and the

@@ -2,7 +2,7 @@
  * `k8s-ha check [PROFILE]`: validates and prints the resolved plan and warnings; writes nothing.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadOrExit, type ProfileArgs, table, vipLine, withProfile } from './common.js';
+import { loadOrExit, NODE_HEADER, nodeCells, type ProfileArgs, table, vipLine, withProfile } from './common.js';
 
 interface CheckArgs extends ProfileArgs {
   json: boolean;
@@ -28,8 +28,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       process.stdout.write(`${JSON.stringify({ plan: redacted, warnings }, null, 2)}\n`);
       return;
     }
-    const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'UNICAST PEERS']];
-    for (const n of plan.nodes) rows.push([n.name, n.prefix !== undefined ? `${n.address}/${n.prefix}` : n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, n.vrrp?.peers.join(', ') ?? '-']);
+    const rows = [[...NODE_HEADER, 'UNICAST PEERS']];
+    for (const n of plan.nodes) rows.push([...nodeCells(n), n.vrrp?.peers.join(', ') ?? '-']);
     process.stdout.write(
       `k8s-ha: profile ${args.profile} is valid: cluster ${plan.name}, Kubernetes ${plan.kubernetes.version}\n${vipLine(plan)}\n` +
         `HAProxy ${plan.haproxy.image}: checks every ${plan.haproxy.checkIntervalMs} ms, connect timeout ${plan.haproxy.connectTimeoutMs} ms; keepalived ${plan.keepalived.image}\n` +

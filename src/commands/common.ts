@@ -115,6 +115,14 @@ export function size(bytes: number): string {
 
 export { table } from '../formats/table.js';
 
+/** The node columns that `render` and `check` both print, before their own. */
+export const NODE_HEADER = ['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE'];
+
+/** A node's cells under {@link NODE_HEADER}; the address with its prefix length when the profile gives one. */
+export function nodeCells(n: PlanNode): string[] {
+  return [n.name, n.prefix !== undefined ? `${n.address}/${n.prefix}` : n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface];
+}
+
 /** One-paragraph description of the VIP setup of a plan. */
 export function vipLine(plan: Plan): string {
   const k = plan.keepalived;

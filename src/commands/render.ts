@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
 import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
-import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
+import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
@@ -85,11 +85,10 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     }
     // OUTPUT: whether this node's files differ from what the directory held, i.e. whether the
     // node needs to be provisioned again.
-    const rows = [['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE', 'USER-DATA', 'CONFIG.IGN', 'OUTPUT']];
+    const rows = [[...NODE_HEADER, 'USER-DATA', 'CONFIG.IGN', 'OUTPUT']];
     rendered.forEach((r, i) => {
-      const n = r.node;
       const changed = write.changed.some((p) => p.startsWith(prefix(r)));
-      rows.push([n.name, n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface, args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-', changed ? 'changed' : 'unchanged']);
+      rows.push([...nodeCells(r.node), args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-', changed ? 'changed' : 'unchanged']);
     });
     const { budgetReport } = await import('../bundle/budget.js');
     process.stdout.write(
