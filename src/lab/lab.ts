@@ -44,17 +44,22 @@ const TOOLS: [string, string][] = [
   ['keepalived', 'keepalived'], ['haproxy', 'haproxy'], ['curl', 'curl'], ['openssl', 'openssl'],
 ];
 
-/** The one run of {@link preflight} in this process, shared by its callers. */
+/** A passed {@link preflight} of this process, shared by its later callers. */
 let checked: Promise<void> | undefined;
 
 /**
- * Checks that the lab can run here: Linux, root, every program present. Done once per
- * process: the lab command calls it before making secrets, and {@link runLab} again for
- * callers that use the library directly; both get the same result.
+ * Checks that the lab can run here: Linux, root, every program present. Once it has passed
+ * it is not repeated in this process (the lab command checks before making secrets, then
+ * {@link runLab} again for callers that use the library directly); a failure is not kept, so
+ * a caller that installs the missing tool or fixes PATH can check again.
  * @throws LabError naming what is missing and the apt-get command that installs it.
  */
 export function preflight(): Promise<void> {
-  return (checked ??= checkMachine());
+  checked ??= checkMachine().catch((e: unknown) => {
+    checked = undefined;
+    throw e;
+  });
+  return checked;
 }
 
 async function checkMachine(): Promise<void> {
@@ -164,7 +169,7 @@ async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<str
  * them from `ign` so the rest compares file for file with cloud-init's tree.
  * @returns one line per difference.
  */
-export function takeUnits(ign: Tree, units: NodeUnit[]): string[] {
+export function takeUnits(ign: Tree, units: readonly NodeUnit[]): string[] {
   const problems: string[] = [];
   const preset = 'etc/systemd/system-preset/20-ignition.preset';
   const presetText = ign.get(preset)?.content.toString('utf8') ?? '';
