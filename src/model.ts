@@ -63,12 +63,15 @@ export interface RemoteFile {
  */
 export interface NodePayload {
   files: NodeFile[];
-  /** argv vectors run once at first boot after the files exist (cloud-init `runcmd`). */
-  runcmd: string[][];
-  /** systemd units (Ignition runs first-boot work through a oneshot unit). */
-  units: NodeUnit[];
-  /** Files Ignition downloads and verifies (absent or empty: none). */
-  downloads?: RemoteFile[];
+  /**
+   * argv vectors run once at first boot after the files exist (cloud-init `runcmd`).
+   * Read-only: nodes of one role share them (components/index.ts).
+   */
+  runcmd: readonly (readonly string[])[];
+  /** systemd units (Ignition runs first-boot work through a oneshot unit); shared, read-only. */
+  units: readonly NodeUnit[];
+  /** Files Ignition downloads and verifies (absent or empty: none); shared, read-only. */
+  downloads?: readonly RemoteFile[];
 }
 
 /** keepalived `vrrp_script` timing for the health check of the local HAProxy frontend. */

@@ -29,19 +29,21 @@ function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
  * and role (a bundle of 1,000 workers builds the script 3 times, not 1,003), shared read-only
  * (frozen) by the nodes' payloads.
  */
-const sharedBootstrap = new WeakMap<Plan, Map<PlanNode['role'], NodePayload>>();
-function bootstrapFor(plan: Plan, node: PlanNode): NodePayload {
+/** A bootstrap step as cached: every array and object frozen. */
+type SharedPayload = Omit<NodePayload, 'files'> & { files: readonly NodeFile[] };
+const sharedBootstrap = new WeakMap<Plan, Map<PlanNode['role'], SharedPayload>>();
+function bootstrapFor(plan: Plan, node: PlanNode): SharedPayload {
   let byRole = sharedBootstrap.get(plan);
   if (byRole === undefined) sharedBootstrap.set(plan, (byRole = new Map()));
   let boot = byRole.get(node.role);
   if (boot === undefined) {
     const b = bootstrapPayload(plan, node);
-    boot = Object.freeze({
+    boot = {
       files: Object.freeze(b.files.map((f) => Object.freeze(f))),
       runcmd: Object.freeze(b.runcmd.map((c) => Object.freeze(c))),
       units: Object.freeze(b.units.map((u) => Object.freeze(u))),
       downloads: Object.freeze((b.downloads ?? []).map((d) => Object.freeze(d))),
-    }) as NodePayload;
+    };
     byRole.set(node.role, boot);
   }
   return boot;
@@ -51,7 +53,9 @@ function bootstrapFor(plan: Plan, node: PlanNode): NodePayload {
  * The payload of one node: files sorted by path (so both formats list them in one order).
  * Every node gets its kubeadm config and the bootstrap step (script, runcmd, unit, optional
  * sysext download); control-plane nodes keepalived, HAProxy and their static pods; the init
- * node also the cluster CA.
+ * node also the cluster CA. The `files` array is the node's own; the file objects it shares
+ * with other nodes, and `runcmd`, `units` and `downloads`, are frozen and shared by every
+ * node of the same plan and role.
  */
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
   const boot = bootstrapFor(plan, node);
