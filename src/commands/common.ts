@@ -116,7 +116,7 @@ export function size(bytes: number): string {
 export { table } from '../formats/table.js';
 
 /** The node columns that `render` and `check` both print, before their own. */
-export const NODE_HEADER = ['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE'];
+export const NODE_HEADER = ['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE'] as const;
 
 /** A node's cells under {@link NODE_HEADER}; the address with its prefix length when the profile gives one. */
 export function nodeCells(n: PlanNode): string[] {

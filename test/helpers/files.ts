@@ -2,7 +2,7 @@
  * Reading what a run wrote, the same way in every test: whole trees and file digests.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One regular file of a tree: its permission bits (e.g. 0o600) and its text. */
@@ -12,8 +12,10 @@ export interface TreeEntry {
 }
 
 /**
- * Every regular file under `dir`, recursively: relative path (POSIX separators) -> mode and
- * UTF-8 content, in sorted path order. Directories themselves are not listed.
+ * Every file under `dir`, recursively: relative path (POSIX separators) -> mode and UTF-8
+ * content, in sorted path order. Directories themselves are not listed.
+ * @throws Error for anything else in the tree (a symlink, a FIFO...): our outputs hold
+ *   regular files only, and a symlink must not pass for the file it points to.
  */
 export function readTree(dir: string): Map<string, TreeEntry> {
   const out: [string, TreeEntry][] = [];
@@ -21,7 +23,8 @@ export function readTree(dir: string): Map<string, TreeEntry> {
     for (const e of readdirSync(join(dir, sub), { withFileTypes: true })) {
       const rel = sub === '' ? e.name : `${sub}/${e.name}`;
       if (e.isDirectory()) walk(rel);
-      else out.push([rel, { mode: statSync(join(dir, rel)).mode & 0o7777, content: readFileSync(join(dir, rel), 'utf8') }]);
+      else if (e.isFile()) out.push([rel, { mode: lstatSync(join(dir, rel)).mode & 0o7777, content: readFileSync(join(dir, rel), 'utf8') }]);
+      else throw new Error(`readTree: ${join(dir, rel)} is not a regular file or directory`);
     }
   };
   walk('');
