@@ -118,6 +118,25 @@ test('stale leftovers: dead runs are cleaned, an interrupted swap is finished, l
   t.is(readFileSync(join(out, 'marker'), 'utf8'), 'previous');
 });
 
+test('leftovers of a killed subtree write inside the output (render --node) are finished, then replaced', async (t) => {
+  const out = join(scratch(t), 'out');
+  await writeTreeAtomic(out, treeFor(1), isTreeFile);
+  // `render --node node1` killed between its two renames: no node1, its old and new trees.
+  const dead = deadPid();
+  rmSync(join(out, 'node1'), { recursive: true });
+  for (const [kind, marker] of [['old', 'previous'], ['tmp', 'new']] as const) {
+    mkdirSync(join(out, `node1.${kind}-${dead}-0123456789abcdef`));
+    writeFileSync(join(out, `node1.${kind}-${dead}-0123456789abcdef`, 'user-data'), marker, { mode: 0o600 });
+  }
+  // and a dead partial write of node2 beside the intact node2
+  mkdirSync(join(out, `node2.tmp-${dead}-fedcba9876543210`));
+  const r = await writeTreeAtomic(out, treeFor(1), isTreeFile);
+  t.true(r.written);
+  t.deepEqual(r.changed, ['node1/config.ign', 'node1/etc/keepalived/check_apiserver.sh', 'node1/meta-data', 'node1/user-data'], 'node1 was rolled forward to the killed write, then rewritten');
+  t.deepEqual(snapshot(out), expected(treeFor(1)));
+  t.false(readdirSync(out).some((e) => e.includes('.tmp-') || e.includes('.old-')));
+});
+
 test.serial('writeFileAtomic: exact mode from creation, replaces content, cleans dead temporaries', async (t) => {
   const base = scratch(t);
   const f = join(base, 'sub', 'seed.secrets.json');

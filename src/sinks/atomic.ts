@@ -77,8 +77,9 @@ export interface TreeWrite {
  * tree, see {@link linkExisting}). The result says which paths changed either way.
  *
  * @throws Error for an invalid relative path (absolute, `..`, duplicate) and TreeConflictError,
- *   both before anything is written; any fs error (EACCES, ENOSPC...) after removing the
- *   temporary tree.
+ *   both before this run writes anything (leftovers of killed runs, beside `dir` or inside it,
+ *   may have been finished or removed first); any fs error (EACCES, ENOSPC, a failed rename...)
+ *   after removing the temporary tree, with `dir` as it was.
  */
 export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], replaces: (path: string) => boolean): Promise<TreeWrite> {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -97,7 +98,7 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
   if (previous.exists && changed.length === 0) return { written: false, changed };
   // Files of the previous tree that stay as they are move into the new one by hard link.
   const changedSet = new Set(changed);
-  const keep = (f: TreeFile) => previous.exists && !changedSet.has(f.path);
+  const keep = (f: TreeFile) => !changedSet.has(f.path); // every path is changed when `dir` is new
   const suffix = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const tmp = `${dir}.tmp-${suffix}`;
   const open = new OpenFiles();
@@ -122,15 +123,25 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
     throw e;
   }
   // The swap: synchronous and back to back, so the window without `dir` is a few syscalls.
+  // A rename that fails (EBUSY on a mount point, EACCES...) leaves things as they were.
   const old = `${dir}.old-${suffix}`;
   let hadOld = true;
   try {
     renameSync(dir, old);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
     hadOld = false;
   }
-  renameSync(tmp, dir);
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    if (hadOld) renameSync(old, dir);
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   // The previous tree is removed while the parent's new entry is flushed.
   const synced = fsyncAsync(openSync(parent, constants.O_RDONLY | constants.O_DIRECTORY));
   try {
@@ -243,7 +254,15 @@ function listReplaceable(dir: string, replaces: (path: string) => boolean): Tree
   if (!st.isDirectory()) throw new TreeConflictError(dir, '');
   found.exists = true;
   const walk = (rel: string): void => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    let entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    // Leftovers of a killed write of a subtree (`render --node X` writes DIR/X the same way):
+    // finished or removed as that write would (recoverTree); a live writer's are skipped.
+    const leftovers = entries.filter((e) => LEFTOVER.test(e.name));
+    if (leftovers.length > 0) {
+      for (const e of leftovers) recoverTree(join(dir, rel, LEFTOVER.exec(e.name)![1]!));
+      entries = readdirSync(join(dir, rel), { withFileTypes: true }).filter((e) => !LEFTOVER.test(e.name));
+    }
+    for (const e of entries) {
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) {
         walk(path);
@@ -322,7 +341,13 @@ class OpenFiles {
 
   /** Closes every fd not yet flushed, without syncing (after an error). */
   abandon(): void {
-    for (const fd of this.#fds.splice(0)) closeSync(fd);
+    for (const fd of this.#fds.splice(0)) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing: close the others, the caller reports the first error
+      }
+    }
   }
 }
 
@@ -330,8 +355,13 @@ class OpenFiles {
 function fsyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) =>
     fsync(fd, (err) => {
-      closeSync(fd);
-      if (err) reject(err);
+      let closeErr: unknown;
+      try {
+        closeSync(fd);
+      } catch (e) {
+        closeErr = e;
+      }
+      if (err ?? closeErr) reject(err ?? closeErr);
       else resolve();
     }),
   );
