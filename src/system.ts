@@ -22,8 +22,12 @@ export async function findExecutable(name: string, path = process.env.PATH ?? ''
   return undefined;
 }
 
-/** True when a process with this pid exists (EPERM: it exists, owned by someone else). */
+/**
+ * True when a process with this pid exists (EPERM: it exists, owned by someone else). Not a
+ * positive integer (0 would signal our own process group, -1 every process): false.
+ */
 export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -27,9 +27,10 @@ test.serial('findExecutable: PATH order, absolute names, and empty entries are n
   t.is(await findExecutable('tool', dir), join(dir, 'tool'));
 });
 
-test('pidAlive: this process yes, an exited one no', (t) => {
+test('pidAlive: this process yes, an exited one no, and not 0, -1 or NaN (a lock file holding junk)', (t) => {
   t.true(pidAlive(process.pid));
   t.false(pidAlive(spawnSync('true').pid!));
+  for (const junk of [0, -1, Number.NaN, 1.5]) t.false(pidAlive(junk), String(junk));
 });
 
 test('table: columns two spaces apart, no trailing spaces', (t) => {
