@@ -252,15 +252,15 @@ export function bootstrapUnit(): string {
 export const SYSEXT_IMAGE = '/etc/extensions/kubernetes.raw';
 
 /**
- * The bootstrap step of one node in both formats: the script (0700), run by cloud-init from
+ * The bootstrap step of a node of `role` in both formats: the script (0700), run by cloud-init from
  * `runcmd` and on Ignition systems by the {@link BOOTSTRAP_UNIT} oneshot unit; plus, when the
  * profile names a sysext image, its verified download (Ignition only) so kubeadm and kubelet
  * exist at first boot on Flatcar. Joiners wait up to {@link DEFAULT_WAIT} for the VIP.
  */
-export function bootstrapPayload(plan: Plan, node: PlanNode): NodePayload {
+export function bootstrapPayload(plan: Plan, role: PlanNode['role']): NodePayload {
   const k = plan.kubernetes;
   const script = bootstrapScript({
-    role: node.role,
+    role,
     endpoint: k.controlPlaneEndpoint,
     kubeadmConfig: KUBEADM_CONFIG,
     images: [plan.haproxy.image, plan.keepalived.image],

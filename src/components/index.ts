@@ -24,27 +24,30 @@ function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
   return files;
 }
 
-/**
- * The bootstrap step, which depends on the plan and the node's role alone: made once per plan
- * and role (a bundle of 1,000 workers builds the script 3 times, not 1,003), shared read-only
- * (frozen) by the nodes' payloads.
- */
 /** A bootstrap step as cached: every array and object frozen. */
 type SharedPayload = Omit<NodePayload, 'files'> & { files: readonly NodeFile[] };
+
 const sharedBootstrap = new WeakMap<Plan, Map<PlanNode['role'], SharedPayload>>();
-function bootstrapFor(plan: Plan, node: PlanNode): SharedPayload {
+
+/**
+ * The bootstrap step of a role (it depends on the plan and the role alone): made once per plan
+ * and role (a bundle of 1,000 workers builds the script 3 times, not 1,003), shared read-only
+ * (frozen) by the nodes' payloads. Like {@link controlPlaneFiles}, it relies on a plan not
+ * changing once resolvePlan has made it.
+ */
+function bootstrapFor(plan: Plan, role: PlanNode['role']): SharedPayload {
   let byRole = sharedBootstrap.get(plan);
   if (byRole === undefined) sharedBootstrap.set(plan, (byRole = new Map()));
-  let boot = byRole.get(node.role);
+  let boot = byRole.get(role);
   if (boot === undefined) {
-    const b = bootstrapPayload(plan, node);
+    const b = bootstrapPayload(plan, role);
     boot = {
       files: Object.freeze(b.files.map((f) => Object.freeze(f))),
       runcmd: Object.freeze(b.runcmd.map((c) => Object.freeze(c))),
       units: Object.freeze(b.units.map((u) => Object.freeze(u))),
       downloads: Object.freeze((b.downloads ?? []).map((d) => Object.freeze(d))),
     };
-    byRole.set(node.role, boot);
+    byRole.set(role, boot);
   }
   return boot;
 }
@@ -58,7 +61,7 @@ function bootstrapFor(plan: Plan, node: PlanNode): SharedPayload {
  * node of the same plan and role.
  */
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
-  const boot = bootstrapFor(plan, node);
+  const boot = bootstrapFor(plan, node.role);
   const files = [kubeadmConfig(plan, node, secrets), ...boot.files];
   if (node.role !== 'worker') files.push(keepalivedConf(plan, node), ...controlPlaneFiles(plan));
   if (node.role === 'init') files.push(...caFiles(secrets));
