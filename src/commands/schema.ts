@@ -16,6 +16,6 @@ export const schemaCommand: CommandModule = {
   describe: "Print the profile's JSON Schema (for editors: Taplo, yaml-language-server)",
   handler: async () => {
     const { profileJsonSchema } = await import('../profile/json-schema.js');
-    process.stdout.write(await profileJsonSchema());
+    process.stdout.write(profileJsonSchema());
   },
 };

@@ -8,10 +8,10 @@ import { toJSONSchema } from 'zod/mini';
 import { FIELD_HINTS, profileSchema } from './schema.js';
 
 /** `$id` of the generated schema (also the file name shipped in profiles/). */
-export const SCHEMA_FILE = 'k8s-ha.schema.json';
+const SCHEMA_FILE = 'k8s-ha.schema.json';
 
 /** The profile's JSON Schema as pretty-printed JSON text with a trailing newline. */
-export async function profileJsonSchema(): Promise<string> {
+export function profileJsonSchema(): string {
   const schema = toJSONSchema(profileSchema, { io: 'input', target: 'draft-2020-12' });
   describe(schema, FIELD_HINTS);
   const doc = {

@@ -120,7 +120,8 @@ function profileFormat(file: string): 'toml' | 'yaml' {
 function parseToml(file: string, text: string): unknown {
   try {
     // JSON round trip: plain objects and numbers for zod. Integers beyond 2^53 (BigInt in
-    // @iarna/toml) and inf/nan become numbers and null, so the field's range check reports them.
+    // @iarna/toml) become numbers, which the field's range check reports; inf and nan become
+    // null, which the schema reports as the wrong type (E010).
     return JSON.parse(JSON.stringify(toml.parse(text), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
   } catch (e) {
     const err = e as Error & { line?: number; col?: number };

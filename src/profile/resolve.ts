@@ -179,10 +179,10 @@ export function resolvePlan(
   });
   const spread = Math.max(...priorities) - Math.min(...priorities);
   const sorted = [...priorities].sort((a, b) => b - a);
-  // The two closest priorities (higher first), and how far apart their skews are.
-  const [hi, lo] = sorted.slice(1).reduce<[number, number]>((best, p, i) => (sorted[i]! - p < best[0] - best[1] ? [sorted[i]!, p] : best), [Infinity, -Infinity]);
-  const closest = hi - lo;
-  const skewGapMs = nodes.length > 1 ? skewMs(lo, advertInterval, v3 ? 3 : 2) - skewMs(hi, advertInterval, v3 ? 3 : 2) : Infinity;
+  // The two closest priorities, and how far apart their skews are: the skew is linear in the
+  // priority, so that is their difference times the skew of one priority step (priority 255).
+  const closest = Math.min(...sorted.slice(1).map((p, i) => sorted[i]! - p));
+  const skewGapMs = closest * skewMs(255, advertInterval, v3 ? 3 : 2);
   if (skewGapMs < 20)
     problems.push(warning('W_SKEW_GAP', ['nodes'], `the closest two priorities (${closest} apart) give skews only ${skewGapMs.toFixed(1)} ms apart: two BACKUPs may take the VIP at once when the MASTER dies`, 'spread the priorities further apart (skew = (256 - priority) x advert_int / 256 with VRRPv3), or leave them out to get spread defaults'));
   const weight = -Math.min(MAX_WEIGHT, spread + 10);
