@@ -29,7 +29,7 @@ import { startInterpreted } from './tiering.js';
  * parsed arguments, and a handler's parameter type cannot widen to a common one.)
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
-export const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand];
+const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand];
 
 declare const __K8S_HA_VERSION__: string | undefined;
 /**
@@ -88,8 +88,11 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<void> 
     .parseAsync();
 }
 
-/** Runs the CLI on this process's arguments and sets the exit code; never throws. */
-export function main(argv: string[]): Promise<void> {
+/**
+ * Runs the CLI on `argv` (the arguments after the program name), prints what went wrong and
+ * sets the exit code; never throws.
+ */
+function main(argv: string[]): Promise<void> {
   return run(argv).catch((e: unknown) => {
     if (e instanceof CliError) {
       process.stderr.write(`${e.message}\n`);

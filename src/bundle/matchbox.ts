@@ -37,7 +37,7 @@ export function matchboxProfile(name: string, image: BootImage, ignitionId?: str
 }
 
 /** Newest Ignition spec Matchbox parses (it vendors config/v3_4; 3.5.0 configs fail there). */
-export const MATCHBOX_MAX_IGNITION: IgnitionVersion = '3.4.0';
+const MATCHBOX_MAX_IGNITION: IgnitionVersion = '3.4.0';
 
 /**
  * Checks that Matchbox can serve Ignition of spec `version` (at most {@link MATCHBOX_MAX_IGNITION});

@@ -169,7 +169,7 @@ async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<str
  * them from `ign` so the rest compares file for file with cloud-init's tree.
  * @returns one line per difference.
  */
-export function takeUnits(ign: Tree, units: readonly NodeUnit[]): string[] {
+function takeUnits(ign: Tree, units: readonly NodeUnit[]): string[] {
   const problems: string[] = [];
   const preset = 'etc/systemd/system-preset/20-ignition.preset';
   const presetText = ign.get(preset)?.content.toString('utf8') ?? '';

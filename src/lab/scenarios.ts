@@ -114,8 +114,9 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
     if (later === settleAt || nowMs() > giveUpAt) break;
     settleAt = later;
   }
-  const stillMoving = lastChange() !== settleAt;
-  settleAt = lastChange();
+  const last = lastChange();
+  const stillMoving = last !== settleAt;
+  settleAt = last;
   const t1 = nowMs();
   await sleep(600); // requests still in flight report within their timeout
   const records = c.probe.between(t0, t1);

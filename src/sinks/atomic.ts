@@ -40,7 +40,7 @@ export interface TreeFile {
 }
 
 /** Mode of the directories created inside a tree (files carry their own modes). */
-export const DIR_MODE = 0o755;
+const DIR_MODE = 0o755;
 
 const LEFTOVER = /^(.*)\.(tmp|old)-(\d+)-([0-9a-f]{16})$/;
 
