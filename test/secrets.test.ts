@@ -142,7 +142,7 @@ test('CLI: a secrets file readable by others is warning W108, and an error under
   await rm(out, { recursive: true });
   const strict = cli(['render', 'profiles/example.yaml', '--secrets', file, '--out', out, '--strict', '--format', 'cloud-init']);
   t.is(strict.code, 1, strict.stderr);
-  t.regex(strict.stderr, /error W108: .* is mode 0644[^]*k8s-ha: 1 error \(--strict\)/);
+  t.regex(strict.stderr, /error W108: .* is mode 0644[^]*k8s-ha: 1 error, 0 warnings \(--strict\)/);
   await t.throwsAsync(stat(out), { code: 'ENOENT' }, 'nothing written');
 });
 

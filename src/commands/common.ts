@@ -68,7 +68,8 @@ export async function loadOrExit(file: string, strict = false): Promise<LoadedPr
   return loaded;
 }
 
-function countLine(problems: Problem[]): string {
+/** The closing count of a problem report: `k8s-ha: 1 error, 2 warnings`. */
+export function countLine(problems: Problem[]): string {
   const e = problems.filter((p) => p.severity === 'error').length;
   const w = problems.length - e;
   return `k8s-ha: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}`;

@@ -5,7 +5,7 @@
 import type { Options } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
 import { CODES } from '../profile/errors.js';
-import { CliError, type ProfileArgs } from './common.js';
+import { CliError, countLine, type ProfileArgs } from './common.js';
 
 /** Parsed values of {@link secretsOptions}. */
 export interface SecretsArgs {
@@ -45,8 +45,12 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs): Promise<C
     rotated: `rotated cluster secrets in ${resolved.file}: new bootstrap token, certificate key and CA; nodes rendered before cannot join this cluster`,
   }[resolved.origin];
   const severity = args.strict ? 'error' : 'warning';
+  // A secrets file has no field path or line:col to show, so not formatProblems' layout.
   const problems = resolved.warnings.map((w) => `${resolved.file}: ${severity} ${CODES[w.code]}: ${w.message}\n  hint: ${w.hint}`);
-  if (args.strict && problems.length > 0) throw new CliError(`${problems.join('\n')}\nk8s-ha: ${problems.length} error${problems.length === 1 ? '' : 's'} (--strict)`);
+  if (args.strict && problems.length > 0) {
+    const counted = resolved.warnings.map((w) => ({ code: w.code, severity: 'error' as const, path: [], message: w.message }));
+    throw new CliError(`${problems.join('\n')}\n${countLine(counted)} (--strict)`);
+  }
   process.stderr.write(
     [`k8s-ha: ${what}`, ...problems].join('\n') +
       '\nk8s-ha: warning: the outputs hold cluster secrets (bootstrap token, certificate key, CA key, VRRP password): they are written 0600; keep them and the secrets file out of version control\n',
