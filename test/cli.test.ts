@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT, cli } from './helpers/cli.js';
+import { seedWithWorkers } from './helpers/profiles.js';
 import { testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
@@ -125,11 +126,6 @@ test('--node naming no node of the profile is a usage error (exit 2) listing the
   t.throws(() => statSync(out), { code: 'ENOENT' }, 'nothing written');
 });
 
-/** profiles/seed.toml plus `n` workers on 198.18.0.0/15, named `name(i)`. */
-function seedWithWorkers(n: number, name: (i: number) => string): string {
-  const seed = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8');
-  return seed + Array.from({ length: n }, (_, i) => `\n[[workers]]\nname = "${name(i)}"\naddress = "198.18.${1 + (i >> 8)}.${i & 255}"\n`).join('');
-}
 
 // Regression: the CLI ended with process.exit() while node still held output for a pipe whose
 // 64 KiB buffer was full, and the reader got 65536 bytes (exit status 0).

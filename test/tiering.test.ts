@@ -14,21 +14,16 @@ import { join } from 'node:path';
 import { parseProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { TIERS_FROM_NODES } from '../src/tiering.js';
-import { cli, ROOT } from './helpers/cli.js';
+import { CLI_JS, cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+import { seedWithWorkers } from './helpers/profiles.js';
 import { testDir } from './helpers/tools.js';
-
-/** profiles/seed.toml (3 control-plane nodes) plus `workers` workers on 198.18.0.0/15. */
-function seedWith(workers: number): string {
-  const seed = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8');
-  return seed + Array.from({ length: workers }, (_, i) => `\n[[workers]]\nname = "w${i}"\naddress = "198.18.${1 + (i >> 8)}.${i & 255}"\n`).join('');
-}
 
 for (const workers of [TIERS_FROM_NODES - 3, TIERS_FROM_NODES + 10]) {
   test(`CLI render of ${workers + 3} nodes (tiers ${workers + 3 > TIERS_FROM_NODES ? 'switched back on' : 'off'}) equals the in-process render`, (t) => {
     const dir = testDir(t);
     const profile = join(dir, 'big.toml');
-    writeFileSync(profile, seedWith(workers));
+    writeFileSync(profile, seedWithWorkers(workers));
     const out = join(dir, 'out');
     const r = cli(['render', profile, '--out', out, '--secrets', FIXTURE_SECRETS_FILE]);
     t.is(r.code, 0, r.stderr);
@@ -90,4 +85,23 @@ tiering.enableTiers();
 run(20000);
 console.log(JSON.stringify({ status: status() }));`);
   t.is(user.status! & (16 | 32768), 0, `the user's --no-sparkplug --no-turbofan stay, status ${user.status}`);
+});
+
+test('the CLI switches the tiers back on only for a plan above the threshold (loadOrExit)', (t) => {
+  // Through the plain bundle, so that node can take --trace-opt (the snapshot refuses other
+  // V8 flags); it is no tier flag, so the CLI still starts interpreted. TurboFan then compiles
+  // hot functions of a render above the threshold, and none at it.
+  const dir = testDir(t);
+  const compiled = (workers: number): number => {
+    const profile = join(dir, `p${workers}.toml`);
+    writeFileSync(profile, seedWithWorkers(workers));
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    delete env.K8S_HA_AUTH_PASS;
+    const r = spawnSync(process.execPath, ['--trace-opt', CLI_JS, 'render', profile, '--out', join(dir, `o${workers}`), '--secrets', FIXTURE_SECRETS_FILE], { encoding: 'utf8', env });
+    t.is(r.status, 0, r.stderr);
+    return r.stdout.split('\n').filter((l) => l.includes('compiling method')).length;
+  };
+  t.is(compiled(TIERS_FROM_NODES - 3), 0, `${TIERS_FROM_NODES} nodes: interpreted only`);
+  t.true(compiled(TIERS_FROM_NODES + 10) > 0, `${TIERS_FROM_NODES + 13} nodes: TurboFan at work`);
 });
