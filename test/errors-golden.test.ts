@@ -6,13 +6,11 @@
  * each FILE (with --strict for the strict-* ones), then read the diff.
  */
 import test from 'ava';
-import { CLI, ROOT } from './helpers/cli.js';
+import { cli, ROOT } from './helpers/cli.js';
 import { pathToFileURL } from 'node:url';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const root = pathToFileURL(`${ROOT}/`);
-const cli = CLI;
 const dir = 'fixtures/errors';
 /** layout.* are source-map fixtures (test/source-map.test.ts), not broken profiles. */
 const all = readdirSync(new URL(dir, root)).filter((f) => /\.(toml|yaml)$/.test(f) && !f.startsWith('layout.'));
@@ -27,8 +25,8 @@ test('a dozen broken profiles in both formats, each with its golden stderr', (t)
 for (const f of profiles) {
   test(`check ${f}`, (t) => {
     const args = ['check', ...(f.startsWith('strict-') ? ['--strict'] : []), `${dir}/${f}`];
-    const r = spawnSync(cli, args, { cwd: root, encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
-    t.is(r.status, 1, r.stderr);
+    const r = cli(args, { cwd: ROOT, env: { K8S_HA_AUTH_PASS: '' } });
+    t.is(r.code, 1, r.stderr);
     t.is(r.stdout, '');
     t.is(r.stderr, readFileSync(new URL(`${dir}/${f}.stderr`, root), 'utf8'));
     t.notRegex(r.stderr, /\n\s+at |supersecret|internal error/);

@@ -50,12 +50,13 @@ test('same bytes as the default window for any text (property, 300 cases)', (t) 
     fc.string({ unit: 'binary', maxLength: 5_000 }),
     fc.tuple(fc.string({ maxLength: 300 }), fc.nat({ max: 200 })).map(([s, n]) => s.repeat(n)),
   );
-  fc.assert(
-    fc.property(text, (s) => {
-      const bytes = Buffer.from(s, 'utf8');
-      return gzip(s).equals(reference(bytes)) && gzip(bytes).equals(reference(bytes));
-    }),
-    { numRuns: 300 },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(text, (s) => {
+        const bytes = Buffer.from(s, 'utf8');
+        return gzip(s).equals(reference(bytes)) && gzip(bytes).equals(reference(bytes));
+      }),
+      { numRuns: 300 },
+    ),
   );
-  t.pass();
 });

@@ -14,7 +14,6 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import toml from '@iarna/toml';
@@ -26,7 +25,7 @@ import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
 import { pathEscape } from '../src/formats/ignition.js';
 import type { Plan } from '../src/model.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
-import { CLI as cli } from './helpers/cli.js';
+import { cli as runCli } from './helpers/cli.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, shellcheck, testDir } from './helpers/tools.js';
 
 /**
@@ -349,11 +348,11 @@ test('mutated profiles through the CLI: exit 0 or 1, never a stack trace', (t) =
     const { file, text } = serialise(q, mutatedFormat(q));
     const path = join(dir, `${n}-${file}`);
     writeFileSync(path, text);
-    const r = spawnSync(cli, ['check', path], { encoding: 'utf8', env: { ...process.env, K8S_HA_AUTH_PASS: '' } });
-    codes.set(r.status ?? -1, (codes.get(r.status ?? -1) ?? 0) + 1);
-    t.true(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
+    const r = runCli(['check', path], { env: { K8S_HA_AUTH_PASS: '' } });
+    codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+    t.true(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
     t.notRegex(r.stderr, /\n\s+at |internal error/, r.stderr);
-    if (r.status === 1) t.regex(r.stderr, /: error E\d{3} at /);
+    if (r.code === 1) t.regex(r.stderr, /: error E\d{3} at /);
   }
   t.log(`${RUNS.cli} CLI runs, exit codes: ${[...codes].map(([c, k]) => `${c}x${k}`).join(' ')}`);
 });

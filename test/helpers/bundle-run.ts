@@ -11,9 +11,6 @@ import { FIXTURE_SECRETS } from './secrets.js';
 /** Absolute path of a file under test/fixtures (tests run from dist/test/). */
 export const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
 
-/** The compiled CLI. */
-export { CLI as cli } from './cli.js';
-
 /** The bundle test profile's plan, optionally booting another OS. */
 export function labPlan(os?: BootOs): Plan {
   const { plan } = loadProfile(fixture('bundle.toml'), {});
