@@ -13,7 +13,7 @@
  *   every command registered under its name, for the overview help and the error listing the
  *   commands.
  */
-import { fstatSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
@@ -22,7 +22,6 @@ import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { seedCommand } from './commands/seed.js';
-import { startInterpreted } from './tiering.js';
 
 /**
  * Every command, in the order `k8s-ha --help` lists them. (`any`: each module types its own
@@ -31,14 +30,12 @@ import { startInterpreted } from './tiering.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand];
 
-declare const __K8S_HA_VERSION__: string | undefined;
 /**
- * The package version, put in by scripts/bundle.mjs from package.json. Given to yargs
- * explicitly: yargs' own lookup searches for a package.json upwards from the working directory
- * when run from a bundle, and printed "unknown" (or another package's version) outside the
- * repository.
+ * The package version, read from this package's own package.json (dist/src/cli.js is two
+ * levels below it). Given to yargs explicitly: yargs' own lookup searches upwards from the
+ * working directory and can find another project's package.json.
  */
-const VERSION = typeof __K8S_HA_VERSION__ === 'string' ? __K8S_HA_VERSION__ : 'unbundled';
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const ABOUT = 'Generate cloud-init and Ignition for a highly available kubeadm control plane (keepalived VIP + HAProxy static pods).';
 
@@ -61,23 +58,17 @@ function common<T>(y: Argv<T>): Argv<T> {
     });
 }
 
-/** Options of {@link run}. */
-export interface RunOptions {
-  /** Parse and validate the command line but run no command handler (the snapshot's warm-up). */
-  parseOnly?: boolean;
-}
-
 /**
  * Runs the CLI on `argv` (the arguments after the program name).
  * @throws CliError for usage and input errors (the caller prints it and exits with its code);
  *   anything else is an internal error.
  */
-export async function run(argv: string[], opts: RunOptions = {}): Promise<void> {
+export async function run(argv: string[]): Promise<void> {
   const cmd = COMMANDS.find((c) => commandName(c) === argv[0]);
   if (cmd) {
     const name = commandName(cmd);
     await common(yargs(argv.slice(1)).scriptName(`k8s-ha ${name}`))
-      .command({ ...cmd, command: String(cmd.command).replace(/^\S+/, '$0'), ...(opts.parseOnly ? { handler: () => {} } : {}) })
+      .command({ ...cmd, command: String(cmd.command).replace(/^\S+/, '$0') })
       .parseAsync();
     return;
   }
@@ -112,29 +103,9 @@ function main(argv: string[]): Promise<void> {
 }
 
 /**
- * What the shipped entry points run (src/main.ts, src/snapshot/entry.ts): {@link main} with
- * V8's compiling tiers off until the work is known to be large (./tiering.ts), then
- * `process.exit()` with the exit code it set, so that node skips freeing the V8 heap and the
- * rest of its teardown (measured: a render ~0.7 ms faster, `npm run bench`), but only when
- * nothing can still be waiting to be written: stdout and stderr are both files or character
- * devices (a terminal, /dev/null), whose writes node makes synchronously (Node.js docs, "A note
- * on process I/O": files, and terminals on POSIX). A pipe or socket may hold output node has
- * not written yet (a full 64 KiB pipe buffer before a slow reader): then node exits by itself,
- * after writing it. Every command awaits its own work; `exit` listeners still run.
+ * What bin/k8s-ha runs: {@link main} on `argv` (the arguments after the program name); the
+ * exit code is set on `process.exitCode` and node exits when the command's work is done.
  */
 export function runAndExit(argv: string[]): void {
-  startInterpreted();
-  void main(argv).then(() => {
-    if (process.platform !== 'win32' && writesSynchronously(1) && writesSynchronously(2)) process.exit();
-  });
-}
-
-/** True when fd `fd` is a regular file or a character device (terminal, /dev/null). */
-function writesSynchronously(fd: number): boolean {
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() || st.isCharacterDevice();
-  } catch {
-    return false;
-  }
+  void main(argv);
 }

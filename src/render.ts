@@ -2,6 +2,7 @@
  * plan -> per-node outputs: the payload of each node rendered to every format.
  */
 import { createHash } from 'node:crypto';
+import { networkConfigV2, staticNetwork } from './bundle/network.js';
 import { nodePayload } from './components/index.js';
 import { renderCloudInit } from './formats/cloud-init.js';
 import { renderIgnition, type IgnitionVersion } from './formats/ignition.js';
@@ -22,6 +23,12 @@ export interface RenderedNode {
   readonly metaData: string;
   /** Ignition JSON (`config.ign`). */
   readonly ignition: string;
+  /**
+   * NoCloud `network-config` (version 2) when the node has static network settings (a
+   * gateway or DNS servers in the profile), else undefined: the image's DHCP applies.
+   * @throws BundleError for static settings without a prefix (a loaded profile never has them).
+   */
+  readonly networkConfig: string | undefined;
 }
 
 /** Options of {@link renderCluster}. */
@@ -70,6 +77,10 @@ export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, 
     },
     get ignition() {
       return (ignition ??= renderIgnition(payload, ignitionVersion));
+    },
+    get networkConfig() {
+      const net = staticNetwork(node);
+      return net === undefined ? undefined : networkConfigV2(net);
     },
   };
 }

@@ -2,7 +2,8 @@
  * Facts about the machine k8s-ha runs on, asked in one place: where an executable is, and
  * whether a process is alive.
  */
-import { access, constants } from 'node:fs';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -12,10 +13,11 @@ import { delimiter, join } from 'node:path';
  */
 export async function findExecutable(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
   const candidates = name.startsWith('/') ? [name] : path.split(delimiter).filter(Boolean).map((d) => join(d, name));
-  // fs.access with a callback, not fs/promises: the render path imports this module, and
-  // node:fs/promises (with the readline and stream modules it loads) would then sit in the
-  // startup snapshot that every run deserialises (scripts/bundle.mjs).
-  const executable = (file: string) => new Promise<boolean>((done) => access(file, constants.X_OK, (err) => done(!err)));
+  const executable = (file: string) =>
+    access(file, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
   for (const c of candidates) {
     if (await executable(c)) return c;
   }

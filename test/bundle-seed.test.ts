@@ -8,7 +8,7 @@ import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
 import { findIsoTool, IsoToolError, writeSeedIso } from '../src/bundle/seed.js';
 import { renderNode } from '../src/render.js';
 import { fixture, labPlan } from './helpers/bundle-run.js';
-import { CLI_JS, cli as runCli } from './helpers/cli.js';
+import { CLI, cli as runCli } from './helpers/cli.js';
 import { requireTool, testDir } from './helpers/tools.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
@@ -61,9 +61,9 @@ test('genisoimage works as the fallback (not byte-reproducible)', async (t) => {
 test('no ISO tool on PATH: a clear error with the apt-get command', async (t) => {
   await t.throwsAsync(findIsoTool(''), { instanceOf: IsoToolError, message: /^neither xorriso nor genisoimage is installed.*\n  hint: apt-get install xorriso$/ });
   const dir = testDir(t);
-  // PATH empty: the sh launcher could not find node either, so node runs the JS launcher.
+  // PATH empty: node runs the bin itself, as `node bin/k8s-ha` does.
   const secrets = join(dir, 'new.secrets.json');
-  const r = spawnSync(process.execPath, [CLI_JS, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', secrets], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
+  const r = spawnSync(process.execPath, [CLI, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', secrets], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
   t.is(r.status, 1);
   // About this machine, not the profile: no file name, field or error code.
   t.regex(r.stderr, /^k8s-ha: neither xorriso nor genisoimage is installed; one is needed to write the ISO\n  hint: apt-get install xorriso$/m);

@@ -7,12 +7,18 @@ import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js'
 import { BundleError } from './errors.js';
 import { bundleEntries, checkNodes, requireMacs } from './layout.js';
 import { checkMatchboxIgnition } from './matchbox.js';
-import { writeArchive } from './tar.js';
+import { packArchive, writeArchive } from './tar.js';
 
 /** Options of {@link buildBundle}. */
 export interface BundleOptions {
-  /** Output file: `*.tar` uncompressed, anything else (`*.tar.gz`) gzip-compressed. */
-  out: string;
+  /**
+   * Output: a file path (`*.tar` uncompressed, anything else, e.g. `*.tar.gz`, gzip-compressed;
+   * written atomically, mode 0600), or a writable stream, which gets a gzip-compressed archive
+   * unless `gzip` is false and is ended when the archive is complete.
+   */
+  out: string | NodeJS.WritableStream;
+  /** For a stream `out`: gzip-compress (default true). Ignored for a path. */
+  gzip?: boolean;
   /** The cluster's secrets (bootstrap token, certificate key, CA), as for render. */
   secrets: ClusterSecrets;
   ignitionVersion?: IgnitionVersion;
@@ -22,6 +28,7 @@ export interface BundleOptions {
 
 /**
  * Writes the network-boot bundle of `plan` to `opts.out` (./layout.ts lists the members),
+ * a file or a stream,
  * rendering node by node while the archive streams, and returns each node's user-data size
  * in plan order for the budget report.
  * @throws BundleError when the plan has no `[boot]` section, a boot value is unsafe, a node
@@ -38,7 +45,9 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
     sizes.set(node.name, size.bytes);
     return rendered;
   };
-  await writeArchive(opts.out, bundleEntries({ boot, nodes: plan.nodes, render }));
+  const entries = bundleEntries({ boot, nodes: plan.nodes, render });
+  if (typeof opts.out === 'string') await writeArchive(opts.out, entries);
+  else await packArchive(entries, opts.out, { gzip: opts.gzip ?? true });
   return plan.nodes.map((node) => ({ node: node.name, bytes: sizes.get(node.name) ?? 0 }));
 }
 

@@ -45,26 +45,38 @@ export async function writeArchive(
   out: string,
   entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>,
 ): Promise<void> {
-  await writeStreamAtomic(out, async (file) => {
-    const pack = tarStream.pack();
-    const stages = isPlainTar(out)
-      ? pipeline(pack, batch, file)
-      : pipeline(pack, batch, createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }), file);
-    try {
-      let previous = '';
-      for await (const entry of entries) {
-        checkEntryPath(entry.path, previous);
-        previous = entry.path;
-        await addEntry(pack, entry);
-      }
-      pack.finalize();
-    } catch (error) {
-      pack.destroy(error as Error);
-      await stages.catch(() => undefined);
-      throw error;
+  await writeStreamAtomic(out, (file) => packArchive(entries, file, { gzip: !isPlainTar(out) }));
+}
+
+/**
+ * Streams `entries` as a deterministic tar archive (gzip-compressed with `gzip`) into `dest`,
+ * which is ended when the archive is complete. Same members and checks as {@link writeArchive}.
+ * @throws Error for unordered or unsafe entry paths, or the destination's own error; `dest` is
+ *   destroyed then.
+ */
+export async function packArchive(
+  entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>,
+  dest: NodeJS.WritableStream,
+  opts: { gzip: boolean },
+): Promise<void> {
+  const pack = tarStream.pack();
+  const stages = opts.gzip
+    ? pipeline(pack, batch, createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }), dest)
+    : pipeline(pack, batch, dest);
+  try {
+    let previous = '';
+    for await (const entry of entries) {
+      checkEntryPath(entry.path, previous);
+      previous = entry.path;
+      await addEntry(pack, entry);
     }
-    await stages;
-  });
+    pack.finalize();
+  } catch (error) {
+    pack.destroy(error as Error);
+    await stages.catch(() => undefined);
+    throw error;
+  }
+  await stages;
 }
 
 /** Bytes gathered before a write: tar-stream emits 512-byte headers and paddings, and one zlib job per tiny chunk would dominate the run time. */

@@ -25,11 +25,11 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
   handler: async (args: ArgumentsCamelCase<BundleArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const out = args.out ?? `out/${plan.name}-bundle.tar.gz`;
-    const [{ buildBundle, checkBundleInputs }, { budgetReport }] = await Promise.all([
-      import('../bundle/build.js'), import('../bundle/budget.js'),
+    const [{ buildBundle, checkBundle }, { budgetReport }] = await Promise.all([
+      import('../index.js'), import('../bundle/budget.js'),
     ]);
     // Bad boot settings fail before a secrets file is made (writeStreamAtomic makes out's parent).
-    await asCliError(args.profile, async () => checkBundleInputs(plan, args.ignitionVersion));
+    await asCliError(args.profile, () => checkBundle(plan, args.ignitionVersion));
     const secrets = await clusterSecrets(args);
     const sizes = await asCliError(args.profile, () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));

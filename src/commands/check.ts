@@ -2,6 +2,7 @@
  * `k8s-ha check [PROFILE]`: validates and prints the resolved plan and warnings; writes nothing.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { CODES } from '../profile/errors.js';
 import { loadOrExit, NODE_HEADER, nodeCells, type ProfileArgs, table, vipLine, withProfile } from './common.js';
 
 interface CheckArgs extends ProfileArgs {
@@ -25,7 +26,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         keepalived: { ...plan.keepalived, ...(plan.keepalived.authPass !== undefined ? { authPass: '(redacted)' } : {}) },
         kubernetes: { ...plan.kubernetes, preKubeadmCommands: hidden(plan.kubernetes.preKubeadmCommands), postKubeadmCommands: hidden(plan.kubernetes.postKubeadmCommands) },
       };
-      process.stdout.write(`${JSON.stringify({ plan: redacted, warnings }, null, 2)}\n`);
+      const listed = warnings.map((w) => ({ code: CODES[w.code], path: w.path.join('.'), message: w.message }));
+      process.stdout.write(`${JSON.stringify({ plan: redacted, warnings: listed }, null, 2)}\n`);
       return;
     }
     const rows = [[...NODE_HEADER, 'UNICAST PEERS']];

@@ -3,10 +3,8 @@
  * and the summary table.
  */
 import type { Argv } from 'yargs';
-import { formatProblems, ProfileError, type Problem } from '../profile/errors.js';
-import type { LoadedProfile } from '../profile/load.js';
+import { formatProblems, type Problem } from '../profile/errors.js';
 import type { Plan, PlanNode } from '../model.js';
-import { tiersForPlan } from '../tiering.js';
 
 /** The profile used when none is given. */
 export const DEFAULT_PROFILE = 'profiles/seed.toml';
@@ -44,28 +42,27 @@ export class CliError extends Error {
 
 /**
  * Loads a profile; on failure prints every problem to stderr and throws CliError (exit 1).
- * Warnings are printed to stderr too; with `strict` they fail the run. A large plan switches
- * V8's compiling tiers back on (../tiering.ts).
+ * Warnings are printed to stderr too; with `strict` they fail the run.
  */
-export async function loadOrExit(file: string, strict = false): Promise<LoadedProfile> {
-  const { loadProfile } = await import('../profile/load.js');
-  let loaded: LoadedProfile;
-  try {
-    loaded = loadProfile(file);
-  } catch (e) {
-    if (e instanceof ProfileError) throw new CliError(`${e.message}\n${countLine(e.problems)}`);
-    throw e;
-  }
-  if (loaded.problems.length > 0) {
+export async function loadOrExit(file: string, strict = false): Promise<LoadedPlan> {
+  const { loadProfile } = await import('../index.js');
+  const loaded = loadProfile(file);
+  if (!loaded.ok) throw new CliError(`${formatProblems(file, loaded.problems, loaded.text)}\n${countLine(loaded.problems)}`);
+  if (loaded.warnings.length > 0) {
     if (strict) {
       // --strict: every warning is an error, in the report and in the count.
-      const problems = loaded.problems.map((p): Problem => ({ ...p, severity: 'error' }));
+      const problems = loaded.warnings.map((p): Problem => ({ ...p, severity: 'error' }));
       throw new CliError(`${formatProblems(file, problems, loaded.text)}\n${countLine(problems)} (--strict)`);
     }
-    process.stderr.write(`${formatProblems(file, loaded.problems, loaded.text)}\n`);
+    process.stderr.write(`${formatProblems(file, loaded.warnings, loaded.text)}\n`);
   }
-  tiersForPlan(loaded.plan.nodes.length);
-  return loaded;
+  return { plan: loaded.plan, warnings: loaded.warnings };
+}
+
+/** What {@link loadOrExit} returns: the plan and its warnings (already printed). */
+export interface LoadedPlan {
+  plan: Plan;
+  warnings: Problem[];
 }
 
 /** The closing count of a problem report: `k8s-ha: 1 error, 2 warnings`. */

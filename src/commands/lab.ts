@@ -8,7 +8,6 @@ import { LAB_SCENARIOS as SCENARIOS } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
-import { enableTiers } from '../tiering.js';
 
 interface LabArgs extends ProfileArgs, SecretsArgs {
   json?: string;
@@ -26,11 +25,9 @@ export const labCommand: CommandModule<object, LabArgs> = {
       .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
-    // The lab runs for minutes: V8's compiling tiers pay for themselves there (../tiering.ts).
-    enableTiers();
     const { plan } = await loadOrExit(args.profile, args.strict);
-    const [{ renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson }] = await Promise.all([
-      import('../render.js'), import('../lab/lab.js'), import('../lab/report.js'),
+    const [{ renderNodes: renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson }] = await Promise.all([
+      import('../index.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);
     let report;
     try {

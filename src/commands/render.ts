@@ -22,6 +22,7 @@ interface RenderArgs extends ProfileArgs, SecretsArgs {
   node?: string;
   ignitionVersion: IgnitionVersion;
   stdout: boolean;
+  json: boolean;
   maxUserData?: number;
 }
 
@@ -35,6 +36,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('node', { type: 'string', describe: 'only this node' })
       .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (cluster facts; per node role, address, user-data, Ignition, sizes, paths) instead of the table' })
       .options(secretsOptions)
       .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
@@ -46,8 +48,9 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
       return sizes;
     };
-    const { renderCluster } = await import('../render.js');
+    const { renderNodes: renderCluster } = await import('../index.js');
     if (args.node !== undefined) nodeNamed(plan, args.node, args.profile);
+    if (args.stdout && args.json) throw new CliError('k8s-ha: --stdout and --json both choose what to print: give one', EXIT_USAGE);
     if (args.stdout) {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
@@ -90,6 +93,11 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       const changed = write.changed.some((p) => p.startsWith(prefix(r)));
       rows.push([...nodeCells(r.node), args.format !== 'ignition' ? size(sizes[i]!.bytes) : '-', args.format !== 'cloud-init' ? size(Buffer.byteLength(r.ignition)) : '-', changed ? 'changed' : 'unchanged']);
     });
+    if (args.json) {
+      const { renderJson } = await import('./render-json.js');
+      process.stdout.write(renderJson({ plan, secrets, rendered, format: args.format, ignitionVersion: args.ignitionVersion, outDir, prefix, showSecrets: args.showSecrets }));
+      return;
+    }
     const { budgetReport } = await import('../bundle/budget.js');
     process.stdout.write(
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})${write.written ? '' : '; the files there were the same, nothing written'}\n${vipLine(plan)}\n${table(rows)}\n` +

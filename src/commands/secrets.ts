@@ -28,7 +28,7 @@ export const secretsOptions = {
  * @throws CliError for an invalid secrets file or one that cannot be written, or W108 under --strict.
  */
 export async function clusterSecrets(args: SecretsArgs & ProfileArgs): Promise<ClusterSecrets> {
-  const { resolveSecrets, SecretsFileError } = await import('../secrets/store.js');
+  const { resolveSecrets, SecretsFileError } = await import('../index.js');
   let resolved: Awaited<ReturnType<typeof resolveSecrets>>;
   try {
     resolved = await resolveSecrets({ profilePath: args.profile, rotate: args.rotate, ...(args.secrets !== undefined ? { secretsFile: args.secrets } : {}) });

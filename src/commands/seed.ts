@@ -23,8 +23,8 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const node = nodeNamed(plan, args.node, args.profile);
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
-    const [{ renderNode }, { networkConfigV2, staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
-      import('../render.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
+    const [{ renderNode }, { staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
+      import('../index.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
     ]);
     // A missing or failing ISO tool is about this machine, not the profile: said as such.
     const toolError = (e: unknown) => {
@@ -32,12 +32,13 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     };
     // What can fail without secrets fails first: no ISO tool, bad static settings.
     const iso = await findIsoTool().catch(toolError);
-    const net = await asCliError(args.profile, async () => staticNetwork(node));
+    await asCliError(args.profile, async () => staticNetwork(node));
     const rendered = renderNode(plan, node, await clusterSecrets(args));
+    const networkConfig = rendered.networkConfig;
     const tool = await writeSeedIso(out, {
       'user-data': rendered.userData,
       'meta-data': rendered.metaData,
-      ...(net === undefined ? {} : { 'network-config': networkConfigV2(net) }),
+      ...(networkConfig === undefined ? {} : { 'network-config': networkConfig }),
     }, iso).catch(toolError);
     if (!tool.reproducible) process.stderr.write(`k8s-ha: warning: ${tool.name} stamps the current time, so ${out} differs between runs; install xorriso for a reproducible ISO\n`);
     process.stdout.write(`k8s-ha: wrote ${out} (NoCloud seed of ${node.name}, volume cidata, ${tool.name}, mode 0600)\n${budgetReport([{ node: node.name, bytes: userDataBytes(rendered.userData) }])}`);

@@ -5,15 +5,12 @@
  * returns exactly what a fresh call would: output stays deterministic.
  */
 
-const all: Array<Map<string, unknown>> = [];
-
 /**
  * Wraps `fn` (pure: same string in, same value out) with a cache of the last `max` distinct
  * inputs (oldest evicted first), so memory stays bounded for clusters of any size.
  */
 export function memoByString<T>(fn: (s: string) => T, max = 64): (s: string) => T {
   const cache = new Map<string, T>();
-  all.push(cache as Map<string, unknown>);
   return (s: string) => {
     const hit = cache.get(s);
     if (hit !== undefined) return hit;
@@ -22,9 +19,4 @@ export function memoByString<T>(fn: (s: string) => T, max = 64): (s: string) => 
     cache.set(s, v);
     return v;
   };
-}
-
-/** Empties every cache made by {@link memoByString} (the startup snapshot starts empty). */
-export function clearMemos(): void {
-  for (const c of all) c.clear();
 }

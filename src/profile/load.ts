@@ -46,17 +46,32 @@ export function loadProfile(file: string, env: ProfileEnv = process.env): Loaded
   return parseProfile(file, text, env);
 }
 
+/** The two profile formats. */
+export type ProfileFormat = 'toml' | 'yaml';
+
 /**
  * Like {@link loadProfile} on text already read; `file` names the source in messages, picks
- * the parser and anchors a relative `keepalived.authPassFile`. Every problem gets the line:col
- * of its value (source-map.ts `locate`) where the text has it.
+ * the parser unless `format` is given, and anchors a relative `keepalived.authPassFile`. Every
+ * problem gets the line:col of its value (source-map.ts `locate`) where the text has it.
+ * @throws ProfileError with every problem found.
  */
-export function parseProfile(file: string, text: string, env: ProfileEnv = process.env): LoadedProfile {
-  const format = profileFormat(file);
-  const fail = (problems: Problem[]): never => {
-    throw new ProfileError(file, placeProblems(problems, text, format), text);
-  };
+export function parseProfile(file: string, text: string, env: ProfileEnv = process.env, format: ProfileFormat = profileFormat(file)): LoadedProfile {
   const data = format === 'toml' ? parseToml(file, text) : parseYaml(file, text);
+  return validateProfile(file, data, env, { text, format });
+}
+
+/**
+ * Validates and resolves profile data already parsed (a plain object, as TOML or YAML would
+ * give); `file` names the source in messages and anchors a relative `keepalived.authPassFile`.
+ * With `source`, problems get line:col from that text.
+ * @throws ProfileError with every problem found.
+ */
+export function validateProfile(file: string, data: unknown, env: ProfileEnv = process.env, source?: { text: string; format: ProfileFormat }): LoadedProfile {
+  const text = source?.text ?? '';
+  const place = (problems: Problem[]) => (source ? placeProblems(problems, source.text, source.format) : problems);
+  const fail = (problems: Problem[]): never => {
+    throw new ProfileError(file, place(problems), source?.text);
+  };
   const result = profileSchema.safeParse(data);
   if (!result.success) fail(result.error.issues.map((i) => issueToProblem(i, data)));
   const { raw, problems: passProblems } = readAuthPassFile(file, result.data!);
@@ -67,11 +82,11 @@ export function parseProfile(file: string, text: string, env: ProfileEnv = proce
   problems.unshift(...passProblems);
   if (problems.some((p) => p.severity === 'error')) fail(problems);
   const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));
-  return { plan: plan!, warnings, problems: placeProblems(problems, text, format), text };
+  return { plan: plan!, warnings, problems: place(problems), text };
 }
 
 /** Sets line/col on every problem that has none, from the source text; unknown keys point at the key. */
-function placeProblems(problems: Problem[], text: string, format: 'toml' | 'yaml'): Problem[] {
+function placeProblems(problems: Problem[], text: string, format: ProfileFormat): Problem[] {
   for (const p of problems) {
     if (p.line !== undefined || p.path.length === 0) continue;
     const pos = locate(text, format, p.path, p.code === 'E_UNKNOWN_KEY' ? 'key' : 'value');
@@ -109,7 +124,7 @@ function readAuthPassFile(file: string, raw: RawProfile): { raw: RawProfile; pro
 }
 
 /** The profile's format by file extension. @throws ProfileError for any other extension. */
-function profileFormat(file: string): 'toml' | 'yaml' {
+function profileFormat(file: string): ProfileFormat {
   const ext = extname(file).toLowerCase();
   if (ext === '.toml') return 'toml';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';

@@ -160,7 +160,7 @@ export async function loadSecrets(file: string): Promise<ClusterSecrets> {
  * created with O_EXCL and mode 0o600, written, fsynced, then renamed over `file`.
  * @throws the underlying fs error (e.g. ENOENT when the directory does not exist).
  */
-async function saveSecrets(file: string, secrets: ClusterSecrets): Promise<void> {
+export async function saveSecrets(file: string, secrets: ClusterSecrets): Promise<void> {
   const { writeFileAtomic } = await import('../sinks/atomic.js');
   await writeFileAtomic(file, serialiseSecrets(secrets), 0o600);
 }

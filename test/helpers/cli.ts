@@ -1,7 +1,6 @@
 /**
- * Runs the compiled CLI as a user would, in a child process: the package's bin, bin/k8s-ha,
- * which starts node from the startup snapshot (dist/k8s-ha.blob). Set K8S_HA_NO_SNAPSHOT=1 to
- * run the whole suite through the plain bundle instead.
+ * Runs the compiled CLI as a user would, in a child process: the package's bin, bin/k8s-ha
+ * (a JavaScript file with a `#!/usr/bin/env node` line, over dist/src/cli.js).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -9,10 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** The package's bin (a POSIX sh launcher): run it directly, it finds node on PATH. */
+/** The package's bin: run it directly (its shebang finds node on PATH) or as `node bin/k8s-ha`. */
 export const CLI = join(ROOT, 'bin', 'k8s-ha');
-/** The plain-bundle launcher the bin falls back to: run it with node. */
-export const CLI_JS = join(ROOT, 'bin', 'k8s-ha.cjs');
 /**
  * The project's read-only shared/ folder (Ignition and kubeadm schemas): beside the clone, as
  * CI lays it out, or wherever K8S_HA_SHARED points (e.g. from a git worktree elsewhere).
