@@ -76,8 +76,39 @@ test('columns count code points, not UTF-16 units', (t) => {
 test('locate never throws on text it cannot scan', (t) => {
   for (const text of ['[[', 'a = "unterminated\nb = 1', 'a = [1, 2', '{', 'a: [1\nb: 2', '\u0000', 'x = 1\n[t]\ny = {'])
     for (const format of ['toml', 'yaml'] as const) t.notThrows(() => locate(text, format, ['b']));
-  t.deepEqual(locate('a = 1\nb = [1,,]\n', 'toml', ['a']), { line: 1, col: 5 }); // indexed before the error
+  // Only text the profile parser accepted is ever located: text that is not TOML locates nothing.
+  t.is(locate('a = 1\nb = [1,,]\n', 'toml', ['a']), undefined);
 });
+
+const NODES_INLINE = 'nodes = [\n  { name = "a", address = "198.18.0.1" },\n  { name = "b", address = "198.18.0.2/24" },\n]\n';
+const STRINGS_FIRST = "note = \"\"\"\n[[nodes]]\nname = \"fake\"\n\"\"\"\nlit = '''\n[vip]'''\n[vip]\nport = 1\n";
+const NESTED = '[[nodes]]\nname = "a"\n[[nodes.extra]]\nk = 1\n[[nodes.extra]]\nk = 2\n[[nodes]]\nname = "b"\n';
+
+/** TOML forms the earlier hand-written scanner did not index; positions checked by hand. */
+const tomlForms: [string, string, FieldPath, 'value' | 'key', string | undefined][] = [
+  // top-level dotted keys define the table (and the key part names it)
+  ['dotted keys', 'name = "x"\nvip.port = 7443\nvip."router-id" = 51\n', ['vip', 'port'], 'value', '2:12'],
+  ['dotted keys', 'name = "x"\nvip.port = 7443\nvip."router-id" = 51\n', ['vip', 'router-id'], 'key', '3:5'],
+  ['dotted keys', 'name = "x"\nvip.port = 7443\n', ['vip'], 'key', '2:1'],
+  ['dotted keys', 'name = "x"\nvip.port = 7443\n', ['vip', 'missing'], 'value', '2:1'],
+  // inline tables inside an array (nodes written as one array, not [[nodes]])
+  ['inline tables in arrays', NODES_INLINE, ['nodes', 1, 'address'], 'value', '3:27'],
+  ['inline tables in arrays', NODES_INLINE, ['nodes', 1], 'value', '3:3'],
+  ['inline tables in arrays', NODES_INLINE, ['nodes', 0, 'name'], 'key', '2:5'],
+  // multi-line strings holding brackets, quotes and "keys" before the field
+  ['multi-line strings before', STRINGS_FIRST, ['vip', 'port'], 'value', '8:8'],
+  ['multi-line strings before', STRINGS_FIRST, ['nodes'], 'value', undefined],
+  // arrays of tables inside an element of an array of tables
+  ['nested arrays of tables', NESTED, ['nodes', 0, 'extra', 1, 'k'], 'value', '6:5'],
+  ['nested arrays of tables', NESTED, ['nodes', 1, 'name'], 'value', '8:8'],
+];
+
+for (const [form, text, path, target, want] of tomlForms) {
+  test(`TOML ${form}: ${renderPath(path)} (${target})`, (t) => {
+    const pos = locate(text, 'toml', path, target);
+    t.is(pos && `${pos.line}:${pos.col}`, want);
+  });
+}
 
 test('formatPath quotes keys that are not plain identifiers', (t) => {
   t.is(renderPath(['nodes', 1, 'address']), 'nodes[1].address');

@@ -10,7 +10,7 @@ import { CODES, ProfileError, error, warning, type FieldPath, type Problem } fro
 import { FIELD_HINTS, KIND_HINTS, RANGES, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
 import { showValue } from './report.js';
-import { locate } from './source-map.js';
+import { locator } from './source-map.js';
 import { AUTH_PASS } from './values.js';
 import type { Plan, PlanWarning } from '../model.js';
 
@@ -87,9 +87,10 @@ export function validateProfile(file: string, data: unknown, env: ProfileEnv = p
 
 /** Sets line/col on every problem that has none, from the source text; unknown keys point at the key. */
 function placeProblems(problems: Problem[], text: string, format: ProfileFormat): Problem[] {
+  const locate = locator(text, format);
   for (const p of problems) {
     if (p.line !== undefined || p.path.length === 0) continue;
-    const pos = locate(text, format, p.path, p.code === 'E_UNKNOWN_KEY' ? 'key' : 'value');
+    const pos = locate(p.path, p.code === 'E_UNKNOWN_KEY' ? 'key' : 'value');
     if (pos) Object.assign(p, pos);
   }
   return problems;

@@ -3,14 +3,14 @@
  * be reported the way Butane does (report.ts shows the line and a caret; errors.ts assembles
  * the report).
  *
- * Neither parser keeps positions on the values it returns (@iarna/toml gives none at all;
- * `yaml` keeps them only on its Document nodes), so this module indexes the source once per
- * call: YAML through `yaml`'s `parseDocument` node ranges, TOML through a small scanner that
- * understands what profiles use: `[table]`, `[[array.of.tables]]` (counting indices), dotted
- * and quoted keys, strings of all four kinds, arrays and inline tables. The scanner never
- * throws: on text it does not understand it returns what it indexed so far.
+ * Neither parser that reads profiles keeps positions on the values it returns (@iarna/toml
+ * gives none at all; `yaml` keeps them only on its Document nodes), so this module indexes the
+ * source once per {@link locator}: YAML through `yaml`'s `parseDocument` node ranges, TOML
+ * through the TOML 1.0 AST of toml-eslint-parser (keys of every form, arrays of tables with
+ * their indices, inline tables, multi-line strings).
  */
 
+import { parseTOML, type AST } from 'toml-eslint-parser';
 import { isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { FieldPath } from './errors.js';
 
@@ -51,28 +51,30 @@ export function locate(
   path: FieldPath,
   target: 'value' | 'key' = 'value',
 ): SourcePos | undefined {
-  let index: Index;
-  try {
-    index = indexOf(text, format);
-  } catch {
-    return undefined;
-  }
-  for (let n = path.length; n > 0; n--) {
-    const entry = index.get(pathKey(path.slice(0, n)));
-    if (!entry) continue;
-    const exact = n === path.length;
-    const useKey = entry.key !== undefined && (entry.empty || !exact || target === 'key');
-    return offsetToPos(text, useKey ? entry.key! : entry.value);
-  }
-  return undefined;
+  return locator(text, format)(path, target);
 }
 
-/** The index of the last text seen: a report locates every problem of one profile. */
-let memo: { text: string; format: string; index: Index } | undefined;
-function indexOf(text: string, format: 'toml' | 'yaml'): Index {
-  if (memo?.text !== text || memo.format !== format)
-    memo = { text, format, index: format === 'toml' ? indexToml(text) : indexYaml(text) };
-  return memo.index;
+/**
+ * {@link locate} for many paths of one text: indexes `text` once and returns the lookup.
+ * Never throws; text that does not parse locates nothing.
+ */
+export function locator(text: string, format: 'toml' | 'yaml'): (path: FieldPath, target?: 'value' | 'key') => SourcePos | undefined {
+  let index: Index;
+  try {
+    index = format === 'toml' ? indexToml(text) : indexYaml(text);
+  } catch {
+    return () => undefined;
+  }
+  return (path, target = 'value') => {
+    for (let n = path.length; n > 0; n--) {
+      const entry = index.get(pathKey(path.slice(0, n)));
+      if (!entry) continue;
+      const exact = n === path.length;
+      const useKey = entry.key !== undefined && (entry.empty || !exact || target === 'key');
+      return offsetToPos(text, useKey ? entry.key! : entry.value);
+    }
+    return undefined;
+  };
 }
 
 /** Converts a UTF-16 offset into a 1-based line and code-point column. */
@@ -119,161 +121,52 @@ function indexYaml(text: string): Index {
 // ---------------------------------------------------------------------------------------------
 // TOML
 
+type TomlNode = AST.TOMLContentNode;
+
 /**
- * Indexes a TOML document: every table header, key/value, array element and inline-table
- * entry gets its offsets under its full path (arrays of tables with their element index).
+ * Indexes a TOML document from toml-eslint-parser's TOML 1.0 AST: every table header (arrays of
+ * tables under their element index, the AST's `resolvedKey`), key/value, dotted-key prefix,
+ * array element and inline-table entry gets its offsets under its full path. The AST's ranges
+ * are UTF-16 offsets, which {@link offsetToPos} turns into code-point columns.
+ * @throws the parser's error for text that is not TOML (locate returns undefined then).
  */
 function indexToml(text: string): Index {
   const index: Index = new Map();
-  const aotCount = new Map<string, number>();
-  let i = 0;
-  let table: (string | number)[] = [];
-
-  const peek = (s: string): boolean => text.startsWith(s, i);
-  const skipWs = (newlines: boolean): void => {
-    for (;;) {
-      const c = text[i];
-      if (c === ' ' || c === '\t' || (newlines && (c === '\n' || c === '\r'))) i++;
-      else if (c === '#') while (i < text.length && text[i] !== '\n') i++;
-      else return;
+  const setOnce = (path: FieldPath, entry: Entry) => {
+    if (!index.has(pathKey(path))) index.set(pathKey(path), entry);
+  };
+  const walk = (node: TomlNode, path: FieldPath): void => {
+    if (node.type === 'TOMLArray') {
+      node.elements.forEach((e, i) => {
+        setOnce([...path, i], { value: e.range[0] });
+        walk(e, [...path, i]);
+      });
+    } else if (node.type === 'TOMLInlineTable') {
+      for (const kv of node.body) keyValue(kv, path);
     }
   };
-  const fail = (): never => {
-    throw new TomlScanStop();
+  const keyValue = (kv: AST.TOMLKeyValue, base: FieldPath): void => {
+    const parts = kv.key.keys;
+    const names = parts.map((k) => (k.type === 'TOMLBare' ? k.name : k.value));
+    // `a.b.c = 1` also defines tables `a` and `a.b`, reported at the key part that names them.
+    for (let n = 1; n < names.length; n++) setOnce([...base, ...names.slice(0, n)], { key: parts[n - 1]!.range[0], value: parts[n - 1]!.range[0] });
+    const path = [...base, ...names];
+    setOnce(path, { key: parts[parts.length - 1]!.range[0], value: kv.value.range[0] });
+    walk(kv.value, path);
   };
-
-  /** A string at i (any of the four kinds); returns its decoded value (keys only need it). */
-  const readString = (): string => {
-    const q = text[i]!;
-    const triple = peek(q.repeat(3));
-    const delim = triple ? q.repeat(3) : q;
-    i += delim.length;
-    let out = '';
-    while (i < text.length) {
-      if (peek(delim)) {
-        i += delim.length;
-        while (triple && text[i] === q) (out += q), i++; // up to two quotes may close early
-        return out;
-      }
-      const c = text[i]!;
-      if (!triple && c === '\n') fail();
-      if (q === '"' && c === '\\') {
-        out += text.slice(i, i + 2);
-        i += 2;
+  for (const top of parseTOML(text).body) {
+    for (const item of top.body) {
+      if (item.type === 'TOMLKeyValue') {
+        keyValue(item, []);
         continue;
       }
-      out += c;
-      i++;
+      const path = item.resolvedKey;
+      const at = item.range[0];
+      // `[[nodes]]` is also where `nodes` itself is: its first header.
+      for (let n = 1; n < path.length; n++) setOnce(path.slice(0, n), { key: at, value: at });
+      setOnce(path, { key: at, value: at });
+      for (const kv of item.body) keyValue(kv, path);
     }
-    return fail();
-  };
-
-  /** A dotted key at i: segments with the offset each starts at. */
-  const readKey = (): { seg: string; at: number }[] => {
-    const segs: { seg: string; at: number }[] = [];
-    for (;;) {
-      skipWs(false);
-      const at = i;
-      if (text[i] === '"' || text[i] === "'") {
-        const raw = readString();
-        segs.push({ seg: text[at] === '"' ? unescapeBasic(raw) : raw, at });
-      } else {
-        const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i, i + 256));
-        if (!m) fail();
-        segs.push({ seg: m![0], at });
-        i += m![0].length;
-      }
-      skipWs(false);
-      if (text[i] !== '.') return segs;
-      i++;
-    }
-  };
-
-  const readValue = (path: (string | number)[]): void => {
-    const c = text[i];
-    if (c === '"' || c === "'") readString();
-    else if (c === '[') {
-      i++;
-      for (let n = 0; ; n++) {
-        skipWs(true);
-        if (text[i] === ']') break;
-        index.set(pathKey([...path, n]), { value: i });
-        readValue([...path, n]);
-        skipWs(true);
-        if (text[i] === ',') i++;
-        else if (text[i] !== ']') fail();
-      }
-      i++;
-    } else if (c === '{') {
-      i++;
-      for (;;) {
-        skipWs(true);
-        if (text[i] === '}') break;
-        readKeyVal(path);
-        skipWs(true);
-        if (text[i] === ',') i++;
-        else if (text[i] !== '}') fail();
-      }
-      i++;
-    } else {
-      const m = /^[^\s,\]}#]+/.exec(text.slice(i, i + 256));
-      if (!m) fail();
-      i += m![0].length;
-    }
-  };
-
-  const readKeyVal = (base: (string | number)[]): void => {
-    const segs = readKey();
-    if (text[i] !== '=') fail();
-    i++;
-    skipWs(false);
-    const path = [...base];
-    for (const { seg, at } of segs) {
-      path.push(seg);
-      if (!index.has(pathKey(path))) index.set(pathKey(path), { key: at, value: at });
-    }
-    index.set(pathKey(path), { key: segs.at(-1)!.at, value: i });
-    readValue(path);
-  };
-
-  try {
-    for (;;) {
-      skipWs(true);
-      if (i >= text.length) break;
-      if (text[i] === '[') {
-        const at = i;
-        const aot = peek('[[');
-        i += aot ? 2 : 1;
-        const segs = readKey();
-        if (!peek(aot ? ']]' : ']')) fail();
-        i += aot ? 2 : 1;
-        // Resolve the header: a prefix naming an array of tables means its last element.
-        table = [];
-        segs.forEach(({ seg }, n) => {
-          table.push(seg);
-          const count = aotCount.get(pathKey(table));
-          if (!index.has(pathKey(table))) index.set(pathKey(table), { key: at, value: at });
-          if (n === segs.length - 1 && aot) {
-            aotCount.set(pathKey(table), (count ?? 0) + 1);
-            table.push(count ?? 0);
-          } else if (count !== undefined) table.push(count - 1);
-        });
-        index.set(pathKey(table), { key: at, value: at });
-      } else readKeyVal(table);
-    }
-  } catch (e) {
-    if (!(e instanceof TomlScanStop)) throw e;
   }
   return index;
-}
-
-class TomlScanStop extends Error {}
-
-/** Decodes the escapes of a TOML basic string (keys only; invalid escapes stay as written). */
-function unescapeBasic(raw: string): string {
-  const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' };
-  return raw.replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)/g, (all, e: string) => {
-    if (e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
-    return simple[e] ?? all;
-  });
 }
