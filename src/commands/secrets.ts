@@ -33,7 +33,7 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs): Promise<C
   try {
     resolved = await resolveSecrets({ profilePath: args.profile, rotate: args.rotate, ...(args.secrets !== undefined ? { secretsFile: args.secrets } : {}) });
   } catch (e) {
-    if (e instanceof SecretsFileError) throw new CliError(`k8s-ha: ${e.message}`);
+    if (e instanceof SecretsFileError) throw new CliError(`${e.message}\n${countLine(e.problems)}`);
     // A failed write (EACCES, ENOENT, ENOSPC...) is about the user's machine; anything else
     // (generating the CA failed) is a bug and goes on to main() as an internal error.
     if (typeof (e as NodeJS.ErrnoException).syscall === 'string') throw new CliError(`k8s-ha: cannot write the secrets file: ${(e as Error).message}`);

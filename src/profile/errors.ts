@@ -30,6 +30,7 @@ export const CODES = {
   E_BOOT: 'E030',
   E_NETWORK: 'E031',
   E_USER_DATA_SIZE: 'E032',
+  E_SECRETS: 'E050',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
@@ -62,17 +63,18 @@ export interface Problem {
 
 /**
  * Renders a field path the way users write it: `nodes[1].address`; keys that are not plain
- * identifiers are quoted (`labels["rack.id"]`, an unknown key `["a\\nb"]`); the root is `(profile)`.
+ * identifiers are quoted (`labels["rack.id"]`, an unknown key `["a\\nb"]`); the root is `root`
+ * (`(profile)`, or `(file)` for another file such as the secrets file).
  * A command-line flag (`--max-user-data`, the path of a problem with a flag's value) prints as is.
  */
-export function formatPath(path: FieldPath): string {
+export function formatPath(path: FieldPath, root = '(profile)'): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else if (!/^(--)?[A-Za-z_$][A-Za-z0-9_-]*$/.test(part)) out += `[${showValue([], part)}]`;
     else out += out === '' ? part : `.${part}`;
   }
-  return out === '' ? '(profile)' : out;
+  return out === '' ? root : out;
 }
 
 /** Builds an error {@link Problem}. */
@@ -108,11 +110,11 @@ export class ProfileError extends Error {
  * profile's `text` and a position) the source line with a caret under the value, then
  * `  hint: …`. Problems without a position print `FILE: …` and no source line.
  */
-export function formatProblems(file: string, problems: Problem[], text?: string): string {
+export function formatProblems(file: string, problems: Problem[], text?: string, root?: string): string {
   return problems
     .map((p) => {
       const pos = p.line !== undefined ? { line: p.line, col: p.col ?? 1 } : undefined;
-      const out = [`${pos ? `${file}:${pos.line}:${pos.col}` : file}: ${p.severity} ${CODES[p.code]} at ${formatPath(p.path)}: ${p.message}`];
+      const out = [`${pos ? `${file}:${pos.line}:${pos.col}` : file}: ${p.severity} ${CODES[p.code]} at ${formatPath(p.path, root)}: ${p.message}`];
       const excerpt = pos && text !== undefined ? sourceExcerpt(text, pos, p.path) : undefined;
       if (excerpt) out.push(excerpt);
       if (p.hint) out.push(`  hint: ${p.hint}`);

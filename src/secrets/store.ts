@@ -13,6 +13,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import * as z from 'zod/mini';
+import { error, formatProblems, type Problem } from '../profile/errors.js';
+import { locator } from '../profile/source-map.js';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
   CERTIFICATE_KEY_PATTERN,
@@ -38,18 +41,27 @@ export interface ClusterSecrets {
 /** Version of the secrets file format written by {@link saveSecrets}. */
 export const SECRETS_FILE_VERSION = 1;
 
-/** Raised for an unreadable or invalid secrets file; the message names the file and the field. */
+/**
+ * Raised for an unreadable or invalid secrets file: every problem found, in the form profile
+ * problems take (code E050, the field as path, line:col in the file's JSON where it has one),
+ * and a message formatted like a profile report (errors.ts formatProblems).
+ */
 export class SecretsFileError extends Error {
   constructor(
     readonly file: string,
-    readonly field: string,
-    expected: string,
-    hint = 'fix the file, or make new secrets with --rotate (a new CA means a new cluster)',
+    readonly problems: Problem[],
+    readonly text?: string,
   ) {
-    super(`${file}: ${field}: ${expected}; ${hint}`);
+    super(formatProblems(file, problems, text, '(file)'));
     this.name = 'SecretsFileError';
   }
 }
+
+/** The hint every invalid-secrets problem carries unless it has its own. */
+const SECRETS_HINT = 'fix the file, or make new secrets with --rotate (a new CA means a new cluster)';
+
+/** One E050 problem at `field` of a secrets file. */
+const secretsProblem = (field: string | undefined, message: string, hint = SECRETS_HINT): Problem => error('E_SECRETS', field === undefined ? [] : [field], message, hint);
 
 /**
  * Default secrets file of a profile: same directory, the profile's file name with its last
@@ -83,61 +95,68 @@ export function serialiseSecrets(secrets: ClusterSecrets): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-const FILE_KEYS = ['version', 'bootstrapToken', 'certificateKey', 'caCert', 'caKey'] as const;
+/** A string field of the secrets file matching `pattern`, described as `shape` when it does not. */
+const matching = (pattern: RegExp, shape: string) => z.string().check(z.refine((v) => pattern.test(v), { error: `expected ${shape}` }));
+
+/**
+ * The secrets file, format version 1: exactly these keys. The CA pair is checked after the
+ * shape (a certificate, a CA, and the key that belongs to it), in {@link parseSecrets}.
+ */
+const secretsFileSchema = z.strictObject({
+  version: z.literal(SECRETS_FILE_VERSION, { error: `expected ${SECRETS_FILE_VERSION}` }),
+  bootstrapToken: matching(BOOTSTRAP_TOKEN_PATTERN, 'a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16}'),
+  certificateKey: matching(CERTIFICATE_KEY_PATTERN, '64 lower-case hex digits (32 bytes)'),
+  caCert: z.string(),
+  caKey: z.string(),
+});
 
 /**
  * Parses and validates secrets file text.
- * Checks: JSON object with exactly the keys of format version 1; token and certificate key
- * formats; `caCert` a CA certificate (basicConstraints CA:TRUE); `caKey` a private key that
- * belongs to `caCert`.
+ * Checks: a JSON object with exactly the keys of format version 1 (zod schema above); token
+ * and certificate key formats; `caCert` a CA certificate (basicConstraints CA:TRUE); `caKey` a
+ * private key that belongs to `caCert`. Every problem of the shape is reported at once.
  *
- * @param file the file name, used in error messages only.
- * @throws SecretsFileError naming `file` and the offending field.
+ * @param file the file name, used in problems only.
+ * @throws SecretsFileError naming `file`, each offending field, and its line:col in the text.
  */
 export function parseSecrets(text: string, file: string): ClusterSecrets {
+  const fail = (problems: Problem[]): never => {
+    const locate = locator(text, 'yaml'); // JSON is YAML: the same node ranges
+    for (const p of problems) if (p.path.length > 0) Object.assign(p, locate(p.path, p.message.startsWith('unknown field') ? 'key' : 'value'));
+    throw new SecretsFileError(file, problems, text);
+  };
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new SecretsFileError(file, '(file)', `expected JSON (${(err as Error).message})`);
+    return fail([secretsProblem(undefined, `expected JSON (${(err as Error).message})`)]);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new SecretsFileError(file, '(file)', 'expected a JSON object');
+  const parsed = secretsFileSchema.safeParse(data);
+  if (!parsed.success) {
+    fail(parsed.error.issues.flatMap((i): Problem[] => {
+      if (i.code === 'unrecognized_keys') return i.keys.map((k) => secretsProblem(k, `unknown field (expected only ${Object.keys(secretsFileSchema.shape).join(', ')})`));
+      const field = i.path[0] === undefined ? undefined : String(i.path[0]);
+      const value = field === undefined ? data : (data as Record<string, unknown>)[field];
+      if (i.code === 'invalid_type') return [secretsProblem(field, field === undefined ? 'expected a JSON object' : `expected ${i.expected === 'string' ? 'a string' : i.expected}, got ${JSON.stringify(value) ?? 'nothing'}`)];
+      if (field === 'version') return [secretsProblem(field, `expected ${SECRETS_FILE_VERSION}, got ${JSON.stringify(value)}`)];
+      return [secretsProblem(field, i.message)];
+    }));
   }
-  const obj = data as Record<string, unknown>;
-  for (const key of Object.keys(obj).sort()) {
-    if (!(FILE_KEYS as readonly string[]).includes(key)) {
-      throw new SecretsFileError(file, key, `unknown field (expected only ${FILE_KEYS.join(', ')})`);
-    }
-  }
-  if (obj.version !== SECRETS_FILE_VERSION) {
-    throw new SecretsFileError(file, 'version', `expected ${SECRETS_FILE_VERSION}, got ${JSON.stringify(obj.version)}`);
-  }
-  const str = (key: (typeof FILE_KEYS)[number], pattern?: RegExp, shape?: string): string => {
-    const value = obj[key];
-    if (typeof value !== 'string') throw new SecretsFileError(file, key, `expected a string, got ${JSON.stringify(value)}`);
-    if (pattern && !pattern.test(value)) throw new SecretsFileError(file, key, `expected ${shape}`);
-    return value;
-  };
-  const bootstrapToken = str('bootstrapToken', BOOTSTRAP_TOKEN_PATTERN, 'a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16}');
-  const certificateKey = str('certificateKey', CERTIFICATE_KEY_PATTERN, '64 lower-case hex digits (32 bytes)');
-  const certPem = str('caCert');
-  const keyPem = str('caKey');
+  const { bootstrapToken, certificateKey, caCert: certPem, caKey: keyPem } = parsed.data!;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
   } catch (err) {
-    throw new SecretsFileError(file, 'caCert', `expected a PEM certificate (${(err as Error).message})`);
+    return fail([secretsProblem('caCert', `expected a PEM certificate (${(err as Error).message})`)]);
   }
-  if (!cert.ca) throw new SecretsFileError(file, 'caCert', 'expected a CA certificate (basicConstraints CA:TRUE)');
+  if (!cert.ca) fail([secretsProblem('caCert', 'expected a CA certificate (basicConstraints CA:TRUE)')]);
+  let matches: boolean;
   try {
-    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {
-      throw new SecretsFileError(file, 'caKey', 'expected the private key of caCert, got another key');
-    }
+    matches = cert.checkPrivateKey(createPrivateKey(keyPem));
   } catch (err) {
-    if (err instanceof SecretsFileError) throw err;
-    throw new SecretsFileError(file, 'caKey', `expected a PEM private key (${(err as Error).message})`);
+    return fail([secretsProblem('caKey', `expected a PEM private key (${(err as Error).message})`)]);
   }
+  if (!matches) fail([secretsProblem('caKey', 'expected the private key of caCert, got another key')]);
   return { bootstrapToken, certificateKey, ca: { certPem, keyPem }, caCertHash: caCertHash(cert) };
 }
 
@@ -150,7 +169,7 @@ export async function loadSecrets(file: string): Promise<ClusterSecrets> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SecretsFileError(file, '(file)', `cannot read (${(err as Error).message})`, 'check --secrets');
+    throw new SecretsFileError(file, [secretsProblem(undefined, `cannot read the secrets file (${(err as Error).message})`, 'check --secrets')]);
   }
   return parseSecrets(text, file);
 }
@@ -196,7 +215,7 @@ export async function resolveSecrets(opts: { profilePath: string; secretsFile?: 
     mode = statSync(file).mode & 0o777;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code !== 'ENOENT') throw new SecretsFileError(file, '(file)', `cannot stat (${err.message})`, 'check --secrets');
+    if (err.code !== 'ENOENT') throw new SecretsFileError(file, [secretsProblem(undefined, `cannot stat the secrets file (${err.message})`, 'check --secrets')]);
   }
   if (mode === undefined || opts.rotate) {
     const secrets = await generateSecrets();
