@@ -204,3 +204,48 @@ export async function formatDiff(diff: ClusterDiff): Promise<string> {
   const { formatDiff: format } = await import('./day2/report.js');
   return format(diff);
 }
+
+export type { Rollout, RolloutFile, RolloutPlan, RolloutStep } from './day2/rollout.js';
+export { RolloutError } from './day2/rollout.js';
+
+/** Options of {@link planRolloutAgainst}. */
+export interface RolloutOptions {
+  /** The node that holds the VIP now (`ip -o addr show to VIP` on it prints the VIP); default: assumed to be the running control-plane node of highest VRRP priority. */
+  holder?: string;
+  /**
+   * Nodes that keep their name and place in the profile but died or are rebuilt: taken out
+   * first (drain, `kubectl delete node`, `etcdctl member remove`), provisioned last, never
+   * updated. Not the init node (its first boot runs `kubeadm init`).
+   */
+  replaced?: readonly string[];
+}
+
+/**
+ * Day two: the rolling update that takes a running cluster from an earlier output (`against`,
+ * as in {@link diffAgainst}) to `plan` rendered with its existing `secrets`. Returns the plan
+ * (steps in a safe order: removed nodes out first, then the running control-plane nodes whose
+ * static pods change with the VIP holder last, then new nodes provisioned; per step the files,
+ * the pods kubelet restarts, the command to run and what to wait for) and one POSIX sh update
+ * script per updated node (idempotent, atomic file replacement, waits for the restarted pods;
+ * mode 0700: it embeds configs with secrets). Writes nothing.
+ * @throws PreviousOutputError as {@link diffAgainst}; RolloutError for a `holder` that is
+ *   not a running control-plane node, or a `replaced` node that is new, removed or the init node.
+ */
+export async function planRolloutAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: RolloutOptions = {}): Promise<import('./day2/rollout.js').Rollout> {
+  const [{ readPrevious }, { diffCluster }, { renderCluster }, { planRollout }] = await Promise.all([
+    import('./day2/read.js'),
+    import('./day2/diff.js'),
+    import('./render.js'),
+    import('./day2/rollout.js'),
+  ]);
+  const previous = await readPrevious(against);
+  const rendered = renderCluster(plan, secrets);
+  const diff = diffCluster(plan.name, against, rendered.map((r) => ({ name: r.node.name, role: r.node.role, address: r.node.address, files: r.payload.files })), previous.nodes);
+  return planRollout(plan, diff, new Map(rendered.map((r) => [r.node.name, r.payload.files])), opts);
+}
+
+/** The text form of a {@link RolloutPlan} that `k8s-ha rollout` prints; `outDir`: where the scripts were written. */
+export async function formatRolloutPlan(plan: import('./day2/rollout.js').RolloutPlan, outDir?: string): Promise<string> {
+  const { formatRollout } = await import('./day2/rollout.js');
+  return formatRollout(plan, outDir);
+}

@@ -11,21 +11,12 @@ import { join } from 'node:path';
 import { redactSecrets } from '../src/day2/diff.js';
 import { diffAgainst, parseProfile, type ClusterDiff } from '../src/index.js';
 import { cli, ROOT } from './helpers/cli.js';
-import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { testDir } from './helpers/tools.js';
+import { CP4, rendered, S, SEED, WITHOUT_CP3, WORKER } from './helpers/day2.js';
 
 const GOLDEN = join(ROOT, 'fixtures', 'golden', 'diff');
-const SEED = readFileSync(join(ROOT, 'profiles', 'seed.toml'), 'utf8');
-const S = ['--secrets', FIXTURE_SECRETS_FILE];
 
-/** A directory with old.toml (profiles/seed.toml) rendered into out/ with the fixture secrets. */
-function rendered(t: ExecutionContext): string {
-  const dir = testDir(t);
-  writeFileSync(join(dir, 'old.toml'), SEED);
-  const r = cli(['render', 'old.toml', '--out', 'out', ...S], { cwd: dir });
-  t.is(r.code, 0, r.stderr);
-  return dir;
-}
 
 /** Compares `actual` with fixtures/golden/diff/NAME, or rewrites it under UPDATE_GOLDEN=1. */
 function golden(t: ExecutionContext, name: string, actual: string): void {
@@ -39,9 +30,6 @@ function golden(t: ExecutionContext, name: string, actual: string): void {
   t.is(actual, readFileSync(file, 'utf8'), `differs from ${file}`);
 }
 
-const CP4 = '\n[[nodes]]\nname = "k8s-cp-4"\naddress = "172.16.217.174/16"\n';
-const WORKER = '\n[[workers]]\nname = "w-1"\naddress = "172.16.218.10/16"\n';
-const WITHOUT_CP3 = SEED.replace(/\n\[\[nodes\]\]\nname = "k8s-cp-3"\naddress = "172.16.217.173\/16"\n/, '\n');
 const TIMING = SEED.replace('advertInterval = 1 ', 'advertInterval = 2 ').replace('image = "haproxy:2.8"', 'image = "haproxy:2.8"\ncheckInterval = 500');
 
 test('the profile that made the output: no changes, exit 0', (t) => {
