@@ -5,8 +5,8 @@
  * - idempotent: a file already in its new state (SHA-256 and mode) is left alone; a second run
  *   changes nothing and only waits;
  * - atomic replacement: each file goes to a hidden temporary file in its own directory
- *   (kubelet skips files whose name starts with `.` in the manifests directory,
- *   pkg/kubelet/config/file.go), is checked against its SHA-256, chmod-ed, then renamed over
+ *   (kubelet reads only the manifests matching `[^.]*`: pkg/kubelet/config/file.go
+ *   extractFromDir), is checked against its SHA-256, chmod-ed, then renamed over
  *   the old one (rename(2) within one file system);
  * - order: configs first, then each manifest (which makes kubelet restart that pod), each
  *   followed by a wait for the pod to be ready with its new config hash (and, for HAProxy,
@@ -176,9 +176,10 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
     '  log "ok: $what"',
     '}',
     '',
-    '# pod_ready POD HASH: the static pod POD-<node> is ready and carries config hash HASH.',
+    '# pod_ready POD HASH: the static pod POD-<node> is ready and carries config hash HASH (kubelet',
+    '# copies a pod\'s annotations to its sandbox; the JSON layout varies, the 64 hex digits do not).',
     'pod_ready() {',
-    '  crictl pods --state ready --name "^$1-$node\\$" -o json 2>/dev/null | grep -q "\\"k8s-ha/config-hash\\": \\"$2\\""',
+    '  crictl pods --state ready --name "^$1-$node\\$" -o json 2>/dev/null | grep -qF -- "$2"',
     '}',
     'lb_healthy() { curl --silent --fail --insecure --max-time 2 --output /dev/null "$lb_url"; }',
     'backends_healthy() {',
