@@ -6,6 +6,7 @@
  * a network namespace that has the VIP).
  */
 import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
 import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeCloudInit } from '../src/formats/decode.js';
@@ -205,4 +206,65 @@ test('on a node holding the VIP, a step that is not the last refuses and writes 
   t.is(ok.code, 0, ok.stderr);
   t.regex(ok.stderr, /stopping keepalived[\s\S]*removed \/etc\/kubernetes\/manifests\/keepalived\.yaml[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*updated \/etc\/kubernetes\/manifests\/keepalived\.yaml/);
   for (const f of newFiles('k8s-cp-1').filter((x) => LIVE.test(x.path))) t.is(readFileSync(join(last, f.path), 'utf8'), f.content, f.path);
+});
+
+/**
+ * Starts `openssl s_server -www` (answers 200 to any HTTPS GET) on each `host:port` inside the
+ * namespace, with a throwaway self-signed certificate; every server is stopped at teardown.
+ */
+async function httpsServers(t: ExecutionContext, ns: Netns, dir: string, endpoints: string[]): Promise<void> {
+  const key = join(dir, 'tls.key');
+  const cert = join(dir, 'tls.crt');
+  const made = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=k8s-ha-test']);
+  t.is(made.code, 0, made.stderr);
+  for (const ep of endpoints) {
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'openssl', 's_server', '-quiet', '-www', '-accept', ep, '-cert', cert, '-key', key], { stdio: 'ignore' });
+    t.teardown(() => {
+      child.kill('SIGKILL');
+    });
+  }
+  // until every one accepts connections
+  for (let i = 0; i < 50; i++) {
+    if (endpoints.every((ep) => run('ip', ['netns', 'exec', ns.name, 'curl', '--silent', '--fail', '--insecure', '--max-time', '2', '--output', '/dev/null', `https://${ep}/`]).code === 0)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  t.fail(`HTTPS test servers did not start on ${endpoints.join(', ')}`);
+}
+
+test('the script waits for each restarted pod with its new config hash and for /healthz through HAProxy and from every running apiserver', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  const { dir, rollout, oldFiles } = await scenario(t, TIMING);
+  const ns = new Netns();
+  t.teardown(() => ns.close());
+  run('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
+  for (const a of ['172.16.217.171', '172.16.217.172', '172.16.217.173']) t.is(run('ip', ['-n', ns.name, 'addr', 'add', `${a}/32`, 'dev', 'lo']).code, 0);
+  await httpsServers(t, ns, dir, ['127.0.0.1:7443', '172.16.217.171:6443', '172.16.217.172:6443', '172.16.217.173:6443']);
+  // crictl (not installed here) stands in for kubelet + the runtime: a pod sandbox carries its
+  // pod's annotations, i.e. those of the manifest in place; this one prints the manifests.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'crictl'), '#!/bin/sh\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n', { mode: 0o755 });
+  const script = rollout.scripts.find((s) => s.name === 'update-k8s-cp-2.sh')!;
+  writeFileSync(join(dir, script.name), script.content, { mode: 0o700 });
+  const root = join(dir, 'root');
+  install(root, oldFiles('k8s-cp-2'));
+  const env = ['env', `PATH=${bin}:${process.env.PATH}`, `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT_SECONDS=6'];
+  const r = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /updated \/etc\/kubernetes\/manifests\/haproxy\.yaml\n.*ok: haproxy pod ready with config sha256:[0-9a-f]{12}\n.*ok: HAProxy answering \/healthz on the local frontend\n.*ok: every running apiserver answering \/healthz\n/);
+
+  // A pod that does not come back with the new hash (kubelet kept the old one) stops the step.
+  install(root, oldFiles('k8s-cp-2'));
+  writeFileSync(join(bin, 'crictl'), '#!/bin/sh\necho \'{"annotations": {"k8s-ha/config-hash": "sha256:old"}}\'\n', { mode: 0o755 });
+  const stuck = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(stuck.code, 1);
+  t.regex(stuck.stderr, /error: gave up after 6 s waiting for haproxy pod ready with config sha256:/);
+
+  // An apiserver that does not answer stops it too.
+  writeFileSync(join(bin, 'crictl'), '#!/bin/sh\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n', { mode: 0o755 });
+  install(root, oldFiles('k8s-cp-2'));
+  run('ip', ['-n', ns.name, 'addr', 'del', '172.16.217.173/32', 'dev', 'lo']);
+  const down = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(down.code, 1);
+  t.regex(down.stderr, /error: gave up after 6 s waiting for every running apiserver answering \/healthz/);
 });
