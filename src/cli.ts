@@ -18,6 +18,8 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
 import { CliError, EXIT_INPUT, EXIT_USAGE } from './commands/common.js';
+import { diffCommand } from './commands/diff.js';
+import { rolloutCommand } from './commands/rollout.js';
 import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
@@ -28,7 +30,7 @@ import { seedCommand } from './commands/seed.js';
  * parsed arguments, and a handler's parameter type cannot widen to a common one.)
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
-const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand];
+const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand, diffCommand, rolloutCommand];
 
 /**
  * The package version, read from this package's own package.json (dist/src/cli.js is two

@@ -26,6 +26,8 @@ import { loadProfile as loadProfileOrThrow, parseProfile as parseProfileOrThrow,
 import type { UserDataSize } from './bundle/budget.js';
 import type { BundleOptions } from './bundle/build.js';
 import type { IgnitionVersion, Plan } from './model.js';
+import type { ClusterSecrets } from './secrets/store.js';
+import type { ClusterDiff } from './day2/diff.js';
 
 export type { BootOs, BootSettings, Family, IgnitionVersion, NodeFile, NodePayload, NodeRole, NodeUnit, Plan, PlanNode, PlanWarning, RemoteFile, VrrpState } from './model.js';
 export { BOOT_OSES, IGNITION_VERSIONS } from './model.js';
@@ -154,3 +156,96 @@ export async function checkBundle(plan: Plan, ignitionVersion?: IgnitionVersion)
 
 /** Every problem code and its short form (`E014`, `W103`), as the CLI prints them. */
 export const PROBLEM_CODES: Readonly<Record<keyof typeof CODES, string>> = CODES;
+
+export type { AppliedBy, ClusterDiff, FileChange, NodeDiff, StaticPodName } from './day2/diff.js';
+export type { PreviousNode, PreviousOutput } from './day2/read.js';
+export { PreviousOutputError } from './day2/read.js';
+export { CONFIG_HASH_ANNOTATION, configHash } from './components/static-pods.js';
+
+/** Options of {@link diffAgainst}. */
+export interface DiffOptions {
+  /** Ignition spec the new render uses (the node files are the same for every spec). */
+  ignitionVersion?: IgnitionVersion;
+}
+
+/**
+ * Day two: compares the nodes of `plan` rendered with `secrets` (the cluster's existing
+ * secrets, or every kubeadm config differs) against an earlier output at `against`: a
+ * `k8s-ha render` directory (`<node>/user-data`, `<node>/config.ign`) or a `k8s-ha bundle`
+ * archive (`.tar.gz`, `.tar`) or unpacked bundle directory (`nodes/<node>/...`). The earlier
+ * files are decoded from each node's user-data (else config.ign) as cloud-init or Ignition
+ * would write them.
+ *
+ * Result ({@link ClusterDiff}): per node `added` / `removed` / `changed` / `unchanged`, the
+ * changed files with old/new SHA-256, modes, what applies them (`static-pod`, `pod-config`,
+ * `first-boot`) and a unified diff with secrets redacted, and the static pods kubelet restarts
+ * (those whose manifest changed: with the config-hash annotation, exactly those whose mounted
+ * config changed, or whose image or command did). Reads `against`, writes nothing.
+ * @throws PreviousOutputError when `against` cannot be read or holds no node outputs.
+ */
+export async function diffAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: DiffOptions = {}): Promise<ClusterDiff> {
+  const [{ readPrevious }, { diffCluster }, { renderCluster }] = await Promise.all([import('./day2/read.js'), import('./day2/diff.js'), import('./render.js')]);
+  const previous = await readPrevious(against);
+  const current = renderCluster(plan, secrets, opts.ignitionVersion !== undefined ? { ignitionVersion: opts.ignitionVersion } : {}).map((r) => ({
+    name: r.node.name,
+    role: r.node.role,
+    address: r.node.address,
+    files: r.payload.files,
+  }));
+  return diffCluster(plan.name, against, current, previous.nodes);
+}
+
+/**
+ * The text report of a {@link ClusterDiff} that `k8s-ha diff` prints: per node its status and
+ * changed files (what applies each, old -> new sha256, mode, redacted unified diff), then a
+ * summary line with the static pods that restart where.
+ */
+export async function formatDiff(diff: ClusterDiff): Promise<string> {
+  const { formatDiff: format } = await import('./day2/report.js');
+  return format(diff);
+}
+
+export type { Rollout, RolloutFile, RolloutPlan, RolloutStep } from './day2/rollout.js';
+export { RolloutError } from './day2/rollout.js';
+
+/** Options of {@link planRolloutAgainst}. */
+export interface RolloutOptions {
+  /** The node that holds the VIP now (`ip -o addr show to VIP` on it prints the VIP); default: assumed to be the running control-plane node of highest VRRP priority. */
+  holder?: string;
+  /**
+   * Nodes that keep their name and place in the profile but died or are rebuilt: taken out
+   * first (drain, `kubectl delete node`, `etcdctl member remove`), provisioned last, never
+   * updated. Not the init node (its first boot runs `kubeadm init`).
+   */
+  replaced?: readonly string[];
+}
+
+/**
+ * Day two: the rolling update that takes a running cluster from an earlier output (`against`,
+ * as in {@link diffAgainst}) to `plan` rendered with its existing `secrets`. Returns the plan
+ * (steps in a safe order: removed nodes out first, then the running control-plane nodes whose
+ * static pods change with the VIP holder last, then new nodes provisioned; per step the files,
+ * the pods kubelet restarts, the command to run and what to wait for) and one POSIX sh update
+ * script per updated node (idempotent, atomic file replacement, waits for the restarted pods;
+ * mode 0700: it embeds configs with secrets). Writes nothing.
+ * @throws PreviousOutputError as {@link diffAgainst}; RolloutError for a `holder` that is
+ *   not a running control-plane node, or a `replaced` node that is new, removed or the init node.
+ */
+export async function planRolloutAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: RolloutOptions = {}): Promise<import('./day2/rollout.js').Rollout> {
+  const [{ readPrevious }, { diffCluster }, { renderCluster }, { planRollout }] = await Promise.all([
+    import('./day2/read.js'),
+    import('./day2/diff.js'),
+    import('./render.js'),
+    import('./day2/rollout.js'),
+  ]);
+  const previous = await readPrevious(against);
+  const rendered = renderCluster(plan, secrets);
+  const diff = diffCluster(plan.name, against, rendered.map((r) => ({ name: r.node.name, role: r.node.role, address: r.node.address, files: r.payload.files })), previous.nodes);
+  return planRollout(plan, diff, new Map(rendered.map((r) => [r.node.name, r.payload.files])), opts);
+}
+
+/** The text form of a {@link RolloutPlan} that `k8s-ha rollout` prints; `outDir`: where the scripts were written. */
+export async function formatRolloutPlan(plan: import('./day2/rollout.js').RolloutPlan, outDir?: string): Promise<string> {
+  const { formatRollout } = await import('./day2/rollout.js');
+  return formatRollout(plan, outDir);
+}

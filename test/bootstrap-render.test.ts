@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BOOTSTRAP_SCRIPT, BOOTSTRAP_UNIT, SYSEXT_IMAGE } from '../src/components/bootstrap.js';
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG } from '../src/components/kubeadm.js';
-import { decodeCloudInit, decodeIgnition } from './helpers/decode.js';
+import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
 import type { NodeFile } from '../src/model.js';
 import { ProfileError } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';

@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { Pod } from 'kubernetes-models/v1';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
-import { decodeCloudInit } from './helpers/decode.js';
+import { decodeCloudInit } from '../src/formats/decode.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, run, runOk } from './helpers/tools.js';
 import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';

@@ -6,7 +6,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
-import { decodeCloudInit, decodeDataUrl, decodeIgnition } from './helpers/decode.js';
+import { decodeCloudInit, decodeDataUrl, decodeIgnition } from '../src/formats/decode.js';
 import { dataUrl, pathEscape, renderIgnition } from '../src/formats/ignition.js';
 import { COMPRESS_FROM_BYTES, renderCloudInit } from '../src/formats/cloud-init.js';
 import { gunzipSync } from 'node:zlib';

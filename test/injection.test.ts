@@ -16,7 +16,7 @@ import toml from '@iarna/toml';
 import YAML from 'yaml';
 import { formatPath, type FieldPath } from '../src/profile/errors.js';
 import { isSecretPath } from '../src/profile/report.js';
-import { decodeIgnition } from './helpers/decode.js';
+import { decodeIgnition } from '../src/formats/decode.js';
 import { readTree } from './helpers/files.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, testDir, type ToolResult } from './helpers/tools.js';
 

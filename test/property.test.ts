@@ -21,7 +21,7 @@ import YAML from 'yaml';
 import { ProfileError, formatPath, formatProblems, type FieldPath } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';
 import { renderCluster, type RenderedNode } from '../src/render.js';
-import { decodeCloudInit, decodeIgnition } from './helpers/decode.js';
+import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
 import { pathEscape } from '../src/formats/ignition.js';
 import type { Plan } from '../src/model.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';

@@ -7,18 +7,20 @@ import { bootstrapPayload } from './bootstrap.js';
 import { haproxyCfg } from './haproxy.js';
 import { checkScript, keepalivedConf } from './keepalived.js';
 import { caFiles, kubeadmConfig } from './kubeadm.js';
-import { staticPodFiles } from './static-pods.js';
+import { haproxyPodFile, keepalivedPodFile } from './static-pods.js';
 
 /**
- * The files every control-plane node gets alike (the check script, haproxy.cfg and the two
- * static pods depend on the plan alone): made once per plan, shared read-only (frozen) by the
- * nodes' payloads. A render of 3 nodes serialises each static pod once instead of three times.
+ * The files every control-plane node gets alike (the check script, haproxy.cfg and the HAProxy
+ * static pod, whose config hash covers haproxy.cfg alone, depend on the plan alone): made once
+ * per plan, shared read-only (frozen) by the nodes' payloads. The keepalived static pod is per
+ * node: its config hash covers the node's own keepalived.conf.
  */
 const sharedFiles = new WeakMap<Plan, readonly NodeFile[]>();
 function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
   let files = sharedFiles.get(plan);
   if (files === undefined) {
-    files = [checkScript(plan), haproxyCfg(plan), ...staticPodFiles(plan)].map((f) => Object.freeze(f));
+    const config = [checkScript(plan), haproxyCfg(plan)];
+    files = [...config, haproxyPodFile(plan, config)].map((f) => Object.freeze(f));
     sharedFiles.set(plan, files);
   }
   return files;
@@ -63,7 +65,11 @@ function bootstrapFor(plan: Plan, role: PlanNode['role']): SharedPayload {
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
   const boot = bootstrapFor(plan, node.role);
   const files = [kubeadmConfig(plan, node, secrets), ...boot.files];
-  if (node.role !== 'worker') files.push(keepalivedConf(plan, node), ...controlPlaneFiles(plan));
+  if (node.role !== 'worker') {
+    const shared = controlPlaneFiles(plan);
+    const conf = keepalivedConf(plan, node);
+    files.push(conf, ...shared, keepalivedPodFile(plan, [conf, ...shared]));
+  }
   if (node.role === 'init') files.push(...caFiles(secrets));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ...boot, files };

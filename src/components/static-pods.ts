@@ -2,6 +2,7 @@
  * The keepalived and HAProxy static pods that kubelet starts from /etc/kubernetes/manifests,
  * built as typed Pod objects (kubernetes-types) and serialised, never text templates.
  */
+import { createHash } from 'node:crypto';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { NodeFile, Plan } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
@@ -11,11 +12,42 @@ import { KEEPALIVED_CONF, KEEPALIVED_DIR } from './keepalived.js';
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
 /**
+ * Annotation on each static pod holding {@link configHash} of the files it mounts. kubelet
+ * restarts a static pod when its manifest changes (the pod's hash of the manifest differs),
+ * never when a mounted file does; carrying the config's hash in the manifest makes writing a
+ * new config plus the new manifest restart exactly the pods whose config changed (the same
+ * trick as Helm's `checksum/config`).
+ */
+export const CONFIG_HASH_ANNOTATION = 'k8s-ha/config-hash';
+
+/**
+ * `sha256:<64 hex>` over the files, sorted by path, each as its path, its mode (octal) and its
+ * content, every field length-prefixed so that no two different file sets hash alike.
+ * Deterministic: depends on the files' paths, modes and bytes alone, not on their order.
+ */
+export function configHash(files: readonly NodeFile[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    for (const field of [f.path, f.mode.toString(8), f.content]) {
+      const bytes = Buffer.from(field, 'utf8');
+      h.update(`${bytes.length}:`).update(bytes);
+    }
+  }
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** The files among `files` that lie under `dir` (the directory a static pod mounts). */
+export function filesUnder(dir: string, files: readonly NodeFile[]): NodeFile[] {
+  return files.filter((f) => f.path.startsWith(`${dir}/`));
+}
+
+/**
  * A hostNetwork static pod in kube-system running one container whose config directory is
  * mounted read-only by hostPath at the same path it has on the node, so the manifest alone
- * says what runs: the explicit `command` and the mounted files.
+ * says what runs: the explicit `command` and the mounted files. `config`: the node's files;
+ * those under `configDir` are hashed into the {@link CONFIG_HASH_ANNOTATION}.
  */
-function staticPod(name: string, container: Container, configDir: string): Pod {
+function staticPod(name: string, container: Container, configDir: string, config: readonly NodeFile[]): Pod {
   const volume: Volume = { name: 'config', hostPath: { path: configDir, type: 'Directory' } };
   return {
     apiVersion: 'v1',
@@ -23,6 +55,7 @@ function staticPod(name: string, container: Container, configDir: string): Pod {
     metadata: {
       name,
       namespace: 'kube-system',
+      annotations: { [CONFIG_HASH_ANNOTATION]: configHash(filesUnder(configDir, config)) },
       labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'k8s-ha', component: name, tier: 'control-plane' },
     },
     spec: {
@@ -40,7 +73,7 @@ function staticPod(name: string, container: Container, configDir: string): Pod {
  * console, VRRP subsystem only, with our keepalived.conf (this bypasses the osixia image's
  * environment-variable templating).
  */
-export function keepalivedPod(plan: Plan): Pod {
+export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
   return staticPod(
     'keepalived',
     {
@@ -51,6 +84,7 @@ export function keepalivedPod(plan: Plan): Pod {
       resources: { requests: { cpu: '10m', memory: '16Mi' } },
     },
     KEEPALIVED_DIR,
+    config,
   );
 }
 
@@ -59,7 +93,7 @@ export function keepalivedPod(plan: Plan): Pod {
  * liveness probe on /healthz of the LB port over HTTPS (kubeadm's HA guide: failureThreshold 8),
  * i.e. through HAProxy to some apiserver.
  */
-export function haproxyPod(plan: Plan): Pod {
+export function haproxyPod(plan: Plan, config: readonly NodeFile[]): Pod {
   return staticPod(
     'haproxy',
     {
@@ -75,16 +109,29 @@ export function haproxyPod(plan: Plan): Pod {
       resources: { requests: { cpu: '25m', memory: '32Mi' } },
     },
     HAPROXY_DIR,
+    config,
   );
 }
 
+/** Path of the HAProxy static pod manifest on a node. */
+export const HAPROXY_MANIFEST = `${MANIFESTS_DIR}/haproxy.yaml`;
+/** Path of the keepalived static pod manifest on a node. */
+export const KEEPALIVED_MANIFEST = `${MANIFESTS_DIR}/keepalived.yaml`;
+
 /**
- * The two manifests as node files (0644: they carry no secret). Made once per plan by
- * components/index.ts, since they are the same on every node.
+ * The HAProxy manifest as a node file (0644: it carries no secret); `config` holds the node's
+ * files, of which those under /etc/haproxy are hashed. The same on every node (haproxy.cfg
+ * depends on the plan alone), so components/index.ts makes it once per plan.
  */
-export function staticPodFiles(plan: Plan): NodeFile[] {
-  return [
-    { path: `${MANIFESTS_DIR}/haproxy.yaml`, mode: 0o644, content: toYaml(haproxyPod(plan)) },
-    { path: `${MANIFESTS_DIR}/keepalived.yaml`, mode: 0o644, content: toYaml(keepalivedPod(plan)) },
-  ];
+export function haproxyPodFile(plan: Plan, config: readonly NodeFile[]): NodeFile {
+  return { path: HAPROXY_MANIFEST, mode: 0o644, content: toYaml(haproxyPod(plan, config)) };
+}
+
+/**
+ * The keepalived manifest as a node file (0644); `config` holds the node's files, of which
+ * those under /etc/keepalived (keepalived.conf, check_apiserver.sh) are hashed. Per node, since
+ * keepalived.conf is (state, priority, peers).
+ */
+export function keepalivedPodFile(plan: Plan, config: readonly NodeFile[]): NodeFile {
+  return { path: KEEPALIVED_MANIFEST, mode: 0o644, content: toYaml(keepalivedPod(plan, config)) };
 }

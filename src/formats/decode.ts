@@ -1,11 +1,12 @@
 /**
  * Reads the files back out of rendered user-data and Ignition, the way cloud-init and
- * Ignition would, so tests can check that both formats put the same files,
+ * Ignition would: `k8s-ha diff` compares an earlier output with a new one by the files on the
+ * node, and tests check that both formats put the same files,
  * modes and contents on a node.
  */
 import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
-import type { NodeFile } from '../../src/model.js';
+import type { NodeFile } from '../model.js';
 
 /** Files of a #cloud-config document (write_files: `gz+b64` = base64 then gunzip). @throws on malformed input */
 export function decodeCloudInit(userData: string): NodeFile[] {

@@ -1,0 +1,210 @@
+/**
+ * The per-node update script of a rollout (src/day2/rollout.ts): POSIX sh that a user runs as
+ * root on a running control-plane node (`ssh root@NODE sh -s < update-NODE.sh`).
+ *
+ * - idempotent: a file already in its new state (SHA-256 and mode) is left alone; a second run
+ *   changes nothing and only waits;
+ * - atomic replacement: each file goes to a hidden temporary file in its own directory
+ *   (kubelet reads only the manifests matching `[^.]*`: pkg/kubelet/config/file.go
+ *   extractFromDir), is checked against its SHA-256, chmod-ed, then renamed over
+ *   the old one (rename(2) within one file system);
+ * - order: configs first, then each manifest (which makes kubelet restart that pod), each
+ *   followed by a wait for the pod to be ready with its new config hash (and, for HAProxy,
+ *   /healthz through the local frontend and from every running apiserver);
+ * - a step that is not the last refuses to run on a node holding a VIP; on the last step, a VIP
+ *   holder first stops its keepalived (removes its manifest: keepalived sends a priority-0
+ *   advert and a backup takes over after the skew time, keepalived vrrp.c) so no restart here
+ *   cuts the API, and gets it back with the new manifest at the end.
+ * Every value put into the script is checked against a strict pattern first (no profile value
+ * can inject a command), and file contents travel base64-encoded.
+ */
+import { createHash } from 'node:crypto';
+import type { NodeFile, Plan, PlanNode } from '../model.js';
+import type { StaticPodName } from './diff.js';
+import { KEEPALIVED_MANIFEST } from '../components/static-pods.js';
+
+/** What one node's script does. */
+export interface ScriptStep {
+  step: number;
+  of: number;
+  /** The last update step: the only one allowed to run on a VIP holder. */
+  last: boolean;
+  /** Files to write, in order (configs, then manifests). */
+  writes: readonly NodeFile[];
+  /** Paths to delete after the writes. */
+  deletes: readonly string[];
+  restarts: readonly StaticPodName[];
+  /** Addresses of the apiservers that run now (control-plane nodes not new in this rollout). */
+  apiservers?: readonly string[];
+}
+
+/** Characters a value may have to be embedded: no quote, no backslash, no line break (spaces only inside quotes). */
+const SAFE = /^[A-Za-z0-9 _.:/@%+=,()-]+$/;
+
+/**
+ * `value` single-quoted for sh, after checking it is made of safe characters only.
+ * @throws Error for anything else (a bug: every value here was validated with the profile).
+ */
+function q(value: string | number): string {
+  const s = String(value);
+  if (!SAFE.test(s)) throw new Error(`update script: refusing to embed ${JSON.stringify(s)}`);
+  return `'${s}'`;
+}
+
+/** `host:port` for a URL, IPv6 bracketed. */
+const hostPort = (addr: string, port: number) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+/** The config hash a manifest carries (components/static-pods.ts CONFIG_HASH_ANNOTATION). */
+function manifestHash(f: NodeFile): string | undefined {
+  return /k8s-ha\/config-hash: (sha256:[0-9a-f]{64})/.exec(f.content)?.[1];
+}
+
+/** The static pod a manifest path starts (`/etc/kubernetes/manifests/haproxy.yaml` -> `haproxy`). */
+function podOf(path: string): StaticPodName | undefined {
+  const m = /^\/etc\/kubernetes\/manifests\/(haproxy|keepalived)\.yaml$/.exec(path);
+  return m?.[1] as StaticPodName | undefined;
+}
+
+/** base64 of the text, 76 characters a line (what base64(1) writes and decodes). */
+function base64Lines(text: string): string {
+  return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n');
+}
+
+/** The file-writing part: a `put` call with the content as a here-document per file. */
+function putLines(f: NodeFile, sha: string): string[] {
+  return [`put ${q(f.path)} ${q(f.mode.toString(8))} ${q(sha)} <<'K8S_HA_BASE64'`, base64Lines(f.content), 'K8S_HA_BASE64'];
+}
+
+/**
+ * The update script of `node` for one rollout step (see the module comment).
+ * @throws Error when a value is not safe to embed (never for a loaded profile).
+ */
+export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string {
+  const sha = (f: NodeFile) => createHash('sha256').update(f.content, 'utf8').digest('hex');
+  const lb = plan.family === 4 ? '127.0.0.1' : '::1';
+  const apiservers = (s.apiservers ?? plan.nodes.filter((n) => n.vrrp !== undefined).map((n) => n.address)).map((a) => hostPort(a, plan.kubernetes.apiServerPort));
+  const checks = s.writes.map((f) => `needs ${q(f.path)} ${q(f.mode.toString(8))} ${q(sha(f))}`);
+  const body: string[] = [];
+  for (const f of s.writes) {
+    body.push(...putLines(f, sha(f)));
+    const pod = podOf(f.path);
+    const hash = manifestHash(f);
+    if (pod !== undefined && hash !== undefined) {
+      body.push(`wait_until ${q(`${pod} pod ready with config ${hash.slice(0, 19)}`)} pod_ready ${q(pod)} ${q(hash)}`);
+      if (pod === 'haproxy') {
+        body.push(`wait_until 'HAProxy answering /healthz on the local frontend' lb_healthy`);
+        body.push(`wait_until 'every running apiserver answering /healthz' backends_healthy`);
+      }
+    }
+  }
+  for (const p of [...s.deletes].sort((a, b) => Number(podOf(b) !== undefined) - Number(podOf(a) !== undefined))) body.push(`remove ${q(p)}`);
+
+  return [
+    '#!/bin/sh',
+    `# k8s-ha rollout of cluster ${plan.name}: update node ${node.name} (${node.address}), step ${s.step} of ${s.of}${s.last ? ', the last update step' : ''}.`,
+    '# Generated by `k8s-ha rollout`; do not edit. Run it as root on the node:',
+    `#   ssh root@${node.address} sh -s < update-${node.name}.sh`,
+    '# Idempotent: files already in their new state are left alone; a second run only waits.',
+    '# Each file is written to a hidden temporary file beside it, checked against its SHA-256,',
+    '# then renamed over the old one. It holds configs with secrets: keep it 0700, delete it after.',
+    '# Environment: K8S_HA_ROOT=DIR writes under DIR instead of / (tests); K8S_HA_WAIT=0 skips the',
+    '# waits, K8S_HA_WAIT_SECONDS=N (default 300) bounds each; K8S_HA_FORCE=1 runs a step that is',
+    '# not the last on a VIP holder.',
+    'set -eu',
+    '',
+    'root=${K8S_HA_ROOT:-}',
+    `node=${q(node.name)}`,
+    `last=${s.last ? 1 : 0}`,
+    `vips=${q(plan.vip.addresses.join(' ').replace(/ /g, ','))}`,
+    `lb_url=${q(`https://${hostPort(lb, plan.vip.port)}/healthz`)}`,
+    `apiservers=${q(apiservers.join(','))}`,
+    `manifest_keepalived=${q(KEEPALIVED_MANIFEST)}`,
+    'tmp=',
+    'trap \'[ -z "$tmp" ] || rm -f "$tmp"\' EXIT',
+    '',
+    'log() { printf \'k8s-ha update %s: %s\\n\' "$node" "$*" >&2; }',
+    'die() { log "error: $*"; exit 1; }',
+    '',
+    '# Whether this node has one of the VIPs on an interface.',
+    'holds_vip() {',
+    '  for v in $(printf %s "$vips" | tr , " "); do',
+    '    if [ -n "$(ip -o addr show to "$v" 2>/dev/null)" ]; then return 0; fi',
+    '  done',
+    '  return 1',
+    '}',
+    'not_holder() { ! holds_vip; }',
+    '',
+    'sum_of() { sha256sum < "$1" | cut -d " " -f 1; }',
+    '',
+    '# needs PATH MODE SHA256: true when PATH (under $root) is not yet that content with that mode.',
+    'needs() {',
+    '  [ ! -f "$root$1" ] || [ "$(sum_of "$root$1")" != "$3" ] || [ "$(stat -c %a "$root$1")" != "$2" ]',
+    '}',
+    '',
+    '# put PATH MODE SHA256: base64 on stdin becomes PATH (under $root), atomically, unless it is already.',
+    'put() {',
+    '  if ! needs "$1" "$2" "$3"; then',
+    '    cat > /dev/null',
+    '    log "unchanged $1"',
+    '    return 0',
+    '  fi',
+    '  dir=$(dirname "$root$1")',
+    '  mkdir -p "$dir"',
+    '  tmp=$(mktemp "$dir/.$(basename "$1").k8s-ha.XXXXXX")',
+    '  base64 -d > "$tmp" || die "cannot decode the new $1"',
+    '  chmod "$2" "$tmp"',
+    '  [ "$(sum_of "$tmp")" = "$3" ] || die "the new $1 does not have sha256 $3"',
+    '  mv -f "$tmp" "$root$1"',
+    '  tmp=',
+    '  log "updated $1"',
+    '}',
+    '',
+    'remove() {',
+    '  if [ -e "$root$1" ]; then rm -f "$root$1"; log "removed $1"; fi',
+    '}',
+    '',
+    '# wait_until DESCRIPTION COMMAND...: runs COMMAND every 2 s until it succeeds, for at most',
+    '# K8S_HA_WAIT_SECONDS (default 300).',
+    'wait_until() {',
+    '  what=$1',
+    '  shift',
+    '  if [ "${K8S_HA_WAIT:-1}" = 0 ]; then log "not waiting for $what (K8S_HA_WAIT=0)"; return 0; fi',
+    '  waited=0',
+    '  until "$@"; do',
+    '    [ "$waited" -lt "${K8S_HA_WAIT_SECONDS:-300}" ] || die "gave up after $waited s waiting for $what"',
+    '    sleep 2',
+    '    waited=$((waited + 2))',
+    '  done',
+    '  log "ok: $what"',
+    '}',
+    '',
+    '# pod_ready POD HASH: the static pod POD-<node> is ready and carries config hash HASH (kubelet',
+    '# copies a pod\'s annotations to its sandbox; the JSON layout varies, the 64 hex digits do not).',
+    'pod_ready() {',
+    '  crictl pods --state ready --name "^$1-$node\\$" -o json 2>/dev/null | grep -qF -- "$2"',
+    '}',
+    'lb_healthy() { curl --silent --fail --insecure --max-time 2 --output /dev/null "$lb_url"; }',
+    'backends_healthy() {',
+    '  for a in $(printf %s "$apiservers" | tr , " "); do',
+    '    curl --silent --fail --insecure --max-time 2 --output /dev/null "https://$a/healthz" || return 1',
+    '  done',
+    '}',
+    '',
+    '# Anything to change here? (A second run finds nothing and only waits.)',
+    'pending=0',
+    ...checks.map((c) => `if ${c}; then pending=1; fi`),
+    '',
+    'if [ "$pending" = 1 ] && holds_vip; then',
+    '  if [ "$last" = 0 ] && [ "${K8S_HA_FORCE:-0}" != 1 ]; then',
+    '    die "this node holds a VIP: update the other nodes first and this one last (k8s-ha rollout prints the order); K8S_HA_FORCE=1 overrides"',
+    '  fi',
+    '  log "holds a VIP: stopping keepalived so that the VIP moves to an updated node first"',
+    '  remove "$manifest_keepalived"',
+    '  wait_until "the VIP to move to another node" not_holder',
+    'fi',
+    '',
+    ...body,
+    'log "done: step ' + String(s.step) + ' of ' + String(s.of) + '"',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,270 @@
+/**
+ * `k8s-ha rollout PROFILE --against DIR`: the order of the steps (removed nodes first, the VIP
+ * holder last among the updates, new nodes last) and the per-node update scripts: shellcheck
+ * clean, run for real (dash and busybox sh) against a temporary root twice (idempotent), with
+ * atomic replacement, and refusing to run on a VIP holder unless it is the last step (inside
+ * a network namespace that has the VIP).
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { decodeCloudInit } from '../src/formats/decode.js';
+import { parseProfile, planRolloutAgainst, renderNodes, RolloutError, type NodeFile, type Plan, type Rollout, type RolloutPlan } from '../src/index.js';
+import { cli } from './helpers/cli.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
+import { Netns, requireTool, run, shellcheck } from './helpers/tools.js';
+import { CP4, rendered, S, SEED, WITHOUT_CP3, WORKER } from './helpers/day2.js';
+
+const TIMING = SEED.replace('image = "haproxy:2.8"', 'image = "haproxy:2.8"\ncheckInterval = 500');
+
+
+function planOf(text: string): Plan {
+  const r = parseProfile(text, { format: 'toml', env: {} });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.plan;
+}
+
+const order = (p: RolloutPlan) => p.steps.map((s) => `${s.action} ${s.node}${s.holder ? ' (holder)' : ''}`);
+
+test('order: updates in ascending priority with the assumed holder last, then the new node; --holder moves the holder last', async (t) => {
+  const dir = rendered(t);
+  const out = join(dir, 'out');
+  const grow = await planRolloutAgainst(planOf(SEED + CP4), FIXTURE_SECRETS, out);
+  t.deepEqual(order(grow.plan), ['update k8s-cp-3', 'update k8s-cp-2', 'update k8s-cp-1 (holder)', 'provision k8s-cp-4']);
+  t.deepEqual(grow.plan.holder, { node: 'k8s-cp-1', source: 'assumed' });
+  t.deepEqual(grow.scripts.map((s) => s.name), ['update-k8s-cp-3.sh', 'update-k8s-cp-2.sh', 'update-k8s-cp-1.sh']);
+  t.true(grow.scripts.every((s) => s.mode === 0o700));
+  t.deepEqual(grow.plan.firstBootOnly, [{ node: 'k8s-cp-1', paths: ['/etc/k8s-ha/kubeadm.yaml'] }]);
+  // the new node's apiserver is not up during the updates: the scripts must not wait for it
+  t.false(grow.scripts.some((s) => s.content.includes('172.16.217.174:6443')));
+  t.true(grow.scripts.every((s) => s.content.includes('172.16.217.173:6443')));
+
+  const given = await planRolloutAgainst(planOf(SEED + CP4), FIXTURE_SECRETS, out, { holder: 'k8s-cp-2' });
+  t.deepEqual(order(given.plan), ['update k8s-cp-3', 'update k8s-cp-1', 'update k8s-cp-2 (holder)', 'provision k8s-cp-4']);
+  t.regex(given.scripts.find((s) => s.name === 'update-k8s-cp-2.sh')!.content, /^last=1$/m);
+  t.regex(given.scripts.find((s) => s.name === 'update-k8s-cp-1.sh')!.content, /^last=0$/m);
+
+  const shrink = await planRolloutAgainst(planOf(WITHOUT_CP3), FIXTURE_SECRETS, out);
+  t.deepEqual(order(shrink.plan), ['remove k8s-cp-3', 'update k8s-cp-2', 'update k8s-cp-1 (holder)']);
+  t.regex(shrink.plan.steps[0]!.notes.join('\n'), /kubeadm reset[\s\S]*etcdctl member remove/);
+
+  const worker = await planRolloutAgainst(planOf(SEED + WORKER), FIXTURE_SECRETS, out);
+  t.deepEqual(order(worker.plan), ['provision w-1'], 'a worker changes nothing on the running nodes');
+  t.is(worker.plan.holder, null);
+
+  const none = await planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out);
+  t.deepEqual(none.plan.steps, []);
+});
+
+test('--replaced: a dead node under the same name is taken out first and provisioned last, never updated; never the init node', async (t) => {
+  const dir = rendered(t);
+  const out = join(dir, 'out');
+  const same = await planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-3'] });
+  t.deepEqual(order(same.plan), ['remove k8s-cp-3', 'provision k8s-cp-3']);
+  t.regex(same.plan.steps[0]!.notes.join('\n'), /etcdctl member remove[\s\S]*bootstrap\.done/);
+  t.deepEqual(same.scripts, []);
+  const changed = await planRolloutAgainst(planOf(TIMING), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-3'] });
+  t.deepEqual(order(changed.plan), ['remove k8s-cp-3', 'update k8s-cp-2', 'update k8s-cp-1 (holder)', 'provision k8s-cp-3']);
+  t.false(changed.scripts.some((s) => s.content.includes('172.16.217.173:6443')), 'the dead apiserver is not waited for');
+  await t.throwsAsync(planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-1'] }), { instanceOf: RolloutError, message: /init node, whose first boot runs kubeadm init/ });
+  await t.throwsAsync(planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-9'] }), { instanceOf: RolloutError, message: /not a node of both/ });
+});
+
+test('CLI: text plan and scripts written, exit 3; --json is the plan; no change exits 0; a bad --holder exits 1', (t) => {
+  const dir = rendered(t);
+  writeFileSync(join(dir, 'new.toml'), TIMING);
+  const r = cli(['rollout', 'new.toml', '--against', 'out', '--out', 'roll', ...S], { cwd: dir });
+  t.is(r.code, 3, r.stderr);
+  t.regex(r.stdout, /^step 1: update k8s-cp-3 \(172\.16\.217\.173\)$/m);
+  t.regex(r.stdout, /^step 3: update k8s-cp-1 \(172\.16\.217\.171\) \[VIP holder\]$/m);
+  t.regex(r.stdout, /run: ssh root@172\.16\.217\.173 sh -s < roll\/update-k8s-cp-3\.sh/);
+  t.deepEqual(readdirSync(join(dir, 'roll')).sort(), ['rollout.json', 'update-k8s-cp-1.sh', 'update-k8s-cp-2.sh', 'update-k8s-cp-3.sh']);
+  t.is(statSync(join(dir, 'roll', 'update-k8s-cp-1.sh')).mode & 0o777, 0o700);
+  const json = cli(['rollout', 'new.toml', '--against', 'out', '--out', 'roll', '--json', ...S], { cwd: dir });
+  t.is(json.code, 3, json.stderr);
+  t.deepEqual(JSON.parse(json.stdout), JSON.parse(readFileSync(join(dir, 'roll', 'rollout.json'), 'utf8')));
+  t.deepEqual((JSON.parse(json.stdout) as RolloutPlan).steps[0]!.restarts, ['haproxy'], 'HAProxy timing restarts HAProxy only');
+  const same = cli(['rollout', 'old.toml', '--against', 'out', '--out', 'roll2', ...S], { cwd: dir });
+  t.is(same.code, 0, same.stderr);
+  t.regex(same.stdout, /nothing to do/);
+  const bad = cli(['rollout', 'new.toml', '--against', 'out', '--out', 'roll3', '--holder', 'nope', ...S], { cwd: dir });
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /--holder nope is not a running control-plane node.*\n {2}hint: name one of: k8s-cp-1, k8s-cp-2, k8s-cp-3/);
+});
+
+/** The files a node got from the old render, and its new files, as the test needs them. */
+async function scenario(t: ExecutionContext, profile: string): Promise<{ dir: string; rollout: Rollout; oldFiles: (node: string) => NodeFile[]; newFiles: (node: string) => NodeFile[] }> {
+  const dir = rendered(t);
+  const plan = planOf(profile);
+  const rollout = await planRolloutAgainst(plan, FIXTURE_SECRETS, join(dir, 'out'));
+  const fresh = new Map(renderNodes(plan, FIXTURE_SECRETS).map((r) => [r.node.name, r.payload.files]));
+  return {
+    dir,
+    rollout,
+    oldFiles: (node) => decodeCloudInit(readFileSync(join(dir, 'out', node, 'user-data'), 'utf8')),
+    newFiles: (node) => fresh.get(node)!,
+  };
+}
+
+/** Writes `files` under `root` as a node has them. */
+function install(root: string, files: NodeFile[]): void {
+  for (const f of files) {
+    mkdirSync(dirname(join(root, f.path)), { recursive: true });
+    writeFileSync(join(root, f.path), f.content, { mode: f.mode });
+  }
+}
+
+const LIVE = /^\/etc\/(haproxy|keepalived|kubernetes\/manifests)\//;
+
+/** Every file under `dir`, relative path -> content. */
+function tree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const d of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const p = join(rel, d.name);
+      if (d.isDirectory()) walk(p);
+      else out.set(`/${p}`, readFileSync(join(dir, p), 'utf8'));
+    }
+  };
+  walk('');
+  return out;
+}
+
+test('update scripts are shellcheck-clean', async (t) => {
+  if (!requireTool(t, 'shellcheck')) return;
+  const { rollout } = await scenario(t, SEED + CP4);
+  t.is(rollout.scripts.length, 3);
+  for (const s of rollout.scripts) {
+    const r = shellcheck(s.content);
+    t.true(r.ok, `${s.name}: ${r.output}`);
+  }
+});
+
+for (const shell of [['sh'], ['busybox', 'sh']]) {
+  test(`${shell.join(' ')}: the update script brings a node's files to the new render, atomically, and a second run changes nothing`, async (t) => {
+    if (!requireTool(t, shell[0]!)) return;
+    const { dir, rollout, oldFiles, newFiles } = await scenario(t, SEED + CP4);
+    const ns = new Netns();
+    t.teardown(() => ns.close());
+    const script = rollout.scripts.find((s) => s.name === 'update-k8s-cp-2.sh')!;
+    writeFileSync(join(dir, script.name), script.content, { mode: 0o700 });
+    const root = join(dir, 'root');
+    install(root, oldFiles('k8s-cp-2'));
+    // A second name for the old haproxy.cfg: an atomic replacement leaves it the old file.
+    linkSync(join(root, 'etc/haproxy/haproxy.cfg'), join(dir, 'old-haproxy.cfg'));
+    const before = readFileSync(join(dir, 'old-haproxy.cfg'), 'utf8');
+    const exec = () => run('ip', ['netns', 'exec', ns.name, 'env', `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT=0', ...shell, join(dir, script.name)]);
+
+    const first = exec();
+    t.is(first.code, 0, first.stderr);
+    t.regex(first.stderr, /updated \/etc\/haproxy\/haproxy\.cfg/);
+    const want = newFiles('k8s-cp-2');
+    for (const f of want.filter((x) => LIVE.test(x.path))) {
+      t.is(readFileSync(join(root, f.path), 'utf8'), f.content, f.path);
+      t.is(statSync(join(root, f.path)).mode & 0o777, f.mode, `${f.path} mode`);
+    }
+    // first-boot files are left as they were
+    for (const f of oldFiles('k8s-cp-2').filter((x) => !LIVE.test(x.path))) t.is(readFileSync(join(root, f.path), 'utf8'), f.content, f.path);
+    t.is(readFileSync(join(dir, 'old-haproxy.cfg'), 'utf8'), before, 'the old file was replaced by rename, not rewritten in place');
+    t.false([...tree(root).keys()].some((p) => p.includes('.k8s-ha.')), 'no temporary file is left');
+
+    const snapshot = tree(root);
+    const mtimes = [...snapshot.keys()].map((p) => statSync(join(root, p)).mtimeMs);
+    const second = exec();
+    t.is(second.code, 0, second.stderr);
+    t.notRegex(second.stderr, /updated/);
+    t.is((second.stderr.match(/unchanged /g) ?? []).length, 4, second.stderr);
+    t.deepEqual(tree(root), snapshot);
+    t.deepEqual([...snapshot.keys()].map((p) => statSync(join(root, p)).mtimeMs), mtimes, 'a second run touches no file');
+  });
+}
+
+test('on a node holding the VIP, a step that is not the last refuses and writes nothing; the last step moves keepalived aside and completes', async (t) => {
+  const { dir, rollout, oldFiles, newFiles } = await scenario(t, TIMING);
+  const ns = new Netns();
+  t.teardown(() => ns.close());
+  run('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
+  const added = run('ip', ['-n', ns.name, 'addr', 'add', '172.16.100.100/32', 'dev', 'lo']);
+  t.is(added.code, 0, added.stderr);
+  const go = (name: string, root: string) => {
+    const s = rollout.scripts.find((x) => x.name === name)!;
+    writeFileSync(join(dir, name), s.content, { mode: 0o700 });
+    return run('ip', ['netns', 'exec', ns.name, 'env', `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT=0', 'sh', join(dir, name)]);
+  };
+  const first = join(dir, 'root-cp3');
+  install(first, oldFiles('k8s-cp-3'));
+  const snapshot = tree(first);
+  const refused = go('update-k8s-cp-3.sh', first);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /holds a VIP: update the other nodes first/);
+  t.deepEqual(tree(first), snapshot, 'nothing written');
+
+  const last = join(dir, 'root-cp1');
+  install(last, oldFiles('k8s-cp-1'));
+  const ok = go('update-k8s-cp-1.sh', last);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /stopping keepalived[\s\S]*removed \/etc\/kubernetes\/manifests\/keepalived\.yaml[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*updated \/etc\/kubernetes\/manifests\/keepalived\.yaml/);
+  for (const f of newFiles('k8s-cp-1').filter((x) => LIVE.test(x.path))) t.is(readFileSync(join(last, f.path), 'utf8'), f.content, f.path);
+});
+
+/**
+ * Starts `openssl s_server -www` (answers 200 to any HTTPS GET) on each `host:port` inside the
+ * namespace, with a throwaway self-signed certificate; every server is stopped at teardown.
+ */
+async function httpsServers(t: ExecutionContext, ns: Netns, dir: string, endpoints: string[]): Promise<void> {
+  const key = join(dir, 'tls.key');
+  const cert = join(dir, 'tls.crt');
+  const made = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=k8s-ha-test']);
+  t.is(made.code, 0, made.stderr);
+  for (const ep of endpoints) {
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'openssl', 's_server', '-quiet', '-www', '-accept', ep, '-cert', cert, '-key', key], { stdio: 'ignore' });
+    t.teardown(() => {
+      child.kill('SIGKILL');
+    });
+  }
+  // until every one accepts connections
+  for (let i = 0; i < 50; i++) {
+    if (endpoints.every((ep) => run('ip', ['netns', 'exec', ns.name, 'curl', '--silent', '--fail', '--insecure', '--max-time', '2', '--output', '/dev/null', `https://${ep}/`]).code === 0)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  t.fail(`HTTPS test servers did not start on ${endpoints.join(', ')}`);
+}
+
+test('the script waits for each restarted pod with its new config hash and for /healthz through HAProxy and from every running apiserver', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  const { dir, rollout, oldFiles } = await scenario(t, TIMING);
+  const ns = new Netns();
+  t.teardown(() => ns.close());
+  run('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
+  for (const a of ['172.16.217.171', '172.16.217.172', '172.16.217.173']) t.is(run('ip', ['-n', ns.name, 'addr', 'add', `${a}/32`, 'dev', 'lo']).code, 0);
+  await httpsServers(t, ns, dir, ['127.0.0.1:7443', '172.16.217.171:6443', '172.16.217.172:6443', '172.16.217.173:6443']);
+  // crictl (not installed here) stands in for kubelet + the runtime: a pod sandbox carries its
+  // pod's annotations, i.e. those of the manifest in place; this one prints the manifests.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'crictl'), '#!/bin/sh\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n', { mode: 0o755 });
+  const script = rollout.scripts.find((s) => s.name === 'update-k8s-cp-2.sh')!;
+  writeFileSync(join(dir, script.name), script.content, { mode: 0o700 });
+  const root = join(dir, 'root');
+  install(root, oldFiles('k8s-cp-2'));
+  const env = ['env', `PATH=${bin}:${process.env.PATH}`, `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT_SECONDS=6'];
+  const r = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /updated \/etc\/kubernetes\/manifests\/haproxy\.yaml\n.*ok: haproxy pod ready with config sha256:[0-9a-f]{12}\n.*ok: HAProxy answering \/healthz on the local frontend\n.*ok: every running apiserver answering \/healthz\n/);
+
+  // A pod that does not come back with the new hash (kubelet kept the old one) stops the step.
+  install(root, oldFiles('k8s-cp-2'));
+  writeFileSync(join(bin, 'crictl'), '#!/bin/sh\necho \'{"annotations": {"k8s-ha/config-hash": "sha256:old"}}\'\n', { mode: 0o755 });
+  const stuck = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(stuck.code, 1);
+  t.regex(stuck.stderr, /error: gave up after 6 s waiting for haproxy pod ready with config sha256:/);
+
+  // An apiserver that does not answer stops it too.
+  writeFileSync(join(bin, 'crictl'), '#!/bin/sh\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n', { mode: 0o755 });
+  install(root, oldFiles('k8s-cp-2'));
+  run('ip', ['-n', ns.name, 'addr', 'del', '172.16.217.173/32', 'dev', 'lo']);
+  const down = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(down.code, 1);
+  t.regex(down.stderr, /error: gave up after 6 s waiting for every running apiserver answering \/healthz/);
+});
