@@ -129,7 +129,9 @@ export function networkingProblems(n: NetworkingInput): Problem[] {
         else if (nodeMask - c.prefix > POD_NODE_MASK_MAX_DIFF)
           problems.push(error('E_SUBNET', path, `pod subnet ${c.text}: mask (${c.prefix}) and node-mask (${nodeMask}) difference is greater than ${POD_NODE_MASK_MAX_DIFF}`, RULE_SOURCES.podNodeMask));
       }
-      if (!families.has(c.family))
+      // A first service CIDR of the wrong family is the apiserver's rule below.
+      const publicFamilyRule = kind === 'service' && c === list[0] && c.family !== n.primaryFamily;
+      if (!families.has(c.family) && !publicFamilyRule)
         problems.push(error('E_FAMILY', path, `${kind} subnet ${c.text} is IPv${c.family} but the nodes have no IPv${c.family} address`, `${RULE_SOURCES.dualStack}: give every node a secondaryAddress of that family, or drop this CIDR`));
     }
   }
@@ -137,7 +139,7 @@ export function networkingProblems(n: NetworkingInput): Problem[] {
   const primary = service?.[0];
   const cp = n.hosts.find((h) => h.controlPlane);
   if (primary && cp && primary.family !== n.primaryFamily)
-    problems.push(error('E_FAMILY', SERVICE, `service IP family "${primary.text}" must match public address family "${cp.address}" (${cp.name}'s address, its advertiseAddress)`, `${RULE_SOURCES.publicFamily}; ${n.serviceSubnetGiven ? 'put the CIDR of the nodes\' family first' : 'set kubernetes.serviceSubnet'}`));
+    problems.push(error('E_FAMILY', SERVICE, `service IP family "${primary.text}" must match public address family "${cp.address}" (${cp.name}'s address, its advertiseAddress)`, `${RULE_SOURCES.publicFamily}; ${n.serviceSubnetGiven ? `use an IPv${n.primaryFamily} CIDR${n.dualStack ? ' first' : ''}` : 'set kubernetes.serviceSubnet'}`));
 
   // Overlaps: service vs pod, service and pod vs the hosts' networks (VIPs included).
   const hostNets: { net: [ipaddr.IPv4 | ipaddr.IPv6, number]; what: string }[] = [];

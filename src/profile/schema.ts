@@ -159,7 +159,7 @@ export const FIELD_HINTS: Record<string, string> = {
   podSubnet: 'kubeadm networking.podSubnet: one CIDR, or one per family separated by a comma (no spaces), the nodes\' primary family first',
   serviceSubnet: 'kubeadm networking.serviceSubnet: one CIDR, or one per family separated by a comma (no spaces), the nodes\' primary family first',
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
-  name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name)',
+  name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name; kubeadm validation.go ValidateNodeRegistrationOptions wants a lower-case DNS-1123 name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
   port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
   apiServerPort: "the apiservers' own secure port (6443 unless changed)",

@@ -119,8 +119,8 @@ export function parseSecrets(text: string, file: string): ClusterSecrets {
     if (pattern && !pattern.test(value)) throw new SecretsFileError(file, key, `expected ${shape}`);
     return value;
   };
-  const bootstrapToken = str('bootstrapToken', BOOTSTRAP_TOKEN_PATTERN, 'a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16}');
-  const certificateKey = str('certificateKey', CERTIFICATE_KEY_PATTERN, '64 lower-case hex digits (32 bytes)');
+  const bootstrapToken = str('bootstrapToken', BOOTSTRAP_TOKEN_PATTERN, 'a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16} (kubeadm validation.go ValidateToken)');
+  const certificateKey = str('certificateKey', CERTIFICATE_KEY_PATTERN, '64 lower-case hex digits, a 32-byte AES key (kubeadm validation.go ValidateCertificateKey)');
   const certPem = str('caCert');
   const keyPem = str('caKey');
   let cert: X509Certificate;
