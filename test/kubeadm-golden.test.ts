@@ -12,7 +12,7 @@ import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KUBEADM_CONFIG } from '../src/components/kubeadm.js';
-import { loadProfile } from '../src/profile/load.js';
+import { loadProfile, parseProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { ROOT } from './helpers/cli.js';
 import { checkKubeadmYaml } from './helpers/kubeadm-schema.js';
@@ -75,4 +75,19 @@ test('IPv6 only on v1beta3: node-ip in the map form, IPv6 service subnet, a v1be
   const wrong = init.replace('  kubeletExtraArgs:\n    node-ip: fd00:10::11\n', '  kubeletExtraArgs:\n    - name: node-ip\n      value: fd00:10::11\n');
   t.not(wrong, init);
   t.true(checkKubeadmYaml(wrong, { kubernetesVersion: version }).errors.some((e) => /kubeletExtraArgs/.test(e)));
+});
+
+test('no unknown or misplaced field for the chosen apiVersion: IPv6 and dual stack from v1.22 (v1beta3) to v1.34 (v1beta4)', (t) => {
+  for (const profile of ['profiles/ipv6.yaml', 'profiles/dual-stack.toml']) {
+    const text = readFileSync(join(ROOT, profile), 'utf8');
+    for (const version of ['v1.22.17', 'v1.30.5', 'v1.31.2', 'v1.34.1']) {
+      const changed = text.replace(/version(:| =) "?v1\.3[01]\.\d+"?/, (_m, sep: string) => `version${sep} "${version}"`);
+      const { plan } = parseProfile(profile, changed, {});
+      t.is(plan.kubernetes.version, version);
+      for (const r of renderCluster(plan, FIXTURE_SECRETS)) {
+        const content = r.payload.files.find((f) => f.path === KUBEADM_CONFIG)!.content;
+        t.deepEqual(checkKubeadmYaml(content, { kubernetesVersion: version }).errors, [], `${profile} ${version} ${r.node.name}`);
+      }
+    }
+  }
 });
