@@ -84,6 +84,7 @@ test('secondaryRouterId: explicit, default wraps 255 to 1 and skips 51, equal to
   t.is(load(toml(['198.18.0.100', 'fd00:18::100']).replace('routerId = 77', 'routerId = 255')).plan.vip.secondaryRouterId, 1);
   t.is(load(toml(['198.18.0.100', 'fd00:18::100']).replace('routerId = 77', 'routerId = 50')).plan.vip.secondaryRouterId, 52);
   t.deepEqual(problems(toml(['198.18.0.100', 'fd00:18::100'], 'secondaryRouterId = 77')), ['E_DUPLICATE vip.secondaryRouterId: secondaryRouterId 77 equals routerId']);
+  t.deepEqual(load(toml(['198.18.0.100', 'fd00:18::100'], 'secondaryRouterId = 51')).warnings.map((w) => `${w.code} ${w.path}`), ['W101 vip.secondaryRouterId']);
   // One VIP family: one instance, no second id in the plan.
   const single = load(toml(['198.18.0.100'])).plan;
   t.is(single.vip.secondaryRouterId, undefined);

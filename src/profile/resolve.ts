@@ -228,6 +228,8 @@ export function resolvePlan(
   const secondaryRouterId = raw.vip.secondaryRouterId ?? nextRouterId(routerId);
   if (vipFamilies.length === 2 && secondaryRouterId === routerId)
     problems.push(error('E_DUPLICATE', ['vip', 'secondaryRouterId'], `secondaryRouterId ${secondaryRouterId} equals routerId`, 'each VRRP instance (one per VIP family) needs its own virtual_router_id'));
+  if (vipFamilies.length === 2 && secondaryRouterId === 51)
+    problems.push(warning('W_ROUTER_ID', ['vip', 'secondaryRouterId'], 'secondaryRouterId 51 is the most common default and collides easily with other VRRP routers on the segment', 'pick another virtual_router_id (1-255) unique on this L2 segment'));
   if (routerId === 51)
     problems.push(warning('W_ROUTER_ID', ['vip', 'routerId'], 'routerId 51 is the most common default and collides easily with other VRRP routers on the segment', 'pick another virtual_router_id (1-255) unique on this L2 segment'));
   if (nodes.length === 1)
