@@ -7,7 +7,7 @@
  * Ignition) serialise a node's file list; sinks write the results.
  */
 
-/** Address family of a profile: every VIP and node address must be of this one family. */
+/** An address family: 4 or 6. */
 export type Family = 4 | 6;
 
 /** VRRP state keepalived starts in (keepalived only knows these two, upper case). */
@@ -102,6 +102,10 @@ export interface PlanNode {
   address: string;
   /** Prefix length of the node's subnet when the profile gave one (`addr/prefix`). */
   prefix?: number;
+  /** Dual stack: the node's address of the plan's secondary family (canonical, no prefix). */
+  secondaryAddress?: string;
+  /** Prefix length of the secondary address's subnet, when given. */
+  secondaryPrefix?: number;
   /** NIC that carries VRRP and the VIPs on this node (node.interface or vip.interface). */
   interface: string;
   /** MAC address, lower case `aa:bb:cc:dd:ee:ff`, when the profile gave one. */
@@ -143,7 +147,10 @@ export interface Plan {
   source: string;
   /** Cluster name (DNS-1123 label). */
   name: string;
+  /** Primary family: every node's `address` (kubeadm advertiseAddress, first kubelet node-ip). */
   family: Family;
+  /** Dual stack: the other family, of every node's `secondaryAddress`; absent for single stack. */
+  secondaryFamily?: Family;
   vip: {
     /** VIPs in canonical text form, profile order. */
     addresses: string[];
@@ -151,8 +158,10 @@ export interface Plan {
     port: number;
     /** Default NIC for VRRP. */
     interface: string;
-    /** VRRP virtual_router_id 1..255, unique per L2 segment. */
+    /** VRRP virtual_router_id 1..255 of the instance of the first VIP family (primary first), unique per L2 segment. */
     routerId: number;
+    /** VIPs of both families: virtual_router_id of the second family's instance (keepalived: one family per instance). */
+    secondaryRouterId?: number;
   };
   keepalived: {
     /** VRRP PASS password (<= 8 chars); absent with VRRPv3, which has no authentication. */
@@ -177,7 +186,12 @@ export interface Plan {
     /** Kubernetes version with leading v, e.g. `v1.31.2`. */
     version: string;
     apiServerPort: number;
+    /** kubeadm networking.podSubnet: one CIDR or a dual-stack pair `a,b` (absent: none, the CNI decides). */
     podSubnet?: string;
+    /**
+     * kubeadm networking.serviceSubnet, one CIDR or a pair `a,b` (primary family first): set when
+     * the profile gave one or the nodes' family needs another than kubeadm's default 10.96.0.0/12.
+     */
     serviceSubnet?: string;
     /** Host part of controlPlaneEndpoint: the DNS name if given, else the first VIP. */
     endpointHost: string;

@@ -5,7 +5,7 @@
  * for the static pods. Runs on every example profile and the IPv6 fixture.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import YAML from 'yaml';
@@ -17,8 +17,15 @@ import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, run, runOk } from '
 import { ROOT, SHARED } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
-/** Every example profile users copy, plus the IPv6 fixture. */
-const PROFILES = ['profiles/seed.toml', 'profiles/example.yaml', 'profiles/baremetal.toml', 'fixtures/profiles/ipv6.yaml'];
+/** Every example profile users copy (all of profiles/), plus the IPv6 fixture. */
+const PROFILES = [
+  ...readdirSync(join(ROOT, 'profiles')).filter((f) => /\.(toml|ya?ml)$/.test(f)).sort().map((f) => `profiles/${f}`),
+  'fixtures/profiles/ipv6.yaml',
+];
+
+test('the example profiles include IPv6-only and dual-stack ones', (t) => {
+  t.true(PROFILES.includes('profiles/ipv6.yaml') && PROFILES.includes('profiles/dual-stack.toml'), PROFILES.join(' '));
+});
 
 for (const profile of PROFILES) {
   const { plan } = loadProfile(join(ROOT, profile), {});

@@ -118,7 +118,9 @@ export const NODE_HEADER = ['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTE
 
 /** A node's cells under {@link NODE_HEADER}; the address with its prefix length when the profile gives one. */
 export function nodeCells(n: PlanNode): string[] {
-  return [n.name, n.prefix !== undefined ? `${n.address}/${n.prefix}` : n.address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface];
+  const withPrefix = (a: string, p: number | undefined) => (p !== undefined ? `${a}/${p}` : a);
+  const address = withPrefix(n.address, n.prefix) + (n.secondaryAddress !== undefined ? `, ${withPrefix(n.secondaryAddress, n.secondaryPrefix)}` : '');
+  return [n.name, address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface];
 }
 
 /** One-paragraph description of the VIP setup of a plan. */
@@ -126,6 +128,7 @@ export function vipLine(plan: Plan): string {
   const k = plan.keepalived;
   return [
     `VIP ${plan.vip.addresses.join(', ')} port ${plan.vip.port} -> apiservers port ${plan.kubernetes.apiServerPort}; controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}`,
-    `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}`,
+    ...(plan.family === 6 || plan.secondaryFamily !== undefined ? [`${plan.secondaryFamily !== undefined ? `dual stack (IPv${plan.family} primary)` : 'IPv6'}: serviceSubnet ${plan.kubernetes.serviceSubnet ?? '(kubeadm default)'}, podSubnet ${plan.kubernetes.podSubnet ?? '(none: the CNI decides)'}`] : []),
+    `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}${plan.vip.secondaryRouterId !== undefined ? ` (second family: ${plan.vip.secondaryRouterId})` : ''}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}`,
   ].join('\n');
 }

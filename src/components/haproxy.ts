@@ -14,7 +14,8 @@ export const BACKEND = 'k8s-apiservers';
 
 /**
  * haproxy.cfg (the same on every control-plane node):
- * - `frontend k8s-api` binds `*:vip.port` (IPv4) or `:::vip.port v4v6` (IPv6) in TCP mode:
+ * - `frontend k8s-api` binds `*:vip.port` (IPv4) or `:::vip.port v4v6` (IPv6, dual stack: every
+ *   VIP of both families) in TCP mode:
  *   no `ip_nonlocal_bind` needed, and never the apiserver's port (kubeadm's Port-6443 check).
  * - `backend k8s-apiservers`: one server per control-plane node, named after the node (unique:
  *   duplicate names are fatal since HAProxy 2.0), checked with HTTPS GET /healthz expecting 200
@@ -34,7 +35,8 @@ export const BACKEND = 'k8s-apiservers';
 export function haproxyCfg(plan: Plan): NodeFile {
   const h = plan.haproxy;
   const w = (v: string | number) => word(v, 'haproxy.cfg');
-  const bind = plan.family === 4 ? [`*:${w(plan.vip.port)}`] : [`:::${w(plan.vip.port)}`, 'v4v6'];
+  // IPv6 or dual stack: `:::port v4v6` accepts on the VIPs of both families (no ip_nonlocal_bind needed).
+  const bind = plan.family === 4 && plan.secondaryFamily === undefined ? [`*:${w(plan.vip.port)}`] : [`:::${w(plan.vip.port)}`, 'v4v6'];
   const ms = (n: number) => `${w(n)}ms`;
   const servers = plan.nodes
     .filter((n) => n.role !== 'worker')

@@ -1,7 +1,8 @@
 /**
  * keepalived: the VRRP instance that floats the VIPs, and the health-check script it tracks.
  */
-import type { NodeFile, Plan, PlanNode } from '../model.js';
+import type { Family, NodeFile, Plan, PlanNode } from '../model.js';
+import { ipFamily } from '../profile/values.js';
 import { quoted, renderKeepalived, word, type Stmt } from './conf.js';
 
 /** Where the files land on the node; the static pod mounts this directory at the same path. */
@@ -9,16 +10,19 @@ export const KEEPALIVED_DIR = '/etc/keepalived';
 export const KEEPALIVED_CONF = `${KEEPALIVED_DIR}/keepalived.conf`;
 export const CHECK_SCRIPT = `${KEEPALIVED_DIR}/check_apiserver.sh`;
 
-/** Name of the vrrp_instance and the vrrp_script. */
+/** Name of the (first) vrrp_instance and of the vrrp_script; a second family's instance gets `_ipv4`/`_ipv6` appended. */
 const INSTANCE = 'k8s_api_vip';
 const SCRIPT = 'check_apiserver';
 
 /**
  * keepalived.conf for one control-plane node:
- * - one vrrp_instance, `state MASTER` on the first node and `BACKUP` elsewhere (keepalived
+ * - one vrrp_instance per VIP family (an instance cannot mix IPv4 and IPv6 VIPs), the nodes'
+ *   primary family first with `vip.routerId`, the other with `vip.secondaryRouterId`; the
+ *   same state, priority and track script in both, so both VIPs move together;
+ * - each vrrp_instance: `state MASTER` on the first node and `BACKUP` elsewhere (keepalived
  *   only knows these, case-sensitive), the node's distinct priority, no `nopreempt`;
- * - unicast: `unicast_src_ip` = the node, `unicast_peer` = the OTHER nodes (multicast is
- *   blocked in many clouds);
+ * - unicast: `unicast_src_ip` = the node, `unicast_peer` = the OTHER nodes, in the instance's
+ *   family (`address` or `secondaryAddress`; multicast is blocked in many clouds);
  * - all VIPs as host routes (/32 or /128) on the node's interface;
  * - `vrrp_version 3` for IPv6 or sub-second advert_int, and then no authentication block
  *   (keepalived -t fails on one: "VRRP version 3 does not support authentication");
@@ -31,7 +35,6 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
   const k = plan.keepalived;
   const where = 'keepalived.conf';
   const w = (v: string | number) => word(v, where);
-  const hostBits = plan.family === 4 ? 32 : 128;
   const globals: Stmt[] = [
     { words: ['router_id', w(node.name)] },
     // Run the check as root, and refuse scripts writable by non-root (keepalived.conf(5)).
@@ -39,27 +42,38 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
     { words: ['enable_script_security'] },
   ];
   if (k.vrrpVersion === 3) globals.push({ words: ['vrrp_version', '3'] });
-  const instance: Stmt[] = [
-    { words: ['state', node.vrrp.state] },
-    { words: ['interface', w(node.interface)] },
-    { words: ['virtual_router_id', w(plan.vip.routerId)] },
-    { words: ['priority', w(node.vrrp.priority)] },
-    { words: ['advert_int', w(k.advertInterval)] },
-  ];
-  // A single node has no peer: keepalived -t rejects unicast keywords with an empty peer list
-  // ("A unicast keyword has been specified without any unicast peers"), so leave them out.
-  if (node.vrrp.peers.length > 0)
+  const vrrp = node.vrrp;
+  const families = ([plan.family, plan.family === 4 ? 6 : 4] as Family[]).filter((f) => plan.vip.addresses.some((a) => ipFamily(a) === f));
+  const instances: Stmt[] = families.map((family, i) => {
+    const primary = family === plan.family;
+    const addressOf = (n: PlanNode) => (primary ? n.address : n.secondaryAddress);
+    const src = addressOf(node);
+    if (src === undefined) throw new Error(`node ${node.name} has no IPv${family} address for the IPv${family} VIPs`);
+    const peers = primary ? vrrp.peers : plan.nodes.filter((n) => n.vrrp && n !== node).map((n) => addressOf(n)!);
+    const instance: Stmt[] = [
+      { words: ['state', vrrp.state] },
+      { words: ['interface', w(node.interface)] },
+      { words: ['virtual_router_id', w(i === 0 ? plan.vip.routerId : plan.vip.secondaryRouterId!)] },
+      { words: ['priority', w(vrrp.priority)] },
+      { words: ['advert_int', w(k.advertInterval)] },
+    ];
+    // A single node has no peer: keepalived -t rejects unicast keywords with an empty peer list
+    // ("A unicast keyword has been specified without any unicast peers"), so leave them out.
+    if (peers.length > 0)
+      instance.push(
+        { words: ['unicast_src_ip', w(src)] },
+        { words: ['unicast_peer'], block: peers.map((p) => ({ words: [w(p)] })) },
+      );
+    if (k.authPass !== undefined && k.vrrpVersion === 2) {
+      instance.push({ words: ['authentication'], block: [{ words: ['auth_type', 'PASS'] }, { words: ['auth_pass', w(k.authPass)] }] });
+    }
+    const hostBits = family === 4 ? 32 : 128;
     instance.push(
-      { words: ['unicast_src_ip', w(node.address)] },
-      { words: ['unicast_peer'], block: node.vrrp.peers.map((p) => ({ words: [w(p)] })) },
+      { words: ['virtual_ipaddress'], block: plan.vip.addresses.filter((a) => ipFamily(a) === family).map((a) => ({ words: [w(`${a}/${hostBits}`)] })) },
+      { words: ['track_script'], block: [{ words: [SCRIPT] }] },
     );
-  if (k.authPass !== undefined && k.vrrpVersion === 2) {
-    instance.push({ words: ['authentication'], block: [{ words: ['auth_type', 'PASS'] }, { words: ['auth_pass', w(k.authPass)] }] });
-  }
-  instance.push(
-    { words: ['virtual_ipaddress'], block: plan.vip.addresses.map((a) => ({ words: [w(`${a}/${hostBits}`)] })) },
-    { words: ['track_script'], block: [{ words: [SCRIPT] }] },
-  );
+    return { words: ['vrrp_instance', i === 0 ? INSTANCE : `${INSTANCE}_ipv${family}`], block: instance };
+  });
   const t = k.track;
   const content = renderKeepalived(
     [`keepalived.conf for node ${node.name} of cluster ${plan.name}, generated by k8s-ha; do not edit.`],
@@ -77,7 +91,7 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
           { words: ['weight', w(t.weight)] },
         ],
       },
-      { words: ['vrrp_instance', INSTANCE], block: instance },
+      ...instances,
     ],
   );
   return { path: KEEPALIVED_CONF, mode: 0o600, content, secret: k.authPass !== undefined && k.vrrpVersion === 2 };

@@ -22,8 +22,16 @@ export interface APIEndpoint {
   bindPort: number;
 }
 
+/** One kubelet flag in v1beta4's list form (`{name, value}`; v1beta3 has a map). */
+export interface Arg {
+  name: string;
+  value: string;
+}
+
 export interface NodeRegistrationOptions {
   name: string;
+  /** Extra kubelet flags: v1beta3 `map[string]string`, v1beta4 `[]Arg` (shared/schemas/kubeadm NOTES.md). */
+  kubeletExtraArgs?: Record<string, string> | Arg[];
   /** Preflight errors to ignore (kubeadm's check names, e.g. DirAvailable--etc-kubernetes-manifests). */
   ignorePreflightErrors?: string[];
 }
@@ -90,6 +98,25 @@ export function joinNeedsManifestsPreflightSkip(version: string): boolean {
   return k8sMinor(version) < 1023;
 }
 
+/**
+ * kubelet `--node-ip` for a node, or undefined when kubelet may pick it (IPv4 single stack, as
+ * before). kubeadm's dual-stack page sets it on every node with one address of each family
+ * (`10.100.0.2,fd00:1:2:3::2`); for IPv6 single stack it names the node's IPv6 address, which
+ * kubelet would otherwise not prefer over an IPv4 one.
+ */
+export function nodeIp(plan: Plan, node: PlanNode): string | undefined {
+  if (node.secondaryAddress !== undefined) return `${node.address},${node.secondaryAddress}`;
+  return plan.family === 6 ? node.address : undefined;
+}
+
+/** nodeRegistration for a node: its name and, for IPv6 or dual stack, kubelet's node-ip in the form of the config's apiVersion. */
+export function nodeRegistrationFor(plan: Plan, node: PlanNode): NodeRegistrationOptions {
+  const reg: NodeRegistrationOptions = { name: node.name };
+  const ip = nodeIp(plan, node);
+  if (ip !== undefined) reg.kubeletExtraArgs = kubeadmApiVersion(plan.kubernetes.version) === 'kubeadm.k8s.io/v1beta4' ? [{ name: 'node-ip', value: ip }] : { 'node-ip': ip };
+  return reg;
+}
+
 /** ClusterConfiguration shared by every node: the VIP endpoint, certSANs, networking. */
 export function clusterConfiguration(plan: Plan): ClusterConfiguration {
   const k = plan.kubernetes;
@@ -120,7 +147,7 @@ export function kubeadmDocuments(plan: Plan, node: PlanNode, secrets: ClusterSec
   const k = plan.kubernetes;
   const apiVersion = kubeadmApiVersion(k.version);
   const local: APIEndpoint = { advertiseAddress: node.address, bindPort: k.apiServerPort };
-  const nodeRegistration: NodeRegistrationOptions = { name: node.name };
+  const nodeRegistration = nodeRegistrationFor(plan, node);
   if (node.role === 'init') {
     const token: BootstrapToken = {
       token: secrets.bootstrapToken,

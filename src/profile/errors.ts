@@ -31,6 +31,12 @@ export const CODES = {
   E_NETWORK: 'E031',
   E_USER_DATA_SIZE: 'E032',
   E_SECRETS: 'E050',
+  /** A pod/service subnet kubeadm or kube-apiserver rejects (form, size, node mask); kubeadm-rules.ts. */
+  E_SUBNET: 'E040',
+  /** Pod, service and node networks overlap; kubeadm-rules.ts. */
+  E_OVERLAP: 'E041',
+  /** A generated kubeadm value (controlPlaneEndpoint, certSANs, node name) kubeadm would reject; kubeadm-rules.ts. */
+  E_KUBEADM: 'E042',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',

@@ -9,6 +9,7 @@ import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
 import { AUTH_PASS, bracketIp, ipFamily, normalMac, parseAddressWithPrefix, staticNetworkProblem } from './values.js';
+import { RULE_SOURCES, hostPortProblem, isValidCertSAN, isValidNodeName, networkingProblems } from './kubeadm-rules.js';
 import { skewMs } from './vrrp.js';
 
 /** Defaults applied when the profile leaves a field out, with where each comes from. */
@@ -51,7 +52,18 @@ export const DEFAULTS = {
   haproxyIdleTimeoutS: 3600,
   /** kubeadm's bootstrap token TTL default (bootstraptoken/v1 defaults: 24h). */
   tokenTTL: '24h',
+  /**
+   * Service subnets by family. IPv4: kubeadm's own default (v1beta3/v1beta4 defaults.go
+   * DefaultServicesSubnet), so IPv4 profiles need no `networking`. IPv6: kubeadm has none (it
+   * would use the IPv4 one, and kube-apiserver refuses an IPv6 advertise address with it), so
+   * k8s-ha takes kind's fd00:10:96::/112 (a ULA /112: 65536 addresses, inside kubeadm's /108
+   * limit). Dual stack: both, the nodes' primary family first.
+   */
+  serviceSubnet: { 4: '10.96.0.0/12', 6: 'fd00:10:96::/112' },
 } as const;
+
+/** kubeadm's default networking.serviceSubnet (defaults.go DefaultServicesSubnet); k8s-ha leaves it out of the config. */
+export const KUBEADM_DEFAULT_SERVICE_SUBNET = '10.96.0.0/12';
 
 /** keepalived's weight range for vrrp_script (keepalived.conf(5): -253..253). */
 const MAX_WEIGHT = 253;
@@ -76,22 +88,34 @@ export function resolvePlan(
   const addresses = [...raw.vip.addresses, ...[...raw.nodes, ...(raw.workers ?? [])].map((n) => n.address.split('/')[0]!)];
   const sixes = addresses.filter((a) => ipFamily(a) === 6).length;
   const family: Family = sixes * 2 === addresses.length ? (ipFamily(raw.vip.addresses[0]!) as Family) : sixes * 2 > addresses.length ? 6 : 4;
+  const other: Family = family === 4 ? 6 : 4;
+  // Dual stack: nodes carry a secondaryAddress of the other family (kubelet node-ip lists both).
+  const dualStack = [...raw.nodes, ...(raw.workers ?? [])].some((n) => n.secondaryAddress !== undefined);
   const canon = (a: string) => ipaddr.parse(a).toString();
   const vips = raw.vip.addresses.map(canon);
   raw.vip.addresses.forEach((a, i) => {
-    if (ipFamily(a) !== family)
-      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the profile's other addresses are IPv${family}`, 'one address family per profile for now: make every VIP and node address the same family'));
+    if (ipFamily(a) !== family && !dualStack)
+      problems.push(error('E_FAMILY', ['vip', 'addresses', i], `"${a}" is IPv${ipFamily(a)} but the profile's other addresses are IPv${family}`, 'make every VIP and node address the same family, or go dual stack: give every node a secondaryAddress of the other family'));
   });
   dupes(vips).forEach(([i, j]) => problems.push(error('E_DUPLICATE', ['vip', 'addresses', j], `VIP ${vips[j]} repeats vip.addresses[${i}]`)));
 
   // Parses every host's address (`addr` or `addr/prefix`, validated by the schema) and flags
   // the ones of the other family.
-  const hosts = <T extends { address: string }>(list: T[], key: 'nodes' | 'workers') =>
+  const hosts = <T extends { name: string; address: string; secondaryAddress?: string | undefined }>(list: T[], key: 'nodes' | 'workers') =>
     list.map((h, i) => {
       const parsed = parseAddressWithPrefix(h.address)!;
       if (parsed.family !== family)
-        problems.push(error('E_FAMILY', [key, i, 'address'], `"${h.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'one address family per profile for now'));
-      return { raw: h, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family };
+        problems.push(error('E_FAMILY', [key, i, 'address'], `"${h.address}" is IPv${parsed.family} but the profile's other addresses are IPv${family}`, 'every node\'s address is of one family; a dual-stack node\'s other address goes in secondaryAddress'));
+      let secondary: { address: string; prefix?: number | undefined } | undefined;
+      if (h.secondaryAddress !== undefined) {
+        const s = parseAddressWithPrefix(h.secondaryAddress)!;
+        if (s.family !== other)
+          problems.push(error('E_FAMILY', [key, i, 'secondaryAddress'], `"${h.secondaryAddress}" is IPv${s.family} like the node's address; secondaryAddress is its IPv${other} address`, RULE_SOURCES.dualStack));
+        secondary = { address: canon(s.address), prefix: s.prefix };
+      } else if (dualStack) {
+        problems.push(error('E_FAMILY', [key, i, 'address'], `${h.name} has no secondaryAddress, but other nodes do: dual stack needs an IPv${other} address on every node`, RULE_SOURCES.dualStack));
+      }
+      return { raw: h, address: canon(parsed.address), prefix: parsed.prefix, family: parsed.family, secondary };
     });
   const nodes = hosts(raw.nodes, 'nodes');
   const workers = hosts(raw.workers ?? [], 'workers');
@@ -112,7 +136,13 @@ export function resolvePlan(
     const vi = vips.indexOf(h.address);
     if (vi >= 0)
       problems.push(error('E_VIP_IS_NODE', [...where(j), 'address'], `node address ${h.address} is also vip.addresses[${vi}]`, 'a VIP must be a free address in the nodes\' subnet, not a node\'s own'));
+    const si = h.secondary ? vips.indexOf(h.secondary.address) : -1;
+    if (si >= 0)
+      problems.push(error('E_VIP_IS_NODE', [...where(j), 'secondaryAddress'], `node address ${h.secondary!.address} is also vip.addresses[${si}]`, 'a VIP must be a free address in the nodes\' subnet, not a node\'s own'));
   });
+  dupes(all.map((n, j) => n.secondary?.address ?? `(none ${j})`)).forEach(([i, j]) =>
+    problems.push(error('E_DUPLICATE', [...where(j), 'secondaryAddress'], `duplicate node address ${all[j]!.secondary!.address} (also ${where(i).join('.')})`)),
+  );
   // Static network settings (gateway, dns) go into NoCloud network-config and `ip=` kernel
   // arguments (bundle, seed): they need the node's prefix and a gateway on its subnet.
   all.forEach((h, j) => {
@@ -120,11 +150,12 @@ export function resolvePlan(
     if (p) problems.push(error('E_NETWORK', [...where(j), p.field], p.message, p.hint));
   });
   nodes.forEach((n) => {
-    if (n.prefix !== undefined && n.family === family) {
-      const net = ipaddr.parseCIDR(`${n.address}/${n.prefix}`);
+    for (const a of [{ address: n.address, prefix: n.prefix }, ...(n.secondary ? [n.secondary] : [])]) {
+      if (a.prefix === undefined || ipFamily(a.address) === undefined) continue;
+      const net = ipaddr.parseCIDR(`${a.address}/${a.prefix}`);
       vips.forEach((v, k) => {
-        if (ipFamily(v) === n.family && !ipaddr.parse(v).match(net))
-          problems.push(error('E_VIP_SUBNET', ['vip', 'addresses', k], `VIP ${v} is outside node ${n.raw.name}'s subnet ${n.address}/${n.prefix}`, 'VRRP moves the VIP on one L2 segment: it must be in the nodes\' subnet'));
+        if (ipFamily(v) === ipFamily(a.address) && !ipaddr.parse(v).match(net))
+          problems.push(error('E_VIP_SUBNET', ['vip', 'addresses', k], `VIP ${v} is outside node ${n.raw.name}'s subnet ${a.address}/${a.prefix}`, 'VRRP moves the VIP on one L2 segment: it must be in the nodes\' subnet'));
       });
     }
   });
@@ -143,7 +174,8 @@ export function resolvePlan(
 
   // keepalived timing and version.
   const advertInterval = raw.keepalived?.advertInterval ?? DEFAULTS.advertInterval;
-  const v3 = family === 6 || advertInterval < 1 || !Number.isInteger(advertInterval);
+  // IPv6 VIPs need VRRPv3; with dual-stack VIPs both instances run it (one global vrrp_version).
+  const v3 = vips.some((v) => ipFamily(v) === 6) || advertInterval < 1 || !Number.isInteger(advertInterval);
   if (v3 && (advertInterval > 40.95 || Math.abs(Math.round(advertInterval * 100) - advertInterval * 100) > 1e-9))
     problems.push(error('E_ADVERT', ['keepalived', 'advertInterval'], `VRRP version 3 takes advert_int in steps of 0.01 s up to 40.95 s, got ${advertInterval}`, 'keepalived needs vrrp_version 3 for IPv6 and sub-second intervals (RFC 5798 centiseconds, 12 bits)'));
 
@@ -190,6 +222,14 @@ export function resolvePlan(
     problems.push(error('E_PRIORITY', ['nodes'], `priorities span ${spread}, more than keepalived's largest track weight (${MAX_WEIGHT}) can bridge`, 'keep priorities within 250 of each other'));
 
   const routerId = raw.vip.routerId ?? defaultRouterId(raw.name);
+  // One VRRP instance per VIP family (keepalived cannot mix families in one), the nodes'
+  // primary family first; the second instance gets its own virtual_router_id.
+  const vipFamilies = [family, other].filter((f) => vips.some((v) => ipFamily(v) === f));
+  const secondaryRouterId = raw.vip.secondaryRouterId ?? nextRouterId(routerId);
+  if (vipFamilies.length === 2 && secondaryRouterId === routerId)
+    problems.push(error('E_DUPLICATE', ['vip', 'secondaryRouterId'], `secondaryRouterId ${secondaryRouterId} equals routerId`, 'each VRRP instance (one per VIP family) needs its own virtual_router_id'));
+  if (vipFamilies.length === 2 && secondaryRouterId === 51)
+    problems.push(warning('W_ROUTER_ID', ['vip', 'secondaryRouterId'], 'secondaryRouterId 51 is the most common default and collides easily with other VRRP routers on the segment', 'pick another virtual_router_id (1-255) unique on this L2 segment'));
   if (routerId === 51)
     problems.push(warning('W_ROUTER_ID', ['vip', 'routerId'], 'routerId 51 is the most common default and collides easily with other VRRP routers on the segment', 'pick another virtual_router_id (1-255) unique on this L2 segment'));
   if (nodes.length === 1)
@@ -200,9 +240,25 @@ export function resolvePlan(
   if (raw.kubernetes.unsafeSkipCAVerification === true)
     problems.push(warning('W_UNSAFE_CA', ['kubernetes', 'unsafeSkipCAVerification'], 'joining nodes will not pin the cluster CA: anyone answering on the VIP can pose as the control plane', 'remove it: k8s-ha generates the CA and pins it on every joiner (caCertHashes)'));
 
+  // Networking by family, checked with kubeadm's and kube-apiserver's rules (kubeadm-rules.ts).
+  const serviceSubnet = raw.kubernetes.serviceSubnet ?? (dualStack ? `${DEFAULTS.serviceSubnet[family]},${DEFAULTS.serviceSubnet[other]}` : DEFAULTS.serviceSubnet[family]);
+  if (!problems.some((p) => p.code === 'E_FAMILY'))
+    problems.push(
+      ...networkingProblems({
+        primaryFamily: family,
+        dualStack,
+        serviceSubnet,
+        serviceSubnetGiven: raw.kubernetes.serviceSubnet !== undefined,
+        podSubnet: raw.kubernetes.podSubnet,
+        hosts: all.map((h, j) => ({ name: h.raw.name, path: [...where(j), 'address'], controlPlane: j < nodes.length, address: h.address, prefix: h.prefix, secondary: h.secondary })),
+        vips: vips.map((address, i) => ({ address, path: ['vip', 'addresses', i] })),
+      }),
+    );
+
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
-  const endpointHost = raw.kubernetes.controlPlaneEndpoint ?? vips[0]!;
+  // controlPlaneEndpoint: the DNS name if given, else the VIP of the nodes' primary family.
+  const endpointHost = raw.kubernetes.controlPlaneEndpoint ?? vips.find((v) => ipFamily(v) === family) ?? vips[0]!;
   const planNodes: PlanNode[] = nodes.map((n, i) => {
     const node: PlanNode = {
       name: n.raw.name,
@@ -218,6 +274,8 @@ export function resolvePlan(
     };
     return withHostFacts(node, n, canon);
   });
+  // Only the primary family's peers are kept in the plan: the secondary instance's come from
+  // the nodes' secondaryAddress (components/keepalived.ts).
   workers.forEach((w, i) => {
     const node: PlanNode = { name: w.raw.name, index: nodes.length + i, role: 'worker', address: w.address, interface: w.raw.interface ?? raw.vip.interface ?? planNodes[0]!.interface };
     planNodes.push(withHostFacts(node, w, canon));
@@ -246,7 +304,7 @@ export function resolvePlan(
       apiServerPort,
       endpointHost,
       controlPlaneEndpoint: `${bracketIp(endpointHost)}:${vipPort}`,
-      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...nodes.map((n) => n.address)]),
+      certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...nodes.flatMap((n) => [n.address, ...(n.secondary ? [n.secondary.address] : [])])]),
       tokenTTL: raw.kubernetes.tokenTTL ?? DEFAULTS.tokenTTL,
       preKubeadmCommands: raw.kubernetes.preKubeadmCommands ?? [],
       postKubeadmCommands: raw.kubernetes.postKubeadmCommands ?? [],
@@ -256,7 +314,12 @@ export function resolvePlan(
   };
   if (authPass !== undefined) plan.keepalived.authPass = authPass;
   if (raw.kubernetes.podSubnet !== undefined) plan.kubernetes.podSubnet = raw.kubernetes.podSubnet;
-  if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
+  // networking.serviceSubnet: whenever the profile gave one or the default differs from kubeadm's.
+  if (raw.kubernetes.serviceSubnet !== undefined || serviceSubnet !== KUBEADM_DEFAULT_SERVICE_SUBNET) plan.kubernetes.serviceSubnet = serviceSubnet;
+  if (dualStack) plan.secondaryFamily = other;
+  if (vipFamilies.length === 2) plan.vip.secondaryRouterId = secondaryRouterId;
+  const generated = kubeadmValueProblems(plan, raw.kubernetes.controlPlaneEndpoint !== undefined);
+  if (generated.length > 0) return { problems: [...problems, ...generated] };
   if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
   if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
   return { plan, problems };
@@ -273,13 +336,46 @@ export function defaultRouterId(name: string): number {
   return id === 51 ? 52 : id;
 }
 
-/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS) onto a plan node. */
+/**
+ * kubeadm's checks on values k8s-ha generates from the profile (kubeadm-rules.ts): the
+ * controlPlaneEndpoint host:port, every certSAN, every node name. The schema's rules make them
+ * hold already; this keeps kubeadm's own rules between a future schema change and a config
+ * kubeadm refuses.
+ * @param endpointGiven the profile set kubernetes.controlPlaneEndpoint (for the field path).
+ */
+export function kubeadmValueProblems(plan: Plan, endpointGiven: boolean): Problem[] {
+  const problems: Problem[] = [];
+  const k = plan.kubernetes;
+  const endpointProblem = hostPortProblem(k.controlPlaneEndpoint);
+  if (endpointProblem)
+    problems.push(error('E_KUBEADM', endpointGiven ? ['kubernetes', 'controlPlaneEndpoint'] : ['vip', 'addresses', 0], `controlPlaneEndpoint ${k.controlPlaneEndpoint}: ${endpointProblem}`, RULE_SOURCES.hostPort));
+  k.certSANs.forEach((san) => {
+    if (!isValidCertSAN(san)) problems.push(error('E_KUBEADM', ['kubernetes', 'controlPlaneEndpoint'], `certSAN "${san}" is not a valid IP address, DNS label or a DNS label with subdomain wildcards`, RULE_SOURCES.certSANs));
+  });
+  plan.nodes.forEach((n, i) => {
+    const path = i < plan.nodes.filter((x) => x.role !== 'worker').length ? ['nodes', i, 'name'] : ['workers', i - plan.nodes.filter((x) => x.role !== 'worker').length, 'name'];
+    if (!isValidNodeName(n.name)) problems.push(error('E_KUBEADM', path, `node name "${n.name}" is not a lower-case DNS-1123 subdomain`, RULE_SOURCES.nodeName));
+  });
+  return problems;
+}
+
+/** Default virtual_router_id of the second VRRP instance (dual-stack VIPs): the next id after `id`, wrapping 255 to 1, skipping 51. */
+export function nextRouterId(id: number): number {
+  const next = (id % 255) + 1;
+  return next === 51 ? 52 : next;
+}
+
+/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS, secondary address) onto a plan node. */
 function withHostFacts(
   node: PlanNode,
-  src: { prefix?: number | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined } },
+  src: { prefix?: number | undefined; secondary?: { address: string; prefix?: number | undefined } | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined } },
   canon: (a: string) => string,
 ): PlanNode {
   if (src.prefix !== undefined) node.prefix = src.prefix;
+  if (src.secondary !== undefined) {
+    node.secondaryAddress = src.secondary.address;
+    if (src.secondary.prefix !== undefined) node.secondaryPrefix = src.secondary.prefix;
+  }
   if (src.raw.mac !== undefined) node.mac = normalMac(src.raw.mac);
   if (src.raw.gateway !== undefined) node.gateway = canon(src.raw.gateway);
   if (src.raw.dns !== undefined) node.dns = src.raw.dns.map(canon);

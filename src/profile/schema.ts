@@ -15,7 +15,7 @@ import {
   GO_DURATION,
   MAC,
   ipFamily,
-  isCidr,
+  isCidrList,
   isDns1123Subdomain,
   isHttpUrl,
   isImageRef,
@@ -59,6 +59,11 @@ const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:
 export const workerSchema = z.strictObject({
   name: label,
   address: nodeAddress,
+  /**
+   * Dual stack: the node's address of the other family (optionally with its prefix); kubelet's
+   * node-ip lists both, `address` first (kubeadm's dual-stack page).
+   */
+  secondaryAddress: z.optional(nodeAddress),
   /** NIC named in the bundle's static network settings (default vip.interface, else the first node's). */
   interface: z.optional(ifname),
   mac: z.optional(mac),
@@ -89,6 +94,8 @@ export const profileSchema = z.strictObject({
     port: z.optional(port),
     interface: z.optional(ifname),
     routerId: z.optional(int(1, 255)),
+    /** Dual-stack VIPs: virtual_router_id of the VRRP instance of the nodes' secondary family. */
+    secondaryRouterId: z.optional(int(1, 255)),
   }),
   keepalived: z.optional(
     z.strictObject({
@@ -118,8 +125,8 @@ export const profileSchema = z.strictObject({
     // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
     version: str((s) => k8sMinor(s) >= 1022, 'expected a Kubernetes version 1.22 or newer, such as v1.31.2'),
     apiServerPort: z.optional(port),
-    podSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.244.0.0/16')),
-    serviceSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.96.0.0/12')),
+    podSubnet: z.optional(str(isCidrList, 'expected a CIDR such as 10.244.0.0/16, or a dual-stack pair such as 10.244.0.0/16,fd00:10:244::/56')),
+    serviceSubnet: z.optional(str(isCidrList, 'expected a CIDR such as 10.96.0.0/12, or a dual-stack pair such as 10.96.0.0/16,fd00:10:96::/112')),
     controlPlaneEndpoint: z.optional(
       str((s) => isDns1123Subdomain(s) && ipFamily(s) === undefined, 'expected a DNS name (no port, no scheme), e.g. k8s-api.example.com'),
     ),
@@ -147,8 +154,12 @@ export const FIELD_HINTS: Record<string, string> = {
   authPass: 'keepalived keeps only 8 characters of auth_pass (VRRP_AUTH_LEN in vrrp.h); set K8S_HA_AUTH_PASS to keep it out of the file',
   authPassFile: 'a file holding only the VRRP password (relative to the profile), so the profile can be shared without it',
   routerId: 'virtual_router_id must be unique per L2 segment; pick 1-255',
+  secondaryRouterId: 'virtual_router_id of the second VRRP instance (dual-stack VIPs: one instance per family); unique per L2 segment, 1-255',
+  secondaryAddress: 'dual stack: the node\'s address of the other family (e.g. fd00:10::11/64 next to 198.18.0.11/24); kubelet node-ip gets both',
+  podSubnet: 'kubeadm networking.podSubnet: one CIDR, or one per family separated by a comma (no spaces), the nodes\' primary family first',
+  serviceSubnet: 'kubeadm networking.serviceSubnet: one CIDR, or one per family separated by a comma (no spaces), the nodes\' primary family first',
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
-  name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name)',
+  name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name; kubeadm validation.go ValidateNodeRegistrationOptions wants a lower-case DNS-1123 name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
   port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
   apiServerPort: "the apiservers' own secure port (6443 unless changed)",

@@ -156,6 +156,38 @@ export function isCidr(s: string): boolean {
   return p !== undefined && p.prefix !== undefined;
 }
 
+/** One CIDR of a kubeadm subnet list, parsed. */
+export interface ParsedCidr {
+  /** The CIDR as written. */
+  text: string;
+  address: string;
+  family: 4 | 6;
+  prefix: number;
+}
+
+/**
+ * A kubeadm subnet list (`networking.podSubnet`/`serviceSubnet`): one CIDR, or two separated by
+ * a comma (kubeadm's dual-stack form, `10.96.0.0/16,fd00:10:96::/112`), no spaces: kubeadm splits
+ * on "," and parses each part with Go's net.ParseCIDR (validation.go ValidateIPNetFromString).
+ * @returns the parsed CIDRs in order, or undefined when a part is not a CIDR or there are more than two.
+ */
+export function parseCidrList(s: string): ParsedCidr[] | undefined {
+  const parts = s.split(',');
+  if (parts.length > 2) return undefined;
+  const out: ParsedCidr[] = [];
+  for (const text of parts) {
+    const p = parseAddressWithPrefix(text);
+    if (p === undefined || p.prefix === undefined) return undefined;
+    out.push({ text, address: p.address, family: p.family, prefix: p.prefix });
+  }
+  return out;
+}
+
+/** True for one CIDR or a comma-separated pair ({@link parseCidrList}). */
+export function isCidrList(s: string): boolean {
+  return parseCidrList(s) !== undefined;
+}
+
 /** What is wrong with a node's static network settings, and at which of its fields. */
 export interface StaticNetworkProblem { field: 'address' | 'gateway'; message: string; hint: string }
 

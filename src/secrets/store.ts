@@ -104,8 +104,8 @@ const matching = (pattern: RegExp, shape: string) => z.string().check(z.refine((
  */
 const secretsFileSchema = z.strictObject({
   version: z.literal(SECRETS_FILE_VERSION, { error: `expected ${SECRETS_FILE_VERSION}` }),
-  bootstrapToken: matching(BOOTSTRAP_TOKEN_PATTERN, 'a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16}'),
-  certificateKey: matching(CERTIFICATE_KEY_PATTERN, '64 lower-case hex digits (32 bytes)'),
+  bootstrapToken: matching(BOOTSTRAP_TOKEN_PATTERN, 'a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16} (kubeadm validation.go ValidateToken)'),
+  certificateKey: matching(CERTIFICATE_KEY_PATTERN, '64 lower-case hex digits, a 32-byte AES key (kubeadm validation.go ValidateCertificateKey)'),
   caCert: z.string(),
   caKey: z.string(),
 });
