@@ -110,6 +110,14 @@ export interface PlanNode {
   gateway?: string;
   /** DNS resolvers for static network settings, in order of preference. */
   dns?: string[];
+  /**
+   * SSH login: the user (absent: the image's default user for cloud-init, `core` for
+   * Ignition) and the public keys allowed to log in as it, the cluster's then the node's own,
+   * without repeats. Absent when the profile names no key. Never a password.
+   */
+  ssh?: { user?: string; authorizedKeys: string[] };
+  /** The user's own cloud-config and Ignition merged into this node's outputs (src/profile/user-content.ts). */
+  userContent?: { cloudConfig: UserPart[]; ignition: UserPart[] };
   /** VRRP data; absent for workers, which run no keepalived. */
   vrrp?: {
     state: VrrpState;
@@ -118,6 +126,21 @@ export interface PlanNode {
     /** unicast_peer: the OTHER control-plane nodes' addresses, in profile order. */
     peers: string[];
   };
+}
+
+/**
+ * One file of the user's own content, read and validated when the profile was loaded:
+ * cluster-wide parts come before a node's own.
+ */
+export interface UserPart {
+  /** The file as the profile names it (messages, the MIME part's filename). */
+  file: string;
+  /** The profile key that names it, e.g. `['userContent', 'cloudConfig']` or `['nodes', 1, 'userContent', 'ignition']`. */
+  field: (string | number)[];
+  /** The content: `#cloud-config` text as written, or Ignition JSON (Butane already converted). */
+  text: string;
+  /** Ignition only: the config's `ignition.version`, e.g. `3.3.0`. */
+  version?: string;
 }
 
 /** Operating systems the network-boot bundle can boot (`boot.os`). */

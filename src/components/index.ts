@@ -3,11 +3,11 @@
  */
 import type { NodeFile, NodePayload, Plan, PlanNode } from '../model.js';
 import type { ClusterSecrets } from '../secrets/store.js';
-import { bootstrapPayload } from './bootstrap.js';
-import { haproxyCfg } from './haproxy.js';
-import { checkScript, keepalivedConf } from './keepalived.js';
-import { caFiles, kubeadmConfig } from './kubeadm.js';
-import { staticPodFiles } from './static-pods.js';
+import { BOOTSTRAP_MARKER, BOOTSTRAP_SCRIPT, BOOTSTRAP_UNIT, SYSEXT_IMAGE, bootstrapPayload } from './bootstrap.js';
+import { HAPROXY_CFG, haproxyCfg } from './haproxy.js';
+import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './keepalived.js';
+import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
+import { MANIFESTS_DIR, staticPodFiles } from './static-pods.js';
 
 /**
  * The files every control-plane node gets alike (the check script, haproxy.cfg and the two
@@ -67,4 +67,27 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
   if (node.role === 'init') files.push(...caFiles(secrets));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ...boot, files };
+}
+
+/**
+ * Every path (and systemd unit, as `unit:NAME`) k8s-ha manages on any node of the plan, with
+ * what it is, for the collision check of the user's own content (profile/user-content.ts).
+ * Keys ending in `/` are whole directories. Role-independent on purpose: a user file that
+ * writes the CA key is wrong on a worker too.
+ */
+export function managedPaths(_plan: Plan): ReadonlyMap<string, string> {
+  return new Map([
+    ['/etc/k8s-ha/', `k8s-ha's own directory (${KUBEADM_CONFIG}, ${BOOTSTRAP_SCRIPT})`],
+    ['/var/lib/k8s-ha/', `k8s-ha's state directory (${BOOTSTRAP_MARKER})`],
+    [KEEPALIVED_CONF, 'the keepalived config made from [vip], [keepalived] and the nodes'],
+    [CHECK_SCRIPT, "keepalived's health check of the local HAProxy"],
+    [HAPROXY_CFG, 'the HAProxy config made from [haproxy] and the nodes'],
+    [`${MANIFESTS_DIR}/haproxy.yaml`, 'the HAProxy static pod'],
+    [`${MANIFESTS_DIR}/keepalived.yaml`, 'the keepalived static pod'],
+    [CA_CERT, 'the cluster CA k8s-ha generates (secrets file)'],
+    [CA_KEY, 'the cluster CA key k8s-ha generates (secrets file)'],
+    [SYSEXT_IMAGE, 'the Kubernetes sysext image of kubernetes.sysext'],
+    ['/etc/hostname', 'the hostname, which is the node name (nodes[].name)'],
+    [`unit:${BOOTSTRAP_UNIT}`, 'the unit that runs the kubeadm bootstrap once'],
+  ]);
 }

@@ -30,6 +30,9 @@ export const CODES = {
   E_BOOT: 'E030',
   E_NETWORK: 'E031',
   E_USER_DATA_SIZE: 'E032',
+  E_SSH_KEY: 'E050',
+  E_USER_CONTENT: 'E051',
+  E_INSTALL: 'E052',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
@@ -38,6 +41,7 @@ export const CODES = {
   W_UNSAFE_CA: 'W106',
   W_SKEW_GAP: 'W107',
   W_SECRET_FILE_MODE: 'W108',
+  W_NOT_VALIDATED: 'W150',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */
