@@ -12,7 +12,8 @@
  * only Debian's archive can be checked without a network (apt-get finds it installed).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { pidAlive } from '../../src/system.js';
 import { join } from 'node:path';
 import { run } from './tools.js';
 
@@ -71,11 +72,27 @@ export function debianRootfs(): { path: string; built: boolean } {
 }
 
 /**
+ * Unmounts and removes the overlays of test processes that no longer run (a worker killed by
+ * a timeout cannot run its teardown); those of live processes stay.
+ */
+function reapStaleOverlays(): void {
+  for (const d of existsSync(CACHE_DIR) ? readdirSync(CACHE_DIR) : []) {
+    const m = /^boot-(\d+)-/.exec(d);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    run('umount', ['-l', join(CACHE_DIR, d, 'root')]);
+    rmSync(join(CACHE_DIR, d), { recursive: true, force: true });
+  }
+}
+
+/**
  * A writable overlay of `lower` (mount -t overlay) in a fresh temporary directory.
  * @returns the merged root and a cleanup that unmounts it and removes every layer (idempotent).
  */
 export function overlay(lower: string): { root: string; cleanup: () => void } {
-  const base = mkdtempSync(join(CACHE_DIR, 'boot-'));
+  reapStaleOverlays();
+  const base = mkdtempSync(join(CACHE_DIR, `boot-${process.pid}-`));
+  // Ignition creates a user's ~/.ssh as that user: every directory above must be searchable.
+  chmodSync(base, 0o755);
   const [upper, work, root] = ['upper', 'work', 'root'].map((d) => join(base, d)) as [string, string, string];
   for (const d of [upper, work, root]) mkdirSync(d);
   const m = run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, root]);
