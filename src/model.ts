@@ -72,6 +72,11 @@ export interface NodePayload {
   units: readonly NodeUnit[];
   /** Files Ignition downloads and verifies (absent or empty: none); shared, read-only. */
   downloads?: readonly RemoteFile[];
+  /**
+   * `[install]` (cloud-init only): files written with the others and argv vectors run from
+   * runcmd before `runcmd` (the prerequisites, then the bootstrap). Absent: no install.
+   */
+  install?: { files: readonly NodeFile[]; runcmd: readonly (readonly string[])[] };
 }
 
 /** keepalived `vrrp_script` timing for the health check of the local HAProxy frontend. */
@@ -223,6 +228,8 @@ export interface Plan {
   nodes: PlanNode[];
   /** Network-boot settings, when the profile has a `[boot]` section. */
   boot?: BootSettings;
+  /** `[install]`: cloud-init installs the prerequisites first (src/components/install.ts). */
+  install?: boolean;
 }
 
 /** A warning about a valid but risky profile (printed by `check` and `render`). */

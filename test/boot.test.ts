@@ -68,13 +68,28 @@ function maskContainerd(root: string): void {
  * The common start of a boot test: render the boot profile, read the init node's `output`,
  * make a fresh overlay root without a container runtime.
  */
-function prepare(t: ExecutionContext, output: 'user-data' | 'config.ign'): { dir: string; out: string; text: string; root: string } {
+function prepare(t: ExecutionContext, output: 'user-data' | 'config.ign', extra = ''): { dir: string; out: string; text: string; root: string } {
   const dir = testDir(t);
-  const out = renderBootProfile(t, dir);
+  const out = renderBootProfile(t, dir, extra);
   const text = readFileSync(join(out, output), 'utf8');
   const root = freshRoot(t);
-  maskContainerd(root);
+  if (extra === '') maskContainerd(root);
   return { dir, out, text, root };
+}
+
+/** Puts the node's NoCloud seed into `root` and boots it until cloud-init's final stage is done. */
+async function bootNoCloud(t: ExecutionContext, out: string, root: string): Promise<Booted | undefined> {
+  const seed = join(root, 'var/lib/cloud/seed/nocloud');
+  mkdirSync(seed, { recursive: true });
+  for (const f of ['user-data', 'meta-data']) writeFileSync(join(seed, f), readFileSync(join(out, f)));
+  // The minbase image has no locales: cloud-init's locale module would fail on en_US.UTF-8.
+  writeFileSync(join(root, 'etc/cloud/cloud.cfg.d/91-k8s-ha-test-locale.cfg'), 'locale: C.UTF-8\n');
+  const started = Date.now();
+  const c = await boot(t, root);
+  const finished = await waitFor(() => cloudInitFinished(root), BOOT_TIMEOUT_MS);
+  t.log(`first boot to cloud-init's final stage: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  t.true(finished, `cloud-init did not finish:\n${c.console().slice(-4000)}`);
+  return finished ? c : undefined;
 }
 
 /** Each file's mode (octal), owner and SHA-256, read inside the container. */
@@ -92,18 +107,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 test.serial('cloud-init first boot: hostname, files, SSH key, the user\'s content first, then one bootstrap that names the missing prerequisites', async (t) => {
   const { out, text: userData, root } = prepare(t, 'user-data');
-  const seed = join(root, 'var/lib/cloud/seed/nocloud');
-  mkdirSync(seed, { recursive: true });
-  for (const f of ['user-data', 'meta-data']) writeFileSync(join(seed, f), readFileSync(join(out, f)));
-  // The minbase image has no locales: cloud-init's locale module would fail on en_US.UTF-8.
-  writeFileSync(join(root, 'etc/cloud/cloud.cfg.d/91-k8s-ha-test-locale.cfg'), 'locale: C.UTF-8\n');
-
-  const started = Date.now();
-  const c = await boot(t, root);
-  const finished = await waitFor(() => cloudInitFinished(root), BOOT_TIMEOUT_MS);
-  t.log(`first boot to cloud-init's final stage: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  t.true(finished, `cloud-init did not finish:\n${c.console().slice(-4000)}`);
-  if (!finished) return;
+  const c = await bootNoCloud(t, out, root);
+  if (!c) return;
 
   // cloud-init finished; the one failing module is the runcmd script (the bootstrap's exit 1).
   const status = c.exec(['cloud-init', 'status', '--long']).stdout;
@@ -176,4 +181,29 @@ test.serial('Ignition first boot: files and users by the real Ignition, then k8s
   t.is(c.exec(['cat', '/run/k8s-ha-user-unit']).stdout, 'user-unit\n');
   // The key, where Ignition puts it (authorized_keys.d, read by Flatcar's and Fedora CoreOS's sshd).
   t.is(c.exec(['cat', '/home/ops/.ssh/authorized_keys.d/ignition']).stdout, `${ED25519}\n`);
+});
+
+test.serial('[install] first boot: modules, sysctls, swap and containerd from Debian take effect; the pkgs.k8s.io step fails clearly', async (t) => {
+  const { out, text: userData, root } = prepare(t, 'user-data', '\n[install]\nenabled = true\n');
+  // A swap line the install must comment out (the file does not exist: nothing is swapped on).
+  writeFileSync(join(root, 'etc/fstab'), '# <file system> <mount point> <type> <options> <dump> <pass>\n/swap.img none swap sw 0 0\n');
+  const c = await bootNoCloud(t, out, root);
+  if (!c) return;
+  expectFiles(t, c, decodeCloudInit(cloudConfigParts(userData)[1]!));
+  t.is(c.exec(['cat', '/proc/sys/net/ipv4/ip_forward']).stdout, '1\n', 'sysctl applied now');
+  t.is(c.exec(['cat', '/etc/fstab']).stdout.split('\n')[1], '#/swap.img none swap sw 0 0');
+  const toml = c.exec(['cat', '/etc/containerd/config.toml']).stdout;
+  t.regex(toml, /^\s*SystemdCgroup = true$/m);
+  t.regex(toml, /^\s*sandbox_image = "registry\.k8s\.io\/pause:3\.10"$/m);
+  t.is(c.exec(['systemctl', 'is-active', 'containerd.service']).stdout.trim(), 'active');
+  const journal = c.exec(['journalctl', '-t', 'k8s-ha', '-o', 'cat', '--no-pager']).stdout.trim().split('\n');
+  const text = journal.join('\n');
+  t.regex(text, /install: containerd configured: SystemdCgroup = true, registry\.k8s\.io\/pause:3\.10/);
+  // No network here: the step that needs the Kubernetes package repository fails, saying so.
+  const failed = journal.findIndex((l) => /^install: ERROR: cannot reach the Kubernetes package repository https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.31\/deb\/ /.test(l));
+  t.true(failed >= 0, text);
+  // Then the bootstrap runs and names what is still missing: no CRI socket any more.
+  const missing = journal.findIndex((l) => l.startsWith('ERROR: missing prerequisites: kubeadm kubelet ('));
+  t.true(missing > failed, text);
+  t.is(c.exec(['test', '-e', '/var/lib/k8s-ha/bootstrap.done']).code, 1, 'no success marker');
 });

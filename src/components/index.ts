@@ -8,6 +8,7 @@ import { HAPROXY_CFG, haproxyCfg } from './haproxy.js';
 import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './keepalived.js';
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
 import { MANIFESTS_DIR, staticPodFiles } from './static-pods.js';
+import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
  * The files every control-plane node gets alike (the check script, haproxy.cfg and the two
@@ -22,6 +23,17 @@ function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
     sharedFiles.set(plan, files);
   }
   return files;
+}
+
+const sharedInstall = new WeakMap<Plan, NonNullable<NodePayload['install']>>();
+/** The `[install]` step of a plan (the same on every node), made once, frozen. */
+function installFor(plan: Plan): NonNullable<NodePayload['install']> {
+  let install = sharedInstall.get(plan);
+  if (install === undefined) {
+    install = Object.freeze({ files: Object.freeze(installFiles(plan.kubernetes.version).map((f) => Object.freeze(f))), runcmd: Object.freeze([Object.freeze([INSTALL_SCRIPT])]) });
+    sharedInstall.set(plan, install);
+  }
+  return install;
 }
 
 /** A bootstrap step as cached: every array and object frozen. */
@@ -66,6 +78,7 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
   if (node.role !== 'worker') files.push(keepalivedConf(plan, node), ...controlPlaneFiles(plan));
   if (node.role === 'init') files.push(...caFiles(secrets));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (plan.install) return { ...boot, files, install: installFor(plan) };
   return { ...boot, files };
 }
 
@@ -75,8 +88,12 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
  * Keys ending in `/` are whole directories. Role-independent on purpose: a user file that
  * writes the CA key is wrong on a worker too.
  */
-export function managedPaths(_plan: Plan): ReadonlyMap<string, string> {
+export function managedPaths(plan: Plan): ReadonlyMap<string, string> {
+  const install: [string, string][] = plan.install
+    ? [MODULES_CONF, SYSCTL_CONF, CRICTL_CONF, '/etc/containerd/config.toml', '/etc/apt/sources.list.d/kubernetes.list'].map((p) => [p, `written by [install] (${INSTALL_SCRIPT})`])
+    : [];
   return new Map([
+    ...install,
     ['/etc/k8s-ha/', `k8s-ha's own directory (${KUBEADM_CONFIG}, ${BOOTSTRAP_SCRIPT})`],
     ['/var/lib/k8s-ha/', `k8s-ha's state directory (${BOOTSTRAP_MARKER})`],
     [KEEPALIVED_CONF, 'the keepalived config made from [vip], [keepalived] and the nodes'],

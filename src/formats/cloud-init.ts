@@ -94,9 +94,10 @@ export function renderCloudInit(node: PlanNode, payload: NodePayload, header: st
   const doc: Record<string, unknown> = {
     hostname: node.name,
     ...sshKeys(node),
-    write_files: payload.files.map(writeFile),
+    write_files: [...payload.files, ...(payload.install?.files ?? [])].map(writeFile),
   };
-  if (payload.runcmd.length > 0) doc.runcmd = payload.runcmd;
+  const runcmd = [...(payload.install?.runcmd ?? []), ...payload.runcmd];
+  if (runcmd.length > 0) doc.runcmd = runcmd;
   const comments = header.map((h) => `# ${h.replace(/[\r\n]/g, ' ')}\n`).join('');
   return `#cloud-config\n${comments}${toYaml(doc, { sortKeys: false })}`;
 }

@@ -259,6 +259,7 @@ export function resolvePlan(
   if (raw.kubernetes.serviceSubnet !== undefined) plan.kubernetes.serviceSubnet = raw.kubernetes.serviceSubnet;
   if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
   if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
+  if (raw.install?.enabled === true) plan.install = true;
   return { plan, problems };
 }
 

@@ -104,6 +104,14 @@ export const bootSchema = z.strictObject({
   matchboxUrl: z.optional(bootUrl),
 });
 
+/**
+ * `[install]`: opt-in installation of the node prerequisites (kernel modules, sysctls, swap off,
+ * containerd, kubeadm/kubelet/kubectl) by cloud-init on Debian and Ubuntu images.
+ */
+export const installSchema = z.strictObject({
+  enabled: z.boolean(),
+});
+
 /** The whole profile, as written in TOML or YAML (before defaults). */
 export const profileSchema = z.strictObject({
   $schema: z.optional(z.string()),
@@ -163,6 +171,7 @@ export const profileSchema = z.strictObject({
   boot: z.optional(bootSchema),
   ssh: z.optional(sshSchema),
   userContent: z.optional(userContentSchema),
+  install: z.optional(installSchema),
 });
 
 /** A profile as written (validated structure, no defaults applied). */
@@ -193,6 +202,7 @@ export const FIELD_HINTS: Record<string, string> = {
   user: 'leave it out to log in as the image\'s default user (cloud-init) or core (Ignition)',
   cloudConfig: 'a #cloud-config file relative to the profile; it is merged with k8s-ha\'s by cloud-init (MIME multipart)',
   ignition: 'an Ignition JSON (or Butane *.bu) file relative to the profile; merged with ignition.config.merge',
+  enabled: 'true installs containerd, kubeadm, kubelet and kubectl with cloud-init on Debian/Ubuntu; leave it out for images that carry them',
   kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
 };
 

@@ -226,3 +226,22 @@ function readIgnition(profileFile: string, field: FieldPath, file: string, manag
   }
   return { file, field, text, version };
 }
+
+/**
+ * Rules of `[install]`: it works through cloud-init's apt on Debian and Ubuntu only, so a
+ * profile that network-boots Flatcar or Fedora CoreOS (boot.os) is refused with the way those
+ * get kubeadm; and pkgs.k8s.io has stable releases only.
+ */
+export function installProblems(raw: RawProfile): Problem[] {
+  if (raw.install?.enabled !== true) return [];
+  const problems: Problem[] = [];
+  const os = raw.boot?.os;
+  if (os === 'flatcar' || os === 'fcos')
+    problems.push(
+      error('E_INSTALL', ['install', 'enabled'], `[install] installs with cloud-init and apt, which ${os === 'flatcar' ? 'Flatcar' : 'Fedora CoreOS'} (boot.os) does not have`,
+        os === 'flatcar' ? 'remove [install] and set kubernetes.sysext: Flatcar gets kubeadm and kubelet as a systemd-sysext image' : 'remove [install]: on Fedora CoreOS layer kubeadm, kubelet and cri-o with rpm-ostree (in your own Ignition/Butane) or boot a derived image that has them'),
+    );
+  if (!/^v?\d+\.\d+\.\d+$/.test(raw.kubernetes.version))
+    problems.push(error('E_INSTALL', ['kubernetes', 'version'], `[install] takes kubeadm ${raw.kubernetes.version} from pkgs.k8s.io, which has stable releases only`, 'use a release version such as v1.31.2, or install pre-releases yourself'));
+  return problems;
+}
