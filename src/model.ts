@@ -72,6 +72,11 @@ export interface NodePayload {
   units: readonly NodeUnit[];
   /** Files Ignition downloads and verifies (absent or empty: none); shared, read-only. */
   downloads?: readonly RemoteFile[];
+  /**
+   * `[install]` (cloud-init only): files written with the others and argv vectors run from
+   * runcmd before `runcmd` (the prerequisites, then the bootstrap). Absent: no install.
+   */
+  install?: { files: readonly NodeFile[]; runcmd: readonly (readonly string[])[] };
 }
 
 /** keepalived `vrrp_script` timing for the health check of the local HAProxy frontend. */
@@ -114,6 +119,14 @@ export interface PlanNode {
   gateway?: string;
   /** DNS resolvers for static network settings, in order of preference. */
   dns?: string[];
+  /**
+   * SSH login: the user (absent: the image's default user for cloud-init, `core` for
+   * Ignition) and the public keys allowed to log in as it, the cluster's then the node's own,
+   * without repeats. Absent when the profile names no key. Never a password.
+   */
+  ssh?: { user?: string; authorizedKeys: string[] };
+  /** The user's own cloud-config and Ignition merged into this node's outputs (src/profile/user-content.ts). */
+  userContent?: { cloudConfig: UserPart[]; ignition: UserPart[] };
   /** VRRP data; absent for workers, which run no keepalived. */
   vrrp?: {
     state: VrrpState;
@@ -122,6 +135,21 @@ export interface PlanNode {
     /** unicast_peer: the OTHER control-plane nodes' addresses, in profile order. */
     peers: string[];
   };
+}
+
+/**
+ * One file of the user's own content, read and validated when the profile was loaded:
+ * cluster-wide parts come before a node's own.
+ */
+export interface UserPart {
+  /** The file as the profile names it (messages, the MIME part's filename). */
+  file: string;
+  /** The profile key that names it, e.g. `['userContent', 'cloudConfig']` or `['nodes', 1, 'userContent', 'ignition']`. */
+  field: (string | number)[];
+  /** The content: `#cloud-config` text as written, or Ignition JSON (Butane already converted). */
+  text: string;
+  /** Ignition only: the config's `ignition.version`, e.g. `3.3.0`. */
+  version?: string;
 }
 
 /** Operating systems the network-boot bundle can boot (`boot.os`). */
@@ -214,6 +242,8 @@ export interface Plan {
   nodes: PlanNode[];
   /** Network-boot settings, when the profile has a `[boot]` section. */
   boot?: BootSettings;
+  /** `[install]`: cloud-init installs the prerequisites first (src/components/install.ts). */
+  install?: boolean;
 }
 
 /** A warning about a valid but risky profile (printed by `check` and `render`). */

@@ -2,10 +2,13 @@
  * plan -> per-node outputs: the payload of each node rendered to every format.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { networkConfigV2, staticNetwork } from './bundle/network.js';
 import { nodePayload } from './components/index.js';
 import { renderCloudInit } from './formats/cloud-init.js';
-import { renderIgnition, type IgnitionVersion } from './formats/ignition.js';
+import { cloudConfigMultipart } from './formats/mime.js';
+import { newerUserIgnition, renderIgnition, type IgnitionVersion } from './formats/ignition.js';
+import { BundleError } from './bundle/errors.js';
 import { toYaml } from './formats/yaml.js';
 import type { NodePayload, Plan, PlanNode } from './model.js';
 import type { ClusterSecrets } from './secrets/store.js';
@@ -41,7 +44,8 @@ export interface RenderOptions {
 /**
  * Renders every node of the plan (or the one named in `opts.node`) with the cluster's secrets
  * (see secrets/store.ts: the same secrets give byte-identical outputs).
- * @throws Error when `opts.node` names no node of the plan.
+ * @throws Error when `opts.node` names no node of the plan; BundleError (E_USER_CONTENT) when a
+ *   node's own Ignition config has a newer spec than `opts.ignitionVersion`.
  */
 export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderOptions = {}): RenderedNode[] {
   const nodes = opts.node === undefined ? plan.nodes : plan.nodes.filter((n) => n.name === opts.node);
@@ -53,8 +57,13 @@ export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderO
  * Renders one node of the plan: its payload now, and as cloud-init user-data, NoCloud
  * meta-data and Ignition when those are first read. The bundle calls this node by node so
  * that memory does not grow with the cluster.
+ * @throws BundleError (E_USER_CONTENT) when `ignitionVersion` is given and one of the node's own
+ *   Ignition configs has a newer spec (Ignition cannot merge it).
  */
 export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion?: IgnitionVersion): RenderedNode {
+  const newer = ignitionVersion === undefined ? undefined : newerUserIgnition(node, ignitionVersion);
+  if (newer)
+    throw new BundleError('E_USER_CONTENT', newer.field, `${newer.file} is Ignition spec ${newer.version}, newer than the output's ${ignitionVersion}: Ignition cannot merge a newer spec into an older one`, `render with --ignition-version ${newer.version}, or write ${newer.file} as spec ${ignitionVersion}`);
   const payload = nodePayload(plan, node, secrets);
   let userData: string | undefined;
   let metaData: string | undefined;
@@ -63,10 +72,17 @@ export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, 
     node,
     payload,
     get userData() {
-      return (userData ??= renderCloudInit(node, payload, [
+      if (userData !== undefined) return userData;
+      const ours = renderCloudInit(node, payload, [
         `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
         `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
-      ]));
+      ]);
+      // The user's own cloud-config: one MIME multipart, the user's parts first (formats/mime.ts).
+      const user = node.userContent?.cloudConfig ?? [];
+      return (userData =
+        user.length === 0
+          ? ours
+          : cloudConfigMultipart([...user.map((p, i) => ({ filename: `user-${i + 1}-${basename(p.file)}`, text: p.text })), { filename: 'k8s-ha.cfg', text: ours }]));
     },
     get metaData() {
       // The instance-id changes whenever user-data does (cloud-init then runs again).
@@ -76,7 +92,7 @@ export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, 
       ));
     },
     get ignition() {
-      return (ignition ??= renderIgnition(payload, ignitionVersion));
+      return (ignition ??= renderIgnition(payload, ignitionVersion, node));
     },
     get networkConfig() {
       const net = staticNetwork(node);

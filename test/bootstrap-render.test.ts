@@ -210,7 +210,7 @@ test('CLI render: secrets file and secret-bearing outputs 0600, stable, --rotate
   await writeFile(path.join(dir, 'broken.json'), '{}', { mode: 0o600 });
   const broken = render('--secrets', 'broken.json');
   t.is(broken.code, 1);
-  t.regex(broken.stderr, /^k8s-ha: broken\.json: version: expected 1/m);
+  t.regex(broken.stderr, /^broken\.json: error E060 at version: expected 1, got nothing/m);
 });
 
 test('the bootstrap step is shared by the nodes of one plan and role, never across plans', async (t) => {

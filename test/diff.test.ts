@@ -165,6 +165,6 @@ test('errors exit 1 with the path and a hint: no such --against, nothing to comp
   t.regex(empty.stderr, /empty: holds no node output/);
   const noSecrets = cli(['diff', 'old.toml', '--against', 'out'], { cwd: dir });
   t.is(noSecrets.code, 1);
-  t.regex(noSecrets.stderr, /old\.secrets\.json: error E050 at \(file\): cannot read .*\n {2}hint: day-two commands compare with the secrets/);
+  t.regex(noSecrets.stderr, /old\.secrets\.json: error E060 at \(file\): cannot read .*\n {2}hint: day-two commands compare with the secrets/);
   t.is(cli(['diff', 'old.toml', ...S], { cwd: dir }).code, 2, '--against missing is a usage error');
 });

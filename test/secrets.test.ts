@@ -150,16 +150,16 @@ test('an invalid secrets file is rejected with the file and field named', async 
   const good = JSON.parse(serialiseSecrets(await sharedSecrets())) as Record<string, unknown>;
   const other = await generateSecrets();
   const cases: [string, unknown, RegExp][] = [
-    ['not json', '{', /^s\.json: error E050 at \(file\): expected JSON/],
-    ['not an object', '[1]', /^s\.json: error E050 at \(file\): expected a JSON object/],
-    ['bad token', { ...good, bootstrapToken: 'ABCDEF.0123456789abcdef' }, /^s\.json:1:\d+: error E050 at bootstrapToken: expected a kubeadm bootstrap token/],
-    ['short key', { ...good, certificateKey: 'abcd' }, /^s\.json:1:\d+: error E050 at certificateKey: expected 64 lower-case hex/],
-    ['unknown field', { ...good, token: 'x' }, /^s\.json:1:\d+: error E050 at token: unknown field/],
-    ['wrong version', { ...good, version: 2 }, /^s\.json:1:12: error E050 at version: expected 1, got 2/],
-    ['missing CA', { ...good, caCert: undefined }, /^s\.json: error E050 at caCert: expected a string, got nothing/],
-    ['garbage CA', { ...good, caCert: 'nope' }, /^s\.json:1:\d+: error E050 at caCert: expected a PEM certificate/],
-    ['foreign key', { ...good, caKey: other.ca.keyPem }, /^s\.json:1:\d+: error E050 at caKey: expected the private key of caCert/],
-    ['garbage key', { ...good, caKey: 'nope' }, /^s\.json:1:\d+: error E050 at caKey: expected a PEM private key/],
+    ['not json', '{', /^s\.json: error E060 at \(file\): expected JSON/],
+    ['not an object', '[1]', /^s\.json: error E060 at \(file\): expected a JSON object/],
+    ['bad token', { ...good, bootstrapToken: 'ABCDEF.0123456789abcdef' }, /^s\.json:1:\d+: error E060 at bootstrapToken: expected a kubeadm bootstrap token/],
+    ['short key', { ...good, certificateKey: 'abcd' }, /^s\.json:1:\d+: error E060 at certificateKey: expected 64 lower-case hex/],
+    ['unknown field', { ...good, token: 'x' }, /^s\.json:1:\d+: error E060 at token: unknown field/],
+    ['wrong version', { ...good, version: 2 }, /^s\.json:1:12: error E060 at version: expected 1, got 2/],
+    ['missing CA', { ...good, caCert: undefined }, /^s\.json: error E060 at caCert: expected a string, got nothing/],
+    ['garbage CA', { ...good, caCert: 'nope' }, /^s\.json:1:\d+: error E060 at caCert: expected a PEM certificate/],
+    ['foreign key', { ...good, caKey: other.ca.keyPem }, /^s\.json:1:\d+: error E060 at caKey: expected the private key of caCert/],
+    ['garbage key', { ...good, caKey: 'nope' }, /^s\.json:1:\d+: error E060 at caKey: expected a PEM private key/],
   ];
   for (const [name, value, message] of cases) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -175,7 +175,7 @@ test('an invalid secrets file is rejected with the file and field named', async 
   const file = path.join(dir, 'p.secrets.json');
   await writeFile(file, JSON.stringify({ ...good, certificateKey: 'abcd' }), { mode: 0o600 });
   await t.throwsAsync(resolveSecrets({ profilePath: path.join(dir, 'p.toml') }), {
-    message: new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}:1:\\d+: error E050 at certificateKey: [^]*--rotate`),
+    message: new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}:1:\\d+: error E060 at certificateKey: [^]*--rotate`),
   });
 });
 

@@ -33,7 +33,10 @@ export const labCommand: CommandModule<object, LabArgs> = {
     try {
       // Before the secrets: a lab that cannot run (not Linux, not root) must not make or rotate them.
       await preflight();
-      report = await runLab(plan, renderCluster(plan, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
+      // The lab proves k8s-ha's own files: the user's content and SSH users, which cloud-init
+      // and Ignition merge on a real node, stay out of its comparison of the two formats.
+      const own = { ...plan, nodes: plan.nodes.map(({ userContent, ssh, ...n }) => n) };
+      report = await runLab(own, renderCluster(own, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;

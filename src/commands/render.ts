@@ -55,14 +55,14 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
       const secrets = await clusterSecrets(args);
-      const [r] = renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion });
+      const [r] = await asCliError(args.profile, async () => renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion }));
       if (args.format === 'cloud-init') await checkUserData([r!]);
       process.stdout.write(args.format === 'cloud-init' ? r!.userData : r!.ignition);
       return;
     }
     // after the usage checks: a mistyped command line must not create or rotate secrets
     const secrets = await clusterSecrets(args);
-    const rendered = renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion });
+    const rendered = await asCliError(args.profile, async () => renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion }));
     // Only user-data that is written is measured (and rendered: see src/render.ts).
     const sizes = args.format === 'ignition' ? [] : await checkUserData(rendered);
     const outDir = args.out ?? `out/${plan.name}`;

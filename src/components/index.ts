@@ -3,11 +3,12 @@
  */
 import type { NodeFile, NodePayload, Plan, PlanNode } from '../model.js';
 import type { ClusterSecrets } from '../secrets/store.js';
-import { bootstrapPayload } from './bootstrap.js';
-import { haproxyCfg } from './haproxy.js';
-import { checkScript, keepalivedConf } from './keepalived.js';
-import { caFiles, kubeadmConfig } from './kubeadm.js';
-import { haproxyPodFile, keepalivedPodFile } from './static-pods.js';
+import { BOOTSTRAP_MARKER, BOOTSTRAP_SCRIPT, BOOTSTRAP_UNIT, SYSEXT_IMAGE, bootstrapPayload } from './bootstrap.js';
+import { HAPROXY_CFG, haproxyCfg } from './haproxy.js';
+import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './keepalived.js';
+import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
+import { MANIFESTS_DIR, haproxyPodFile, keepalivedPodFile } from './static-pods.js';
+import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
  * The files every control-plane node gets alike (the check script, haproxy.cfg and the HAProxy
@@ -24,6 +25,17 @@ function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
     sharedFiles.set(plan, files);
   }
   return files;
+}
+
+const sharedInstall = new WeakMap<Plan, NonNullable<NodePayload['install']>>();
+/** The `[install]` step of a plan (the same on every node), made once, frozen. */
+function installFor(plan: Plan): NonNullable<NodePayload['install']> {
+  let install = sharedInstall.get(plan);
+  if (install === undefined) {
+    install = Object.freeze({ files: Object.freeze(installFiles(plan.kubernetes.version).map((f) => Object.freeze(f))), runcmd: Object.freeze([Object.freeze([INSTALL_SCRIPT])]) });
+    sharedInstall.set(plan, install);
+  }
+  return install;
 }
 
 /** A bootstrap step as cached: every array and object frozen. */
@@ -72,5 +84,33 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
   }
   if (node.role === 'init') files.push(...caFiles(secrets));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (plan.install) return { ...boot, files, install: installFor(plan) };
   return { ...boot, files };
+}
+
+/**
+ * Every path (and systemd unit, as `unit:NAME`) k8s-ha manages on any node of the plan, with
+ * what it is, for the collision check of the user's own content (profile/user-content.ts).
+ * Keys ending in `/` are whole directories. Role-independent on purpose: a user file that
+ * writes the CA key is wrong on a worker too.
+ */
+export function managedPaths(plan: Plan): ReadonlyMap<string, string> {
+  const install: [string, string][] = plan.install
+    ? [MODULES_CONF, SYSCTL_CONF, CRICTL_CONF, '/etc/containerd/config.toml', '/etc/apt/sources.list.d/kubernetes.list'].map((p) => [p, `written by [install] (${INSTALL_SCRIPT})`])
+    : [];
+  return new Map([
+    ...install,
+    ['/etc/k8s-ha/', `k8s-ha's own directory (${KUBEADM_CONFIG}, ${BOOTSTRAP_SCRIPT})`],
+    ['/var/lib/k8s-ha/', `k8s-ha's state directory (${BOOTSTRAP_MARKER})`],
+    [KEEPALIVED_CONF, 'the keepalived config made from [vip], [keepalived] and the nodes'],
+    [CHECK_SCRIPT, "keepalived's health check of the local HAProxy"],
+    [HAPROXY_CFG, 'the HAProxy config made from [haproxy] and the nodes'],
+    [`${MANIFESTS_DIR}/haproxy.yaml`, 'the HAProxy static pod'],
+    [`${MANIFESTS_DIR}/keepalived.yaml`, 'the keepalived static pod'],
+    [CA_CERT, 'the cluster CA k8s-ha generates (secrets file)'],
+    [CA_KEY, 'the cluster CA key k8s-ha generates (secrets file)'],
+    [SYSEXT_IMAGE, 'the Kubernetes sysext image of kubernetes.sysext'],
+    ['/etc/hostname', 'the hostname, which is the node name (nodes[].name)'],
+    [`unit:${BOOTSTRAP_UNIT}`, 'the unit that runs the kubeadm bootstrap once'],
+  ]);
 }

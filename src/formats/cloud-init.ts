@@ -69,6 +69,23 @@ function writeFile(f: NodeFile): WriteFile {
 }
 
 /**
+ * cloud-config keys for SSH access (cloudinit/config/cc_ssh.py, cc_users_groups.py,
+ * cc_set_passwords.py): the keys go to the image's default user (`ssh_authorized_keys`), or
+ * to the profile's login user, created with passwordless sudo and a locked password (`users`,
+ * keeping the image's `default` user). `ssh_pwauth: false` turns password logins off in sshd:
+ * k8s-ha never sets a password.
+ */
+function sshKeys(node: PlanNode): Record<string, unknown> {
+  if (node.ssh === undefined) return {};
+  const keys = [...node.ssh.authorizedKeys];
+  if (node.ssh.user === undefined) return { ssh_authorized_keys: keys, ssh_pwauth: false };
+  return {
+    users: ['default', { name: node.ssh.user, lock_passwd: true, shell: '/bin/bash', sudo: 'ALL=(ALL) NOPASSWD:ALL', ssh_authorized_keys: keys }],
+    ssh_pwauth: false,
+  };
+}
+
+/**
  * Renders the #cloud-config text for a node. Keys keep a fixed, readable order; file contents
  * are literal `|` blocks; YAML 1.1 quoting (cloud-init parses with PyYAML).
  * @param header comment lines placed after `#cloud-config` (no line breaks inside).
@@ -76,9 +93,11 @@ function writeFile(f: NodeFile): WriteFile {
 export function renderCloudInit(node: PlanNode, payload: NodePayload, header: string[] = []): string {
   const doc: Record<string, unknown> = {
     hostname: node.name,
-    write_files: payload.files.map(writeFile),
+    ...sshKeys(node),
+    write_files: [...payload.files, ...(payload.install?.files ?? [])].map(writeFile),
   };
-  if (payload.runcmd.length > 0) doc.runcmd = payload.runcmd;
+  const runcmd = [...(payload.install?.runcmd ?? []), ...payload.runcmd];
+  if (runcmd.length > 0) doc.runcmd = runcmd;
   const comments = header.map((h) => `# ${h.replace(/[\r\n]/g, ' ')}\n`).join('');
   return `#cloud-config\n${comments}${toYaml(doc, { sortKeys: false })}`;
 }

@@ -7,13 +7,18 @@
 import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
 import type { NodeFile } from '../model.js';
+import { cloudConfigParts } from './mime.js';
 
-/** Files of a #cloud-config document (write_files: `gz+b64` = base64 then gunzip). @throws on malformed input */
+/**
+ * Files of a #cloud-config document (write_files: `gz+b64` = base64 then gunzip), or of every
+ * part of a k8s-ha multipart in order (as cloud-init appends them). @throws on malformed input
+ */
 export function decodeCloudInit(userData: string): NodeFile[] {
-  const doc = YAML.parse(userData, { version: '1.1' }) as { write_files?: { path: string; permissions: string; encoding?: string; content: string }[] };
-  return (doc.write_files ?? []).map((w) => {
-    const raw = w.encoding === 'gz+b64' ? gunzipSync(Buffer.from(w.content, 'base64')).toString('utf8') : w.content;
-    return { path: w.path, mode: parseInt(w.permissions, 8), content: raw };
+  const docs = cloudConfigParts(userData).map((p) => YAML.parse(p, { version: '1.1' }) as { write_files?: { path: string; permissions?: string; encoding?: string; content?: string }[] });
+  return docs.flatMap((doc) => doc.write_files ?? []).map((w) => {
+    const content = w.content ?? '';
+    const raw = w.encoding === 'gz+b64' ? gunzipSync(Buffer.from(content, 'base64')).toString('utf8') : content;
+    return { path: w.path, mode: parseInt(w.permissions ?? '0644', 8), content: raw };
   });
 }
 

@@ -3,7 +3,7 @@
  * systemd.units for first-boot work. Validated in the tests by the real `ignition-validate`
  * (3.3.0, Debian's Ignition 2.14) and the official JSON schemas (3.4.0, 3.5.0).
  */
-import type { IgnitionVersion, NodeFile, NodePayload, RemoteFile } from '../model.js';
+import type { IgnitionVersion, NodeFile, NodePayload, PlanNode, RemoteFile, UserPart } from '../model.js';
 import { gzip } from './cloud-init.js';
 import { memoByString } from './memo.js';
 
@@ -58,12 +58,42 @@ function remoteFile(f: RemoteFile): IgnitionFile {
   return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: { compression: '', source: f.url, verification: { hash: `sha512-${f.sha512}` } } };
 }
 
-/** Renders the Ignition JSON (2-space indented, trailing newline) for a node's payload. */
-export function renderIgnition(payload: NodePayload, version: IgnitionVersion = '3.3.0'): string {
+/** The login user of Ignition systems when the profile names none (Fedora CoreOS and Flatcar). */
+export const IGNITION_DEFAULT_USER = 'core';
+
+/**
+ * The first of `node`'s user Ignition configs whose spec is newer than `version` (Ignition
+ * parses a merged config with the parent's spec or older), or undefined.
+ */
+export function newerUserIgnition(node: Pick<PlanNode, 'userContent'>, version: IgnitionVersion): UserPart | undefined {
+  return (node.userContent?.ignition ?? []).find((p) => compareVersions(p.version ?? '3.0.0', version) > 0);
+}
+
+/**
+ * Renders the Ignition JSON (2-space indented, trailing newline) for a node's payload.
+ * With `node`, also its SSH access (`passwd.users`: the login user, default
+ * {@link IGNITION_DEFAULT_USER}, with its keys; never a password) and the user's own Ignition
+ * configs, in order, as `ignition.config.merge` entries with data URLs: Ignition merges each
+ * into this config by its own rules (a child's value wins; k8s-ha's paths and unit were
+ * checked not to collide when the profile was loaded).
+ * @throws Error when a user config's spec is newer than `version` (Ignition cannot merge it).
+ */
+export function renderIgnition(payload: NodePayload, version: IgnitionVersion = '3.3.0', node?: Pick<PlanNode, 'ssh' | 'userContent'>): string {
+  const newer = node ? newerUserIgnition(node, version) : undefined;
+  if (newer) throw new Error(`${newer.file} is Ignition spec ${newer.version}, newer than the output's ${version}`);
+  const merge = (node?.userContent?.ignition ?? []).map((part) => ({ ...dataUrl(part.text) }));
   const config: Record<string, unknown> = {
-    ignition: { version },
+    ignition: merge.length > 0 ? { version, config: { merge } } : { version },
+    ...(node?.ssh ? { passwd: { users: [{ name: node.ssh.user ?? IGNITION_DEFAULT_USER, sshAuthorizedKeys: [...node.ssh.authorizedKeys] }] } } : {}),
     storage: { files: [...payload.files.map(ignitionFile), ...(payload.downloads ?? []).map(remoteFile)] },
   };
   if (payload.units.length > 0) config.systemd = { units: payload.units.map((u) => ({ name: u.name, enabled: u.enabled, contents: u.contents })) };
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Compares `x.y.z` versions numerically: negative, 0 or positive. */
+function compareVersions(a: string, b: string): number {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number)) as [number[], number[]];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
 }

@@ -30,13 +30,16 @@ export const CODES = {
   E_BOOT: 'E030',
   E_NETWORK: 'E031',
   E_USER_DATA_SIZE: 'E032',
-  E_SECRETS: 'E050',
+  E_SECRETS: 'E060',
   /** A pod/service subnet kubeadm or kube-apiserver rejects (form, size, node mask); kubeadm-rules.ts. */
   E_SUBNET: 'E040',
   /** Pod, service and node networks overlap; kubeadm-rules.ts. */
   E_OVERLAP: 'E041',
   /** A generated kubeadm value (controlPlaneEndpoint, certSANs, node name) kubeadm would reject; kubeadm-rules.ts. */
   E_KUBEADM: 'E042',
+  E_SSH_KEY: 'E050',
+  E_USER_CONTENT: 'E051',
+  E_INSTALL: 'E052',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
@@ -45,6 +48,7 @@ export const CODES = {
   W_UNSAFE_CA: 'W106',
   W_SKEW_GAP: 'W107',
   W_SECRET_FILE_MODE: 'W108',
+  W_NOT_VALIDATED: 'W150',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */

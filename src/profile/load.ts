@@ -9,6 +9,7 @@ import type * as z from 'zod/mini';
 import { CODES, ProfileError, error, warning, type FieldPath, type Problem } from './errors.js';
 import { FIELD_HINTS, KIND_HINTS, RANGES, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
+import { applyAccessAndUserContent, installProblems } from './user-content.js';
 import { showValue } from './report.js';
 import { locator } from './source-map.js';
 import { AUTH_PASS } from './values.js';
@@ -80,6 +81,7 @@ export function validateProfile(file: string, data: unknown, env: ProfileEnv = p
   const passPath = raw.keepalived?.authPassFile !== undefined ? ['keepalived', 'authPassFile'] : undefined;
   const { plan, problems } = resolvePlan(resolvePath(file), raw, env, passPath);
   problems.unshift(...passProblems);
+  if (plan !== undefined) problems.push(...applyAccessAndUserContent(file, raw, plan), ...installProblems(raw));
   if (problems.some((p) => p.severity === 'error')) fail(problems);
   const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));
   return { plan: plan!, warnings, problems: place(problems), text };

@@ -322,6 +322,7 @@ export function resolvePlan(
   if (generated.length > 0) return { problems: [...problems, ...generated] };
   if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
   if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
+  if (raw.install?.enabled === true) plan.install = true;
   return { plan, problems };
 }
 

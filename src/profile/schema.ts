@@ -26,6 +26,7 @@ import {
   parseAddressWithPrefix,
 } from './values.js';
 import { BOOT_OSES } from '../model.js';
+import { isLoginName, isSshPublicKey, SSH_KEY_RULE } from './ssh.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
   z.string().check(z.refine(test, { error: message, abort: true }));
@@ -55,6 +56,27 @@ const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
 
+const sshKey = str(isSshPublicKey, `expected ${SSH_KEY_RULE}`);
+const userFile = z.string().check(z.minLength(1));
+
+/** `[ssh]`: the login user and the public keys that may log in as it (never a password). */
+export const sshSchema = z.strictObject({
+  /** Default: the image's default user (cloud-init), `core` (Ignition). */
+  user: z.optional(str(isLoginName, 'expected a login name: a-z or _ first, then a-z 0-9 _ -, at most 32 characters, not root')),
+  authorizedKeys: z.optional(z.array(sshKey)),
+});
+
+/** `[userContent]`: the user's own cloud-config and Ignition files, merged with k8s-ha's. */
+export const userContentSchema = z.strictObject({
+  /** A `#cloud-config` file, relative to the profile. */
+  cloudConfig: z.optional(userFile),
+  /** An Ignition JSON file (or Butane YAML, *.bu, converted with `butane`), relative to the profile. */
+  ignition: z.optional(userFile),
+});
+
+/** A node's own additions to `[ssh]` (keys only: the login user is cluster-wide). */
+const nodeSshSchema = z.strictObject({ authorizedKeys: z.array(sshKey) });
+
 /** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
 export const workerSchema = z.strictObject({
   name: label,
@@ -69,6 +91,8 @@ export const workerSchema = z.strictObject({
   mac: z.optional(mac),
   gateway: z.optional(ip),
   dns: z.optional(z.array(ip).check(z.minLength(1))),
+  ssh: z.optional(nodeSshSchema),
+  userContent: z.optional(userContentSchema),
 });
 
 /** One `[[nodes]]` entry: a control-plane node, a worker's fields plus its VRRP priority. */
@@ -83,6 +107,14 @@ export const bootSchema = z.strictObject({
   configUrl: bootUrl,
   kernelArgs: z.optional(z.array(str(isKernelArg, `expected ${KERNEL_ARG_RULE}`))),
   matchboxUrl: z.optional(bootUrl),
+});
+
+/**
+ * `[install]`: opt-in installation of the node prerequisites (kernel modules, sysctls, swap off,
+ * containerd, kubeadm/kubelet/kubectl) by cloud-init on Debian and Ubuntu images.
+ */
+export const installSchema = z.strictObject({
+  enabled: z.boolean(),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -144,6 +176,9 @@ export const profileSchema = z.strictObject({
   nodes: z.array(nodeSchema).check(z.minLength(1)),
   workers: z.optional(z.array(workerSchema)),
   boot: z.optional(bootSchema),
+  ssh: z.optional(sshSchema),
+  userContent: z.optional(userContentSchema),
+  install: z.optional(installSchema),
 });
 
 /** A profile as written (validated structure, no defaults applied). */
@@ -174,6 +209,11 @@ export const FIELD_HINTS: Record<string, string> = {
   assetsUrl: 'where the bundle\'s kernel and initrd images are served; it goes unquoted into iPXE and pxelinux scripts',
   configUrl: 'where the bundle\'s nodes/ directory is served (Ignition configs, NoCloud seeds); it goes unquoted into kernel command lines',
   matchboxUrl: 'the Matchbox server\'s base URL (default configUrl); it goes unquoted into kernel command lines',
+  authorizedKeys: 'paste the whole line of your id_ed25519.pub (or id_rsa.pub); keys only, k8s-ha never sets a password',
+  user: 'leave it out to log in as the image\'s default user (cloud-init) or core (Ignition)',
+  cloudConfig: 'a #cloud-config file relative to the profile; it is merged with k8s-ha\'s by cloud-init (MIME multipart)',
+  ignition: 'an Ignition JSON (or Butane *.bu) file relative to the profile; merged with ignition.config.merge',
+  enabled: 'true installs containerd, kubeadm, kubelet and kubectl with cloud-init on Debian/Ubuntu; leave it out for images that carry them',
   kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
 };
 

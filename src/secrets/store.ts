@@ -43,7 +43,7 @@ export const SECRETS_FILE_VERSION = 1;
 
 /**
  * Raised for an unreadable or invalid secrets file: every problem found, in the form profile
- * problems take (code E050, the field as path, line:col in the file's JSON where it has one),
+ * problems take (code E060, the field as path, line:col in the file's JSON where it has one),
  * and a message formatted like a profile report (errors.ts formatProblems).
  */
 export class SecretsFileError extends Error {
@@ -60,7 +60,7 @@ export class SecretsFileError extends Error {
 /** The hint every invalid-secrets problem carries unless it has its own. */
 const SECRETS_HINT = 'fix the file, or make new secrets with --rotate (a new CA means a new cluster)';
 
-/** One E050 problem at `field` of a secrets file. */
+/** One E060 problem at `field` of a secrets file. */
 const secretsProblem = (field: string | undefined, message: string, hint = SECRETS_HINT): Problem => error('E_SECRETS', field === undefined ? [] : [field], message, hint);
 
 /**
@@ -138,7 +138,7 @@ export function parseSecrets(text: string, file: string): ClusterSecrets {
       const field = i.path[0] === undefined ? undefined : String(i.path[0]);
       const value = field === undefined ? data : (data as Record<string, unknown>)[field];
       if (i.code === 'invalid_type') return [secretsProblem(field, field === undefined ? 'expected a JSON object' : `expected ${i.expected === 'string' ? 'a string' : i.expected}, got ${JSON.stringify(value) ?? 'nothing'}`)];
-      if (field === 'version') return [secretsProblem(field, `expected ${SECRETS_FILE_VERSION}, got ${JSON.stringify(value)}`)];
+      if (field === 'version') return [secretsProblem(field, `expected ${SECRETS_FILE_VERSION}, got ${JSON.stringify(value) ?? 'nothing'}`)];
       return [secretsProblem(field, i.message)];
     }));
   }
