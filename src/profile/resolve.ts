@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import type { Family, Plan, PlanNode } from '../model.js';
+import { DEFAULT_BOOT_MODE, type Family, type NodeBootSettings, type Plan, type PlanNode } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
@@ -200,6 +200,16 @@ export function resolvePlan(
   if (raw.kubernetes.unsafeSkipCAVerification === true)
     problems.push(warning('W_UNSAFE_CA', ['kubernetes', 'unsafeSkipCAVerification'], 'joining nodes will not pin the cluster CA: anyone answering on the VIP can pose as the control plane', 'remove it: k8s-ha generates the CA and pins it on every joiner (caCertHashes)'));
 
+  // A control-plane node booted live runs etcd on a tmpfs root: a power cut loses its member.
+  if (raw.boot !== undefined) {
+    raw.nodes.forEach((n, i) => {
+      if ((n.boot?.mode ?? raw.boot!.mode ?? DEFAULT_BOOT_MODE) !== 'live') return;
+      problems.push(warning('W_LIVE_CONTROL_PLANE', n.boot?.mode === undefined ? ['boot', 'mode'] : ['nodes', i, 'boot', 'mode'],
+        `control-plane node ${n.name} boots live from RAM: its etcd data and kubelet state are lost at every power-off, and it comes back as a new member under an old name`,
+        'mode = "install" (the default) installs the OS to boot.installDisk; keep live for throwaway clusters'));
+    });
+  }
+
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
   const endpointHost = raw.kubernetes.controlPlaneEndpoint ?? vips[0]!;
@@ -273,12 +283,13 @@ export function defaultRouterId(name: string): number {
   return id === 51 ? 52 : id;
 }
 
-/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS) onto a plan node. */
+/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS, boot overrides) onto a plan node. */
 function withHostFacts(
   node: PlanNode,
-  src: { prefix?: number | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined } },
+  src: { prefix?: number | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined; boot?: NodeBootSettings | undefined } },
   canon: (a: string) => string,
 ): PlanNode {
+  if (src.raw.boot !== undefined) node.boot = { ...src.raw.boot };
   if (src.prefix !== undefined) node.prefix = src.prefix;
   if (src.raw.mac !== undefined) node.mac = normalMac(src.raw.mac);
   if (src.raw.gateway !== undefined) node.gateway = canon(src.raw.gateway);

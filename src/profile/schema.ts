@@ -21,11 +21,13 @@ import {
   isImageRef,
   isInterfaceName,
   isKernelArg,
+  isInstallDisk,
+  INSTALL_DISK_RULE,
   k8sMinor,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
-import { BOOT_OSES } from '../model.js';
+import { BOOT_MODES, BOOT_OSES } from '../model.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
   z.string().check(z.refine(test, { error: message, abort: true }));
@@ -54,6 +56,14 @@ const image = str(isImageRef, 'expected a container image reference such as hapr
 const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
+const bootMode = z.enum(BOOT_MODES);
+const installDisk = str(isInstallDisk, `expected ${INSTALL_DISK_RULE}`);
+
+/** A node's own `boot` table: overrides `[boot]` `mode` and `installDisk` for this node. */
+export const nodeBootSchema = z.strictObject({
+  mode: z.optional(bootMode),
+  installDisk: z.optional(installDisk),
+});
 
 /** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
 export const workerSchema = z.strictObject({
@@ -64,6 +74,7 @@ export const workerSchema = z.strictObject({
   mac: z.optional(mac),
   gateway: z.optional(ip),
   dns: z.optional(z.array(ip).check(z.minLength(1))),
+  boot: z.optional(nodeBootSchema),
 });
 
 /** One `[[nodes]]` entry: a control-plane node, a worker's fields plus its VRRP priority. */
@@ -78,6 +89,8 @@ export const bootSchema = z.strictObject({
   configUrl: bootUrl,
   kernelArgs: z.optional(z.array(str(isKernelArg, `expected ${KERNEL_ARG_RULE}`))),
   matchboxUrl: z.optional(bootUrl),
+  mode: z.optional(bootMode),
+  installDisk: z.optional(installDisk),
 });
 
 /** The whole profile, as written in TOML or YAML (before defaults). */
@@ -164,6 +177,8 @@ export const FIELD_HINTS: Record<string, string> = {
   configUrl: 'where the bundle\'s nodes/ directory is served (Ignition configs, NoCloud seeds); it goes unquoted into kernel command lines',
   matchboxUrl: 'the Matchbox server\'s base URL (default configUrl); it goes unquoted into kernel command lines',
   kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
+  mode: 'install (default): write the OS to installDisk and boot from disk; live: run from RAM on every boot (etcd data is lost at power-off)',
+  installDisk: 'the disk the installer WIPES and writes the OS to (default /dev/sda), e.g. /dev/nvme0n1 or /dev/disk/by-id/...',
 };
 
 /** Hints by problem kind, used when the field has none of its own. */
