@@ -127,6 +127,8 @@ export interface PlanNode {
   ssh?: { user?: string; authorizedKeys: string[] };
   /** The user's own cloud-config and Ignition merged into this node's outputs (src/profile/user-content.ts). */
   userContent?: { cloudConfig: UserPart[]; ignition: UserPart[] };
+  /** Per-node override of `[boot]` `mode` and `installDisk` (profile `nodes[i].boot`). */
+  boot?: NodeBootSettings;
   /** VRRP data; absent for workers, which run no keepalived. */
   vrrp?: {
     state: VrrpState;
@@ -156,8 +158,36 @@ export interface UserPart {
 export const BOOT_OSES = ['flatcar', 'fcos', 'ubuntu'] as const;
 export type BootOs = (typeof BOOT_OSES)[number];
 
+/**
+ * How a network-booted node runs (`boot.mode`): `install` writes the OS to `installDisk` and
+ * the node then boots from disk (its etcd data and kubelet state survive a power cut); `live`
+ * runs the OS from RAM on every boot (tmpfs root: nothing survives a reboot).
+ */
+export const BOOT_MODES = ['install', 'live'] as const;
+export type BootMode = (typeof BOOT_MODES)[number];
+
+/** Default `boot.mode`: install to disk, for control-plane nodes and workers alike. */
+export const DEFAULT_BOOT_MODE: BootMode = 'install';
+
+/**
+ * Default `boot.installDisk`: the first SATA/SAS/USB disk, as Typhoon's bare-metal module
+ * defaults its `install_disk` (poseidon/typhoon, bare-metal variables.tf).
+ */
+export const DEFAULT_INSTALL_DISK = '/dev/sda';
+
+/** Per-node boot overrides (`[nodes.boot]`, `[workers.boot]`): both optional. */
+export interface NodeBootSettings {
+  mode?: BootMode;
+  /** Block device the installer wipes and writes the OS to, e.g. `/dev/nvme0n1`. */
+  installDisk?: string;
+}
+
 /** The profile's `[boot]` section: how `k8s-ha bundle` network-boots the nodes. */
 export interface BootSettings {
+  /** Cluster-wide boot mode (default {@link DEFAULT_BOOT_MODE}); nodes may override it. */
+  mode?: BootMode;
+  /** Cluster-wide install disk (default {@link DEFAULT_INSTALL_DISK}); nodes may override it. */
+  installDisk?: string;
   os: BootOs;
   /** Base URL serving the kernel, initrd(s) and rootfs under the per-OS names of src/bundle/boot.ts. */
   assetsUrl: string;

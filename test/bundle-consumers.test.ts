@@ -69,14 +69,14 @@ for (const os of ['fcos', 'ubuntu'] as BootOs[]) {
       t.true(typeof profile.boot.kernel === 'string' && profile.boot.initrd.every((i: unknown) => typeof i === 'string') && profile.boot.args.every((a: unknown) => typeof a === 'string'));
       if (os === 'fcos') {
         t.is(profile.ignition_id, `${node.name}.ign`);
-        t.true(profile.boot.args.includes(`ignition.config.url=http://198.18.0.1:8080/k8s/ignition?mac=${node.mac!.replaceAll(':', '-')}`));
+        t.true(profile.boot.args.includes(`coreos.inst.ignition_url=http://198.18.0.1:8080/k8s/ignition?mac=${node.mac!.replaceAll(':', '-')}`));
         t.deepEqual(profile.boot.initrd, ['--name main http://198.18.0.1:8080/assets/fedora-coreos-live-initramfs.x86_64.img']);
         const ignition = join(dir, 'matchbox/ignition', profile.ignition_id);
         t.true(ignitionCheck(readFileSync(ignition, 'utf8')).ok);
         t.is(readFileSync(ignition, 'utf8'), read(dir, `nodes/${node.name}/config.ign`));
       } else {
         t.false('ignition_id' in profile);
-        t.true(profile.boot.args.includes(`ds=nocloud;s=http://198.18.0.1:8080/k8s/nodes/${node.name}/`));
+        t.true(profile.boot.args.includes(`ds=nocloud-net;s=http://198.18.0.1:8080/k8s/nodes/${node.name}/`));
       }
     }
     t.is(existsSync(join(dir, 'matchbox/ignition')), os === 'fcos');
@@ -92,7 +92,7 @@ test('iPXE, pxelinux, dnsmasq and README: per-node files by MAC, dnsmasq accepts
   const script = read(dir, 'ipxe/52-54-00-00-00-03.ipxe').split('\n');
   t.is(script[0], '#!ipxe');
   t.true(script.every((line) => line === '' || /^(#|kernel |initrd |boot$)/.test(line)), script.join('\n'));
-  t.regex(script[2]!, /ignition\.config\.url=http:\/\/198\.18\.0\.1:8080\/k8s\/nodes\/cp-3\/config\.ign console=ttyS0,115200n8$/);
+  t.regex(script[2]!, /coreos\.inst\.ignition_url=http:\/\/198\.18\.0\.1:8080\/k8s\/nodes\/cp-3\/config\.ign console=ttyS0,115200n8$/);
   t.regex(read(dir, 'ipxe/52-54-00-00-00-01.ipxe'), / ip=198\.18\.0\.11::198\.18\.0\.1:255\.255\.0\.0:cp-1:eth0:none:198\.18\.0\.2 /);
   const dnsmasq = run('dnsmasq', ['--test', '-C', join(dir, 'dnsmasq.conf.example')]);
   t.is(dnsmasq.code, 0, dnsmasq.stderr);

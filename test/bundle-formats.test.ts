@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseProfile } from '../src/profile/load.js';
-import { bootImage, checkBootSettings } from '../src/bundle/boot.js';
-import type { BootSettings } from '../src/model.js';
+import { bootImage, checkBootSettings, nodeBoot } from '../src/bundle/boot.js';
+import type { BootMode, BootSettings } from '../src/model.js';
 import { budgetReport, checkMaxUserData } from '../src/bundle/budget.js';
 import { ipxeNodeScript } from '../src/bundle/ipxe.js';
 import { bundleEntries, requireMacs } from '../src/bundle/layout.js';
@@ -14,16 +14,16 @@ import { testBoot, testNodes, testSource } from './helpers/bundle-fixture.js';
 
 const node = testNodes(1)[0]!;
 const worker = testNodes(4)[3]!;
-const lines = (os: BootSettings['os'], n = node) => {
-  const image = bootImage(checkBootSettings(testBoot(os)), n);
+const lines = (os: BootSettings['os'], n = node, mode: BootMode = 'install') => {
+  const image = bootImage(checkBootSettings({ ...testBoot(os), mode }), n);
   return { ipxe: ipxeNodeScript(n.name, image).split('\n'), pxelinux: pxelinuxConfig(n.name, image).split('\n') };
 };
 const A = 'http://198.18.0.1:8080/assets';
 const C = 'http://198.18.0.1:8080/k8s';
 const IP = 'ip=198.18.0.10::198.18.0.1:255.255.0.0:cp-0:eth0:none:198.18.0.2:198.18.0.3';
 
-test('flatcar iPXE and pxelinux lines', (t) => {
-  const { ipxe, pxelinux } = lines('flatcar');
+test('flatcar iPXE and pxelinux lines: live names the node config, install the install config', (t) => {
+  const { ipxe, pxelinux } = lines('flatcar', node, 'live');
   t.deepEqual(ipxe, [
     '#!ipxe', '# k8s-ha node cp-0',
     `kernel ${A}/flatcar_production_pxe.vmlinuz initrd=flatcar_production_pxe_image.cpio.gz flatcar.first_boot=1 ignition.config.url=${C}/nodes/cp-0/config.ign ${IP} console=ttyS0,115200n8`,
@@ -31,18 +31,38 @@ test('flatcar iPXE and pxelinux lines', (t) => {
   ]);
   t.true(pxelinux.includes(`  KERNEL ${A}/flatcar_production_pxe.vmlinuz`));
   t.true(pxelinux.includes(`  APPEND initrd=${A}/flatcar_production_pxe_image.cpio.gz flatcar.first_boot=1 ignition.config.url=${C}/nodes/cp-0/config.ign ${IP} console=ttyS0,115200n8`));
+  t.is(lines('flatcar').ipxe[2], `kernel ${A}/flatcar_production_pxe.vmlinuz initrd=flatcar_production_pxe_image.cpio.gz flatcar.first_boot=1 ignition.config.url=${C}/nodes/cp-0/install.ign ${IP} console=ttyS0,115200n8`);
 });
 
-test('fcos iPXE and pxelinux lines: live kernel, initrd main, rootfs, firstboot, metal', (t) => {
-  const { ipxe, pxelinux } = lines('fcos');
+test('fcos iPXE and pxelinux lines: live kernel, initrd main, rootfs; live: firstboot, metal; install: coreos.inst.*', (t) => {
+  const { ipxe, pxelinux } = lines('fcos', node, 'live');
   t.is(ipxe[2], `kernel ${A}/fedora-coreos-live-kernel-x86_64 initrd=main coreos.live.rootfs_url=${A}/fedora-coreos-live-rootfs.x86_64.img ignition.firstboot ignition.platform.id=metal ignition.config.url=${C}/nodes/cp-0/config.ign ${IP} console=ttyS0,115200n8`);
   t.is(ipxe[3], `initrd --name main ${A}/fedora-coreos-live-initramfs.x86_64.img`);
   t.is(pxelinux[4], `  APPEND initrd=${A}/fedora-coreos-live-initramfs.x86_64.img coreos.live.rootfs_url=${A}/fedora-coreos-live-rootfs.x86_64.img ignition.firstboot ignition.platform.id=metal ignition.config.url=${C}/nodes/cp-0/config.ign ${IP} console=ttyS0,115200n8`);
+  t.is(lines('fcos').ipxe[2], `kernel ${A}/fedora-coreos-live-kernel-x86_64 initrd=main coreos.live.rootfs_url=${A}/fedora-coreos-live-rootfs.x86_64.img coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=${C}/nodes/cp-0/config.ign ${IP} console=ttyS0,115200n8`);
 });
 
-test('ubuntu iPXE lines: NoCloud seed URL with trailing slash, ip=dhcp without static settings', (t) => {
-  t.is(lines('ubuntu', worker).ipxe[2], `kernel ${A}/vmlinuz initrd=initrd ds=nocloud;s=${C}/nodes/worker-3/ ip=dhcp console=ttyS0,115200n8`);
-  t.is(lines('ubuntu').ipxe[2], `kernel ${A}/vmlinuz initrd=initrd ds=nocloud;s=${C}/nodes/cp-0/ ${IP} console=ttyS0,115200n8`);
+test('ubuntu iPXE lines: live-server ISO, autoinstall, NoCloud seed URL with trailing slash, ip=dhcp without static settings', (t) => {
+  const head = `kernel ${A}/vmlinuz initrd=initrd url=${A}/ubuntu-live-server-amd64.iso autoinstall`;
+  t.is(lines('ubuntu', worker).ipxe[2], `${head} ds=nocloud-net;s=${C}/nodes/worker-3/ cloud-config-url=/dev/null ip=dhcp console=ttyS0,115200n8`);
+  t.is(lines('ubuntu').ipxe[2], `${head} ds=nocloud-net;s=${C}/nodes/cp-0/ cloud-config-url=/dev/null ${IP} console=ttyS0,115200n8`);
+});
+
+test('boot mode and install disk: defaults, per-node overrides, bad values name the field, no live Ubuntu', (t) => {
+  const bare: BootSettings = { os: 'fcos', assetsUrl: A, configUrl: C, kernelArgs: [] };
+  const checked = checkBootSettings(bare);
+  t.is(checked.mode, 'install');
+  t.is(checked.installDisk, '/dev/sda');
+  t.deepEqual(nodeBoot(checked, node), { mode: 'install', installDisk: '/dev/sda' });
+  t.deepEqual(nodeBoot(checked, { ...node, boot: { installDisk: '/dev/disk/by-path/pci-0000:00:1f.2-ata-1' } }), { mode: 'install', installDisk: '/dev/disk/by-path/pci-0000:00:1f.2-ata-1' });
+  t.deepEqual(nodeBoot(checkBootSettings({ ...bare, mode: 'live' }), { ...node, boot: { mode: 'install' } }), { mode: 'install', installDisk: '/dev/sda' });
+  for (const disk of ['sda', '/dev/', '/dev/../etc/passwd', '/dev/sda b', '/dev/sd$a', '/dev/sda;reboot', "/dev/'a"]) {
+    t.throws(() => checkBootSettings({ ...bare, installDisk: disk }), { message: /^boot\.installDisk: .* is not a block device path/ }, disk);
+    t.throws(() => nodeBoot(checked, { ...node, index: 2, boot: { installDisk: disk } }), { message: /^nodes\[2\]\.boot\.installDisk: / }, disk);
+  }
+  t.throws(() => checkBootSettings({ ...bare, mode: 'ram' as BootMode }), { message: /boot\.mode: "ram" is not a boot mode/ });
+  t.throws(() => checkBootSettings({ ...bare, os: 'ubuntu', mode: 'live' }), { message: /boot\.mode: Ubuntu has no live PXE image/ });
+  t.throws(() => nodeBoot(checkBootSettings({ ...bare, os: 'ubuntu' }), { ...node, boot: { mode: 'live' } }), { message: /nodes\[0\]\.boot\.mode: Ubuntu has no live/ });
 });
 
 test('ip= for IPv6 brackets addresses and uses the prefix length', (t) => {

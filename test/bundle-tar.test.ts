@@ -36,7 +36,7 @@ test('archive members: sorted, mtime 0, root:root, fixed modes; output 0600, no 
     t.is(owner, '0/0', path);
     t.is(`${date} ${time}`, '1970-01-01 00:00:00', path);
     const expected = path?.endsWith('/') ? 'drwxr-xr-x'
-      : /(user-data|config\.ign|matchbox\/ignition\/.*)$/.test(path ?? '') ? '-rw-------' : '-rw-r--r--';
+      : /(user-data|config\.ign|matchbox\/ignition\/.*(?<!-install)\.ign)$/.test(path ?? '') ? '-rw-------' : '-rw-r--r--';
     t.is(perm, expected, path);
   }
   t.true(paths.includes('nodes/cp-0/network-config'));

@@ -1,7 +1,9 @@
 import type { BootSettings } from '../model.js';
 import type { RenderedNode } from '../render.js';
-import { bootImage, usesIgnition, type CheckedBootSettings } from './boot.js';
+import { autoinstallUserData } from './autoinstall.js';
+import { bootImage, bundleIgnitionUrls, flatcarInstallPath, ignitionPath, nodeBoot, usesIgnition, type CheckedBootSettings } from './boot.js';
 import { dnsmasqExample } from './dnsmasq.js';
+import { flatcarInstallIgnition } from './flatcar-install.js';
 import { BundleError } from './errors.js';
 import { ipxeChainScript, ipxeNodeScript } from './ipxe.js';
 import { matchboxGroup, matchboxProfile } from './matchbox.js';
@@ -70,7 +72,7 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
   const hyphens = (node: BootNode<N>) => macHyphens(node.mac, ['nodes', node.index, 'mac']);
   const dir = (path: string): ArchiveEntry => ({ path, mode: DIRECTORY });
 
-  yield { path: 'README.txt', mode: PUBLIC, content: bundleReadme(boot) };
+  yield { path: 'README.txt', mode: PUBLIC, content: bundleReadme(boot, nodes.map((node) => ({ name: node.name, ...nodeBoot(boot, node) }))) };
   yield { path: 'dnsmasq.conf.example', mode: PUBLIC, content: dnsmasqExample(boot, nodes) };
 
   yield dir('ipxe/');
@@ -78,31 +80,59 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
   const scripts = nodes.map((node) => ({ path: `ipxe/${hyphens(node)}.ipxe`, mode: PUBLIC, content: () => ipxeNodeScript(node.name, bootImage(boot, node)) }));
   for (const entry of sortedBy([chain, ...scripts], (e) => e.path)) yield { path: entry.path, mode: entry.mode, content: entry.content() };
 
-  const byName = sortedBy(nodes, (node) => `${node.name}.json`);
+  // Matchbox: one group and profile per node; a Flatcar node in install mode gets a second
+  // pair, `<name>-installed` selected by {mac, os: installed}, whose Ignition is the node's own
+  // config (the install config fetches it with `&os=installed`, as Typhoon does).
+  const flatcarInstalls = (node: BootNode<N>) => boot.os === 'flatcar' && nodeBoot(boot, node).mode === 'install';
+  const matchboxIgnition = (node: BootNode<N>) => `${boot.matchboxUrl}/ignition?mac=${hyphens(node)}`;
+  const matchboxUrls = (node: BootNode<N>) => flatcarInstalls(node)
+    ? { ignition: `${matchboxIgnition(node)}&os=installed`, flatcarInstall: matchboxIgnition(node) }
+    : { ignition: matchboxIgnition(node), flatcarInstall: matchboxIgnition(node) };
   yield dir('matchbox/');
   yield dir('matchbox/groups/');
-  for (const node of byName) yield { path: `matchbox/groups/${node.name}.json`, mode: PUBLIC, content: matchboxGroup(node.name, node.mac) };
+  const groups = nodes.flatMap((node) => [
+    { path: `matchbox/groups/${node.name}.json`, content: () => matchboxGroup(node.name, node.name, { mac: node.mac }) },
+    ...(flatcarInstalls(node)
+      ? [{ path: `matchbox/groups/${node.name}-installed.json`, content: () => matchboxGroup(`${node.name}-installed`, `${node.name}-installed`, { mac: node.mac, os: 'installed' }) }]
+      : []),
+  ]);
+  for (const entry of sortedBy(groups, (e) => e.path)) yield { path: entry.path, mode: PUBLIC, content: entry.content() };
   if (usesIgnition(boot.os)) {
     yield dir('matchbox/ignition/');
-    for (const node of byName) yield { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: source.render(node).ignition };
+    const ignitions = nodes.flatMap((node) => [
+      { path: `matchbox/ignition/${node.name}.ign`, mode: SECRET, content: () => source.render(node).ignition },
+      ...(flatcarInstalls(node)
+        ? [{ path: `matchbox/ignition/${node.name}-install.ign`, mode: PUBLIC, content: () => flatcarInstallIgnition(matchboxUrls(node).ignition, nodeBoot(boot, node).installDisk) }]
+        : []),
+    ]);
+    for (const entry of sortedBy(ignitions, (e) => e.path)) yield { path: entry.path, mode: entry.mode, content: entry.content() };
   }
   yield dir('matchbox/profiles/');
-  for (const node of byName) {
-    const ignitionId = usesIgnition(boot.os) ? `${node.name}.ign` : undefined;
-    const image = bootImage(boot, node, `${boot.matchboxUrl}/ignition?mac=${hyphens(node)}`);
-    yield { path: `matchbox/profiles/${node.name}.json`, mode: PUBLIC, content: matchboxProfile(node.name, image, ignitionId) };
-  }
+  const profiles = nodes.flatMap((node) => {
+    const image = bootImage(boot, node, matchboxUrls(node));
+    if (!flatcarInstalls(node)) {
+      return [{ path: `matchbox/profiles/${node.name}.json`, content: () => matchboxProfile(node.name, image, usesIgnition(boot.os) ? `${node.name}.ign` : undefined) }];
+    }
+    return [
+      { path: `matchbox/profiles/${node.name}.json`, content: () => matchboxProfile(node.name, image, `${node.name}-install.ign`) },
+      { path: `matchbox/profiles/${node.name}-installed.json`, content: () => matchboxProfile(`${node.name}-installed`, undefined, `${node.name}.ign`) },
+    ];
+  });
+  for (const entry of sortedBy(profiles, (e) => e.path)) yield { path: entry.path, mode: PUBLIC, content: entry.content() };
 
   yield dir('nodes/');
   for (const node of sortedBy(nodes, (n) => `${n.name}/`)) {
     const rendered = source.render(node);
     const net = staticNetwork(node);
+    const { mode, installDisk } = nodeBoot(boot, node);
     const base = `nodes/${node.name}/`;
     yield dir(base);
-    yield { path: `${base}config.ign`, mode: SECRET, content: rendered.ignition };
+    yield { path: ignitionPath(node.name), mode: SECRET, content: rendered.ignition };
+    if (flatcarInstalls(node)) yield { path: flatcarInstallPath(node.name), mode: PUBLIC, content: flatcarInstallIgnition(bundleIgnitionUrls(boot, node.name).ignition, installDisk) };
     yield { path: `${base}meta-data`, mode: PUBLIC, content: rendered.metaData };
     if (net !== undefined) yield { path: `${base}network-config`, mode: PUBLIC, content: networkConfigV2(net) };
-    yield { path: `${base}user-data`, mode: SECRET, content: rendered.userData };
+    const userData = boot.os === 'ubuntu' && mode === 'install' ? autoinstallUserData(rendered.userData, installDisk, net) : rendered.userData;
+    yield { path: `${base}user-data`, mode: SECRET, content: userData };
   }
 
   yield dir('pxelinux.cfg/');
@@ -115,7 +145,7 @@ export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): 
  * Validates every node's boot inputs up front, so that bad input fails before any output.
  * (Two nodes with one MAC are refused when the profile is loaded, resolve.ts.)
  */
-export function checkNodes(boot: BootSettings, nodes: BootNode[]): void {
+export function checkNodes(boot: CheckedBootSettings, nodes: BootNode[]): void {
   for (const node of nodes) {
     macHyphens(node.mac, ['nodes', node.index, 'mac']);
     bootImage(boot, node);

@@ -10,7 +10,7 @@ import { bracketIp, ipFamily, staticNetworkProblem } from '../profile/values.js'
  * are optional per-node profile fields. A node is statically configured when it has a gateway
  * or DNS servers; it then needs a prefix.
  */
-export type NetworkNode = Pick<PlanNode, 'name' | 'index' | 'address' | 'prefix' | 'interface' | 'mac' | 'gateway' | 'dns'>;
+export type NetworkNode = Pick<PlanNode, 'name' | 'index' | 'address' | 'prefix' | 'interface' | 'mac' | 'gateway' | 'dns' | 'boot'>;
 
 /** The resolved static configuration of a node ({@link staticNetwork}). */
 export interface StaticNetwork {
@@ -72,11 +72,16 @@ export function ipKernelArg(net: StaticNetwork): string {
  * `nameservers.addresses`. Source: cloud-init docs, "Network configuration version 2".
  */
 export function networkConfigV2(net: StaticNetwork): string {
+  return toYaml(networkV2(net), { sortKeys: false });
+}
+
+/** The data of {@link networkConfigV2} (also the `network` of an autoinstall document). */
+export function networkV2(net: StaticNetwork): { version: 2; ethernets: Record<string, object> } {
   const ethernet = {
     ...(net.mac === undefined ? {} : { match: { macaddress: net.mac }, 'set-name': net.interface }),
     addresses: [`${net.address}/${net.prefix}`],
     ...(net.gateway === undefined ? {} : { routes: [{ to: ipFamily(net.gateway) === 6 ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
     ...(net.dns.length === 0 ? {} : { nameservers: { addresses: net.dns } }),
   };
-  return toYaml({ version: 2, ethernets: { [net.interface]: ethernet } }, { sortKeys: false });
+  return { version: 2, ethernets: { [net.interface]: ethernet } };
 }

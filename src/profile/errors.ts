@@ -49,6 +49,7 @@ export const CODES = {
   W_SKEW_GAP: 'W107',
   W_SECRET_FILE_MODE: 'W108',
   W_NOT_VALIDATED: 'W150',
+  W_LIVE_CONTROL_PLANE: 'W109',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import type { Family, Plan, PlanNode } from '../model.js';
+import { DEFAULT_BOOT_MODE, type Family, type NodeBootSettings, type Plan, type PlanNode } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
@@ -254,6 +254,15 @@ export function resolvePlan(
         vips: vips.map((address, i) => ({ address, path: ['vip', 'addresses', i] })),
       }),
     );
+  // A control-plane node booted live runs etcd on a tmpfs root: a power cut loses its member.
+  if (raw.boot !== undefined) {
+    raw.nodes.forEach((n, i) => {
+      if ((n.boot?.mode ?? raw.boot!.mode ?? DEFAULT_BOOT_MODE) !== 'live') return;
+      problems.push(warning('W_LIVE_CONTROL_PLANE', n.boot?.mode === undefined ? ['boot', 'mode'] : ['nodes', i, 'boot', 'mode'],
+        `control-plane node ${n.name} boots live from RAM: its etcd data and kubelet state are lost at every power-off, and it comes back as a new member under an old name`,
+        'mode = "install" (the default) installs the OS to boot.installDisk; keep live for throwaway clusters'));
+    });
+  }
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
@@ -366,12 +375,13 @@ export function nextRouterId(id: number): number {
   return next === 51 ? 52 : next;
 }
 
-/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS, secondary address) onto a plan node. */
+/** Copies the optional per-host facts (prefix, MAC in `aa:bb:..` form, gateway, DNS, secondary address, boot overrides) onto a plan node. */
 function withHostFacts(
   node: PlanNode,
-  src: { prefix?: number | undefined; secondary?: { address: string; prefix?: number | undefined } | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined } },
+  src: { prefix?: number | undefined; secondary?: { address: string; prefix?: number | undefined } | undefined; raw: { mac?: string | undefined; gateway?: string | undefined; dns?: string[] | undefined; boot?: NodeBootSettings | undefined } },
   canon: (a: string) => string,
 ): PlanNode {
+  if (src.raw.boot !== undefined) node.boot = { ...src.raw.boot };
   if (src.prefix !== undefined) node.prefix = src.prefix;
   if (src.secondary !== undefined) {
     node.secondaryAddress = src.secondary.address;

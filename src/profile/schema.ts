@@ -21,11 +21,13 @@ import {
   isImageRef,
   isInterfaceName,
   isKernelArg,
+  isInstallDisk,
+  INSTALL_DISK_RULE,
   k8sMinor,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
-import { BOOT_OSES } from '../model.js';
+import { BOOT_MODES, BOOT_OSES } from '../model.js';
 import { isLoginName, isSshPublicKey, SSH_KEY_RULE } from './ssh.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
@@ -55,6 +57,14 @@ const image = str(isImageRef, 'expected a container image reference such as hapr
 const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
+const bootMode = z.enum(BOOT_MODES);
+const installDisk = str(isInstallDisk, `expected ${INSTALL_DISK_RULE}`);
+
+/** A node's own `boot` table: overrides `[boot]` `mode` and `installDisk` for this node. */
+export const nodeBootSchema = z.strictObject({
+  mode: z.optional(bootMode),
+  installDisk: z.optional(installDisk),
+});
 
 const sshKey = str(isSshPublicKey, `expected ${SSH_KEY_RULE}`);
 const userFile = z.string().check(z.minLength(1));
@@ -93,6 +103,7 @@ export const workerSchema = z.strictObject({
   dns: z.optional(z.array(ip).check(z.minLength(1))),
   ssh: z.optional(nodeSshSchema),
   userContent: z.optional(userContentSchema),
+  boot: z.optional(nodeBootSchema),
 });
 
 /** One `[[nodes]]` entry: a control-plane node, a worker's fields plus its VRRP priority. */
@@ -107,6 +118,8 @@ export const bootSchema = z.strictObject({
   configUrl: bootUrl,
   kernelArgs: z.optional(z.array(str(isKernelArg, `expected ${KERNEL_ARG_RULE}`))),
   matchboxUrl: z.optional(bootUrl),
+  mode: z.optional(bootMode),
+  installDisk: z.optional(installDisk),
 });
 
 /**
@@ -215,6 +228,8 @@ export const FIELD_HINTS: Record<string, string> = {
   ignition: 'an Ignition JSON (or Butane *.bu) file relative to the profile; merged with ignition.config.merge',
   enabled: 'true installs containerd, kubeadm, kubelet and kubectl with cloud-init on Debian/Ubuntu; leave it out for images that carry them',
   kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
+  mode: 'install (default): write the OS to installDisk and boot from disk; live: run from RAM on every boot (etcd data is lost at power-off)',
+  installDisk: 'the disk the installer WIPES and writes the OS to (default /dev/sda), e.g. /dev/nvme0n1 or /dev/disk/by-id/...',
 };
 
 /** Hints by problem kind, used when the field has none of its own. */

@@ -99,6 +99,18 @@ export function isKernelArg(value: string): boolean {
   return value !== '' && !BOOT_UNSAFE.test(value);
 }
 
+/**
+ * True for a block device path safe in a kernel argument, a systemd unit line and a curtin
+ * match: `/dev/` then path segments of A-Z a-z 0-9 and `. _ : + , @ = -` (by-id and by-path
+ * names such as `/dev/disk/by-path/pci-0000:00:1f.2-ata-1` fit), no `..` segment.
+ */
+export function isInstallDisk(value: string): boolean {
+  return /^\/dev\/[A-Za-z0-9._:+,@=-]+(\/[A-Za-z0-9._:+,@=-]+)*$/.test(value) && !value.split('/').some((part) => part === '.' || part === '..');
+}
+
+/** What `installDisk` must be, for messages. */
+export const INSTALL_DISK_RULE = 'a block device path under /dev/, e.g. /dev/sda, /dev/nvme0n1 or /dev/disk/by-id/wwn-0x5000c500a1b2c3d4';
+
 /** What a kernel argument must be, for messages. */
 export const KERNEL_ARG_RULE = 'one token per list item, without spaces, quotes, ;, $, # or control characters, e.g. "console=ttyS0,115200n8"';
 

@@ -11,6 +11,8 @@ export const testBoot = (os: BootSettings['os']): CheckedBootSettings => ({
   configUrl: 'http://198.18.0.1:8080/k8s',
   kernelArgs: ['console=ttyS0,115200n8'],
   matchboxUrl: 'http://198.18.0.1:8080/k8s',
+  mode: 'install',
+  installDisk: '/dev/vda',
 });
 
 /** `count` nodes: three static control-plane nodes, the rest DHCP workers. */
