@@ -124,6 +124,30 @@ export async function setLink(node: NetNode, up: boolean): Promise<void> {
 }
 
 /**
+ * Forgets the client's neighbour (ARP/NDP) entries of `addrs`, so that a scenario does not
+ * inherit where the previous one left the client pointing (e.g. at the loser of a split brain).
+ */
+export async function flushNeighbours(topo: Topology, addrs: string[]): Promise<void> {
+  for (const a of addrs) await run(['ip', '-n', topo.client.ns, 'neigh', 'flush', 'to', a]).catch(() => {});
+}
+
+/** The nftables table {@link setVrrpBlocked} adds in a node's namespace. */
+const VRRP_BLOCK = `table inet k8sha_lab {
+  chain input { type filter hook input priority 0; meta l4proto vrrp drop; }
+  chain output { type filter hook output priority 0; meta l4proto vrrp drop; }
+}
+`;
+
+/**
+ * Drops every VRRP packet (IP protocol 112) in and out of the node's namespace (`on`), or
+ * removes that rule again, with nftables inside the namespace only.
+ */
+export async function setVrrpBlocked(node: NetNode, on: boolean): Promise<void> {
+  if (on) await run(['ip', 'netns', 'exec', node.ns, 'nft', '-f', '-'], { input: VRRP_BLOCK });
+  else await run(['ip', 'netns', 'exec', node.ns, 'nft', 'delete', 'table', 'inet', 'k8sha_lab']).catch(() => {});
+}
+
+/**
  * Removes every address of `addrs` that is still configured on the node's interface:
  * what a reboot does to VIPs a SIGKILLed keepalived could not withdraw.
  */
