@@ -4,7 +4,7 @@
 # scenario passed/failed, outage p50/p95/max, failed requests and the longest handover overlap.
 # JSON of every run and the HTML reports go to ${SOAK_OUT:-/var/tmp/k8s-ha-soak}. Needs root.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 n=${1:-20}
 out=${SOAK_OUT:-/var/tmp/k8s-ha-soak}
 mkdir -p "$out"
