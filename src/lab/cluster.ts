@@ -55,11 +55,12 @@ export class LabCluster {
   /**
    * Brings `node` (default: every node) to full health: link up (after dropping VIPs a
    * SIGKILLed keepalived left, as a reboot would), apiserver, then every static pod that is
-   * not running, in manifest order. Healing every node also makes the client forget where
+   * not running, in manifest order (`apiservers: false`: the static pods only, as while
+   * `kubeadm init` has not started the apiserver yet). Healing every node also makes the client forget where
    * the VIPs were (its neighbour entries), as a fresh client would.
    * @throws Error with the container's log when a container exits within 300 ms of its start.
    */
-  async heal(only?: LabNode): Promise<void> {
+  async heal(only?: LabNode, opts: { apiservers?: boolean } = {}): Promise<void> {
     if (!only) await flushNeighbours(this.topo, this.plan.vip.addresses);
     for (const n of only ? [only] : this.nodes) {
       if (n.vrrpBlocked) await this.partition(n, false);
@@ -70,7 +71,7 @@ export class LabCluster {
         await setLink(n.net, true);
         n.linkUp = true;
       }
-      if (!alive(n.apiserver)) n.apiserver = await startApiserver(n.net, this.plan.kubernetes.apiServerPort, this.cert);
+      if (!alive(n.apiserver) && opts.apiservers !== false) n.apiserver = await startApiserver(n.net, this.plan.kubernetes.apiServerPort, this.cert);
       const started: RunningContainer[] = [];
       for (const spec of n.specs) {
         if (n.containers.some((c) => c.spec === spec && alive(c.daemon))) continue;

@@ -15,7 +15,7 @@ import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, re
 import { makeCert } from './apiserver.js';
 import { LabCluster, type LabNode } from './cluster.js';
 import { readStaticPods } from './kubelet.js';
-import { buildTopology, labNamespaces, removeStale, PREFIX } from './netns.js';
+import { buildTopology, labNamespaces, removeStale, PREFIX, SYSTEM_PATH } from './netns.js';
 import { CommandError, killAllDaemons, labProcesses, nowMs, refuseNewDaemons, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { handoverBoundMs, haproxyMarkDownMs } from './bounds.js';
@@ -75,7 +75,8 @@ async function checkMachine(): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabError('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
   const path = [process.env.PATH ?? '', '/usr/sbin', '/sbin'].join(delimiter);
   const missing: [string, string][] = [];
-  for (const t of TOOLS) if ((await findExecutable(t[0], path)) === undefined) missing.push(t);
+  // nft only from the system's directories (netns.ts: node_modules/.bin has another `nft`).
+  for (const t of TOOLS) if ((await findExecutable(t[0], t[0] === 'nft' ? SYSTEM_PATH : path)) === undefined) missing.push(t);
   if (missing.length) {
     throw new LabError(`k8s-ha lab: missing ${missing.map((m) => m[0]).join(', ')}; install with: apt-get install -y ${[...new Set(missing.map((m) => m[1]))].join(' ')}`);
   }
@@ -291,10 +292,14 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
  * What a lab left on the machine (for tests and CI): its namespaces, work directories, and
  * every process that carries the lab's mark (whatever its name: keepalived, HAProxy, a track
  * script) or names the lab's helpers. `labPid` limits the processes to the lab run by that
- * process (another lab may run meanwhile once this one released the lock).
+ * process (another lab may run meanwhile once this one released the lock; its namespaces and
+ * work directory are then not counted).
  */
 export async function leftovers(labPid?: number): Promise<string[]> {
   const marked = await labProcesses(labPid);
+  // Namespaces and work directories carry no pid: another lab that holds the lock now owns them.
+  const holder = Number(await readFile(LOCK, 'utf8').catch(() => ''));
+  if (labPid !== undefined && holder && holder !== labPid && pidAlive(holder)) return marked.map((p) => `process ${p.pid} ${p.args}`);
   const named = labPid !== undefined ? [] : (await run(['ps', '-eo', 'pid,args'])).split('\n')
     .filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'))
     .filter((l) => !marked.some((p) => p.pid === Number(l.trim().split(' ')[0])));

@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { run } from './proc.js';
+import { findExecutable } from '../system.js';
 
 /** Prefix of every namespace the lab creates. */
 export const PREFIX = 'k8sha-lab-';
@@ -143,9 +144,25 @@ const VRRP_BLOCK = `table inet k8sha_lab {
  * removes that rule again, with nftables inside the namespace only.
  */
 export async function setVrrpBlocked(node: NetNode, on: boolean): Promise<void> {
-  if (on) await run(['ip', 'netns', 'exec', node.ns, 'nft', '-f', '-'], { input: VRRP_BLOCK });
-  else await run(['ip', 'netns', 'exec', node.ns, 'nft', 'delete', 'table', 'inet', 'k8sha_lab']).catch(() => {});
+  const nft = await nftables();
+  if (on) await run(['ip', 'netns', 'exec', node.ns, nft, '-f', '-'], { input: VRRP_BLOCK });
+  else await run(['ip', 'netns', 'exec', node.ns, nft, 'delete', 'table', 'inet', 'k8sha_lab']).catch(() => {});
 }
+
+/**
+ * nftables' `nft`, looked up in the system's sbin and bin directories only: under `npm run` or
+ * a test runner PATH starts with node_modules/.bin, where @vercel/nft (a dependency of ava)
+ * installs a different `nft` that accepts the same arguments and blocks nothing.
+ * @throws Error naming the package when it is not installed.
+ */
+async function nftables(): Promise<string> {
+  const nft = await findExecutable('nft', SYSTEM_PATH);
+  if (!nft) throw new Error('nft is not installed: apt-get install -y nftables');
+  return nft;
+}
+
+/** Where Debian installs system programs. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Removes every address of `addrs` that is still configured on the node's interface:
