@@ -3,7 +3,7 @@
 // keepalived and HAProxy) and the bundle scale test (1,000 workers in well under 5 s).
 export default {
   files: ['dist/test/lab.test.js', 'dist/test/bundle-scale.test.js'],
-  timeout: '5m',
+  timeout: '15m',
   concurrency: 1,
   workerThreads: false,
   // The whole suite on every CI machine: never one shard of it (ava splits the files across

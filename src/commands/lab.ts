@@ -1,5 +1,5 @@
 /**
- * `k8s-ha lab [PROFILE] [--json FILE] [--scenario NAME ...]`: applies the profile's outputs with
+ * `k8s-ha lab [PROFILE] [--json FILE] [--report FILE] [--repeat N] [--scenario NAME ...]`: applies the profile's outputs with
  * the real cloud-init and Ignition, runs the real keepalived and HAProxy in network namespaces
  * and measures failover (src/lab/). Linux and root only. Exit 0 when every scenario meets its
  * bound, 1 when one does not or the lab cannot run.
@@ -12,6 +12,8 @@ import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 interface LabArgs extends ProfileArgs, SecretsArgs {
   json?: string;
   logs?: string;
+  report?: string;
+  repeat: number;
   scenario?: (typeof SCENARIOS)[number][];
 }
 
@@ -22,11 +24,17 @@ export const labCommand: CommandModule<object, LabArgs> = {
     withProfile(y)
       .option('json', { type: 'string', describe: 'also write the results as JSON to this file' })
       .option('logs', { type: 'string', describe: 'write the logs of keepalived, HAProxy, the apiservers and the lab itself, time-stamped, under this directory' })
+      .option('report', { type: 'string', describe: 'also write a self-contained HTML report with a timeline per scenario run to this file' })
+      .option('repeat', { type: 'number', default: 1, describe: 'run the scenarios N times and report per scenario passed/failed, outage p50/p95/max' })
+      .check((a) => {
+        if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 1000) throw new Error(`--repeat: expected a whole number from 1 to 1000, got ${String(a.repeat)}`);
+        return true;
+      })
       .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
-    const [{ renderNodes: renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson }] = await Promise.all([
+    const [{ renderNodes: renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson, summaryTable, reportHtml }] = await Promise.all([
       import('../index.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);
     let report;
@@ -36,13 +44,19 @@ export const labCommand: CommandModule<object, LabArgs> = {
       // The lab proves k8s-ha's own files: the user's content and SSH users, which cloud-init
       // and Ignition merge on a real node, stay out of its comparison of the two formats.
       const own = { ...plan, nodes: plan.nodes.map(({ userContent, ssh, ...n }) => n) };
-      report = await runLab(own, renderCluster(own, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
+      report = await runLab(own, renderCluster(own, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;
     }
-    process.stdout.write(`${reportTable(report)}\n`);
-    if (args.json) await (await import('../sinks/atomic.js')).writeFileAtomic(args.json, reportJson(report), 0o644);
-    if (report.scenarios.some((s) => !s.passed)) throw new CliError(`k8s-ha lab: ${report.scenarios.filter((s) => !s.passed).map((s) => s.name).join(', ')} missed their bounds`);
+    process.stdout.write(`${reportTable(report)}\n${summaryTable(report)}\n`);
+    const { writeFileAtomic } = await import('../sinks/atomic.js');
+    if (args.json) await writeFileAtomic(args.json, reportJson(report), 0o644);
+    if (args.report) {
+      const vrrpNodes = plan.nodes.filter((n) => n.vrrp).map((n) => n.name);
+      await writeFileAtomic(args.report, reportHtml(report, vrrpNodes, plan.vip.addresses), 0o644);
+    }
+    const failed = report.summary.filter((s) => s.failed > 0);
+    if (failed.length) throw new CliError(`k8s-ha lab: ${failed.map((s) => (report.runs > 1 ? `${s.name} (${s.failed} of ${s.runs} runs)` : s.name)).join(', ')} missed their bounds`);
   },
 };

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Plan, PlanNode } from '../model.js';
 import { startApiserver, type LabCert } from './apiserver.js';
 import { startContainer, type ContainerSpec, type RunningContainer } from './kubelet.js';
-import { flushAddresses, setLink, type NetNode, type Topology } from './netns.js';
+import { flushAddresses, flushNeighbours, setLink, setVrrpBlocked, type NetNode, type Topology } from './netns.js';
 import { HolderWatch, Probe } from './probe.js';
 import { signalGroup, sleep, stopDaemon, type Daemon } from './proc.js';
 import { bracketIp } from '../profile/values.js';
@@ -21,6 +21,10 @@ export interface LabNode {
   apiserver?: Daemon;
   containers: RunningContainer[];
   linkUp: boolean;
+  /** VRRP is dropped in and out of the node's namespace ({@link LabCluster.partition}). */
+  vrrpBlocked?: boolean;
+  /** Containers stopped with SIGSTOP ({@link LabCluster.freeze}). */
+  frozen?: RunningContainer[];
 }
 
 const alive = (d?: Daemon) => d !== undefined && d.child.exitCode === null && d.child.signalCode === null;
@@ -51,17 +55,23 @@ export class LabCluster {
   /**
    * Brings `node` (default: every node) to full health: link up (after dropping VIPs a
    * SIGKILLed keepalived left, as a reboot would), apiserver, then every static pod that is
-   * not running, in manifest order.
+   * not running, in manifest order (`apiservers: false`: the static pods only, as while
+   * `kubeadm init` has not started the apiserver yet). Healing every node also makes the client forget where
+   * the VIPs were (its neighbour entries), as a fresh client would.
    * @throws Error with the container's log when a container exits within 300 ms of its start.
    */
-  async heal(only?: LabNode): Promise<void> {
+  async heal(only?: LabNode, opts: { apiservers?: boolean } = {}): Promise<void> {
+    if (!only) await flushNeighbours(this.topo, this.plan.vip.addresses);
     for (const n of only ? [only] : this.nodes) {
+      if (n.vrrpBlocked) await this.partition(n, false);
+      for (const c of n.frozen ?? []) signalGroup(c.daemon, 'SIGCONT');
+      n.frozen = undefined;
       if (!n.linkUp) {
         await flushAddresses(n.net, this.plan.vip.addresses);
         await setLink(n.net, true);
         n.linkUp = true;
       }
-      if (!alive(n.apiserver)) n.apiserver = await startApiserver(n.net, this.plan.kubernetes.apiServerPort, this.cert);
+      if (!alive(n.apiserver) && opts.apiservers !== false) n.apiserver = await startApiserver(n.net, this.plan.kubernetes.apiServerPort, this.cert);
       const started: RunningContainer[] = [];
       for (const spec of n.specs) {
         if (n.containers.some((c) => c.spec === spec && alive(c.daemon))) continue;
@@ -99,6 +109,36 @@ export class LabCluster {
   /** SIGKILL of one container. */
   async kill(node: LabNode, program: string): Promise<void> {
     await stopDaemon(this.container(node, program).daemon, 'SIGKILL', 0);
+  }
+
+  /**
+   * Drops (`on`) or lets through again every VRRP packet in and out of `node`'s namespace
+   * (nftables there): the node and its peers stop hearing each other's adverts, while
+   * everything else (ARP, the client's requests) still flows.
+   */
+  async partition(node: LabNode, on: boolean): Promise<void> {
+    await setVrrpBlocked(node.net, on);
+    node.vrrpBlocked = on;
+  }
+
+  /** SIGSTOPs (`on`) or SIGCONTs the `program` container of `node`: a stalled VM, for keepalived. */
+  freeze(node: LabNode, program: string, on: boolean): void {
+    const c = on ? this.container(node, program) : node.frozen?.find((x) => basename(x.spec.argv[0]!) === program);
+    if (!c) return;
+    signalGroup(c.daemon, on ? 'SIGSTOP' : 'SIGCONT');
+    node.frozen = on ? [...(node.frozen ?? []), c] : node.frozen?.filter((x) => x !== c);
+  }
+
+  /** Every container and the apiserver of every node, SIGKILLed, VIPs dropped: a cold cluster. */
+  async powerOffAll(): Promise<void> {
+    for (const n of this.nodes) {
+      for (const c of n.frozen ?? []) signalGroup(c.daemon, 'SIGCONT');
+      n.frozen = undefined;
+      await Promise.all([...n.containers.map((c) => stopDaemon(c.daemon, 'SIGKILL', 0)), n.apiserver && stopDaemon(n.apiserver, 'SIGKILL', 0)]);
+      n.containers = [];
+      n.apiserver = undefined;
+      await flushAddresses(n.net, this.plan.vip.addresses);
+    }
   }
 
   /** Stops the stand-in apiserver of `node` (SIGTERM: it closes its listener). */

@@ -2,7 +2,9 @@
  * The lab's kubelet: runs the static pods an applied node root carries in
  * /etc/kubernetes/manifests, the way kubelet + a container runtime would for hostNetwork pods,
  * but with the machine's own (Debian) binaries instead of images. Per container: the node's
- * network namespace, a private mount namespace, a fresh tmpfs on /run and /tmp, every
+ * network namespace, a private mount namespace, a PID namespace of its own (as a container
+ * runtime gives each container: when its first process dies, the kernel kills every process
+ * of it, so a stopped container leaves nothing running), a fresh tmpfs on /run and /tmp, every
  * hostPath volume of the node root bind-mounted at its mountPath (read-only when the mount
  * says so), then the container's `command` + `args` exec'd with a plain PATH.
  * Nothing is written by the lab: what runs is exactly what the outputs put on the node.
@@ -10,7 +12,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { startDaemon, type Daemon } from './proc.js';
+import { LAB_MARK, startDaemon, type Daemon } from './proc.js';
 import { MANIFESTS_DIR } from '../components/static-pods.js';
 import type { NetNode } from './netns.js';
 
@@ -86,8 +88,10 @@ export async function readStaticPods(root: string): Promise<ContainerSpec[]> {
 /** Starts one container of `node` (see the module doc). */
 export function startContainer(node: NetNode, spec: ContainerSpec): RunningContainer {
   const binds = spec.mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']);
-  const env = Object.entries({ PATH, ...spec.env }).map(([k, v]) => `${k}=${v}`);
+  // The lab's mark goes in too (a container runtime adds variables of its own as well), so
+  // that whatever the container starts can be found and reaped (proc.ts labProcesses).
+  const env = Object.entries({ PATH, ...spec.env, [LAB_MARK]: String(process.pid) }).map(([k, v]) => `${k}=${v}`);
   const daemon = startDaemon(`${node.name}/${spec.name}`, ['ip', 'netns', 'exec', node.ns,
-    'unshare', '-m', '--propagation', 'private', 'sh', '-c', RUNNER, 'k8s-ha-pod', ...binds, '--', 'env', '-i', ...env, ...spec.argv]);
+    'unshare', '-m', '--propagation', 'private', '--pid', '--fork', '--kill-child', 'sh', '-c', RUNNER, 'k8s-ha-pod', ...binds, '--', 'env', '-i', ...env, ...spec.argv]);
   return { node: node.name, spec, daemon };
 }

@@ -15,10 +15,11 @@ import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, re
 import { makeCert } from './apiserver.js';
 import { LabCluster, type LabNode } from './cluster.js';
 import { readStaticPods } from './kubelet.js';
-import { buildTopology, labNamespaces, removeStale, PREFIX } from './netns.js';
-import { CommandError, killAllDaemons, nowMs, run, takeStartedDaemons, type Daemon } from './proc.js';
+import { buildTopology, labNamespaces, removeStale, PREFIX, SYSTEM_PATH } from './netns.js';
+import { CommandError, killAllDaemons, labProcesses, nowMs, refuseNewDaemons, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
-import { haproxyMarkDownMs } from './bounds.js';
+import { handoverBoundMs, haproxyMarkDownMs } from './bounds.js';
+import { summarize, type ScenarioSummary } from './stats.js';
 import { HAPROXY_CFG } from '../components/haproxy.js';
 
 /** Result of a lab run; `scenarios` rows follow the issue's JSON contract. */
@@ -27,7 +28,14 @@ export interface LabReport {
   /** VRRP advert_int, seconds. */
   advertInterval: number;
   vrrpVersion: 2 | 3;
+  /** Longest overlap of two VIP holders that is a handover, not a split brain, ms. */
+  handoverBoundMs: number;
+  /** How many times the scenarios ran (`--repeat`). */
+  runs: number;
+  /** Every run of every scenario, in the order they ran (`run` says which). */
   scenarios: ScenarioResult[];
+  /** Per scenario over all runs: counts, outage p50/p95/max, failed requests, overlaps. */
+  summary: ScenarioSummary[];
   /** Wall time of the whole run, ms. */
   wallMs: number;
 }
@@ -41,7 +49,7 @@ const LOCK = '/run/k8sha-lab.pid';
 /** Programs the lab runs, with the Debian package that provides each. */
 const TOOLS: [string, string][] = [
   ['ip', 'iproute2'], ['unshare', 'util-linux'], ['mount', 'mount'], ['cloud-init', 'cloud-init'], [IGNITION_BIN, 'ignition'],
-  ['keepalived', 'keepalived'], ['haproxy', 'haproxy'], ['curl', 'curl'], ['openssl', 'openssl'],
+  ['keepalived', 'keepalived'], ['haproxy', 'haproxy'], ['curl', 'curl'], ['openssl', 'openssl'], ['nft', 'nftables'],
 ];
 
 /** A passed {@link preflight} of this process, shared by its later callers. */
@@ -67,7 +75,8 @@ async function checkMachine(): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabError('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
   const path = [process.env.PATH ?? '', '/usr/sbin', '/sbin'].join(delimiter);
   const missing: [string, string][] = [];
-  for (const t of TOOLS) if ((await findExecutable(t[0], path)) === undefined) missing.push(t);
+  // nft only from the system's directories (netns.ts: node_modules/.bin has another `nft`).
+  for (const t of TOOLS) if ((await findExecutable(t[0], t[0] === 'nft' ? SYSTEM_PATH : path)) === undefined) missing.push(t);
   if (missing.length) {
     throw new LabError(`k8s-ha lab: missing ${missing.map((m) => m[0]).join(', ')}; install with: apt-get install -y ${[...new Set(missing.map((m) => m[1]))].join(' ')}`);
   }
@@ -117,6 +126,13 @@ export interface LabOptions {
    * also when the lab fails.
    */
   logsDir?: string;
+  /** Run the scenarios this many times (default 1); converge starts every run from cold. */
+  repeat?: number;
+  /**
+   * False makes the split brain `partition` provokes a failure (a negative control proving
+   * the lab fails a real split brain); default true.
+   */
+  expectSplitBrain?: boolean;
 }
 
 /**
@@ -197,19 +213,25 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     opts.log?.(line);
   };
   takeStartedDaemons(); // forget daemons of an earlier run in this process
+  refuseNewDaemons(false); // an earlier run's teardown refused them
   await preflight();
   await lock();
   let cluster: LabCluster | undefined;
   let work: string | undefined;
-  const teardown = async () => {
+  let tornDown: Promise<void> | undefined;
+  // Once, whether the run ends or a signal comes first: every process the lab started is
+  // reaped (killAllDaemons waits for each, found by the lab's mark) before it returns.
+  const teardown = () => (tornDown ??= (async () => {
+    refuseNewDaemons(true);
     await cluster?.shutdown().catch(() => {});
     await killAllDaemons();
     const daemons = takeStartedDaemons();
     if (opts.logsDir) await writeLabLogs(opts.logsDir, started, daemons, progress).catch((e) => opts.log?.(`cannot write the logs to ${opts.logsDir}: ${(e as Error).message}`));
     await removeStale();
+    await killAllDaemons(); // what was still inside the namespaces
     if (work) await rm(work, { recursive: true, force: true });
     await rm(LOCK, { force: true });
-  };
+  })());
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: tearing the lab down`);
     void teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
@@ -239,13 +261,20 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     const results: ScenarioResult[] = [];
     const wanted = opts.scenarios?.length ? SCENARIOS.filter((s) => opts.scenarios!.includes(s)) : [...SCENARIOS];
     if (wanted[0] !== 'converge') wanted.unshift('converge'); // every scenario needs a converged cluster
-    for (const name of wanted) {
-      log(`scenario ${name}`);
-      const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan) });
-      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore} -> ${res.holderAfter}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
-      results.push(res);
+    const runs = Math.max(1, opts.repeat ?? 1);
+    for (let i = 1; i <= runs; i++) {
+      for (const name of wanted) {
+        log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
+        const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain });
+        res.run = i;
+        log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore} -> ${res.holderAfter}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+        results.push(res);
+      }
     }
-    return { profile: plan.source, advertInterval: plan.keepalived.advertInterval, vrrpVersion: plan.keepalived.vrrpVersion, scenarios: results, wallMs: Math.round(nowMs() - started) };
+    return {
+      profile: plan.source, advertInterval: plan.keepalived.advertInterval, vrrpVersion: plan.keepalived.vrrpVersion,
+      handoverBoundMs: Math.round(handoverBoundMs(plan)), runs, scenarios: results, summary: summarize(results), wallMs: Math.round(nowMs() - started),
+    };
   } catch (e) {
     // What the lab's parts throw about the machine (a command that failed, a static pod that
     // exited, a cluster that never got healthy) is a LabError; a programming error
@@ -259,8 +288,21 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
   }
 }
 
-/** Whether any namespace or process of a lab is left on the machine (for tests and CI). */
-export async function leftovers(): Promise<string[]> {
-  const procs = (await run(['ps', '-eo', 'pid,args'])).split('\n').filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'));
-  return [...(await labNamespaces()).map((n) => `namespace ${n}`), ...procs.map((p) => `process ${p.trim()}`), ...(await workDirs()).map((d) => `directory ${d}`)];
+/**
+ * What a lab left on the machine (for tests and CI): its namespaces, work directories, and
+ * every process that carries the lab's mark (whatever its name: keepalived, HAProxy, a track
+ * script) or names the lab's helpers. `labPid` limits the processes to the lab run by that
+ * process (another lab may run meanwhile once this one released the lock; its namespaces and
+ * work directory are then not counted).
+ */
+export async function leftovers(labPid?: number): Promise<string[]> {
+  const marked = await labProcesses(labPid);
+  // Namespaces and work directories carry no pid: another lab that holds the lock now owns them.
+  const holder = Number(await readFile(LOCK, 'utf8').catch(() => ''));
+  if (labPid !== undefined && holder && holder !== labPid && pidAlive(holder)) return marked.map((p) => `process ${p.pid} ${p.args}`);
+  const named = labPid !== undefined ? [] : (await run(['ps', '-eo', 'pid,args'])).split('\n')
+    .filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'))
+    .filter((l) => !marked.some((p) => p.pid === Number(l.trim().split(' ')[0])));
+  return [...(await labNamespaces()).map((n) => `namespace ${n}`), ...marked.map((p) => `process ${p.pid} ${p.args}`),
+    ...named.map((p) => `process ${p.trim()}`), ...(await workDirs()).map((d) => `directory ${d}`)];
 }

@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { run } from './proc.js';
+import { findExecutable } from '../system.js';
 
 /** Prefix of every namespace the lab creates. */
 export const PREFIX = 'k8sha-lab-';
@@ -122,6 +123,46 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
 export async function setLink(node: NetNode, up: boolean): Promise<void> {
   await run(['ip', '-n', node.ns, 'link', 'set', node.iface, up ? 'up' : 'down']);
 }
+
+/**
+ * Forgets the client's neighbour (ARP/NDP) entries of `addrs`, so that a scenario does not
+ * inherit where the previous one left the client pointing (e.g. at the loser of a split brain).
+ */
+export async function flushNeighbours(topo: Topology, addrs: string[]): Promise<void> {
+  for (const a of addrs) await run(['ip', '-n', topo.client.ns, 'neigh', 'flush', 'to', a]).catch(() => {});
+}
+
+/** The nftables table {@link setVrrpBlocked} adds in a node's namespace. */
+const VRRP_BLOCK = `table inet k8sha_lab {
+  chain input { type filter hook input priority 0; meta l4proto vrrp drop; }
+  chain output { type filter hook output priority 0; meta l4proto vrrp drop; }
+}
+`;
+
+/**
+ * Drops every VRRP packet (IP protocol 112) in and out of the node's namespace (`on`), or
+ * removes that rule again, with nftables inside the namespace only.
+ */
+export async function setVrrpBlocked(node: NetNode, on: boolean): Promise<void> {
+  const nft = await nftables();
+  if (on) await run(['ip', 'netns', 'exec', node.ns, nft, '-f', '-'], { input: VRRP_BLOCK });
+  else await run(['ip', 'netns', 'exec', node.ns, nft, 'delete', 'table', 'inet', 'k8sha_lab']).catch(() => {});
+}
+
+/**
+ * nftables' `nft`, looked up in the system's sbin and bin directories only: under `npm run` or
+ * a test runner PATH starts with node_modules/.bin, where @vercel/nft (a dependency of ava)
+ * installs a different `nft` that accepts the same arguments and blocks nothing.
+ * @throws Error naming the package when it is not installed.
+ */
+async function nftables(): Promise<string> {
+  const nft = await findExecutable('nft', SYSTEM_PATH);
+  if (!nft) throw new Error('nft is not installed: apt-get install -y nftables');
+  return nft;
+}
+
+/** Where Debian installs system programs. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Removes every address of `addrs` that is still configured on the node's interface:

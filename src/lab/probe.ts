@@ -22,6 +22,12 @@ export interface ProbeRecord {
 /** A change of whether `node` holds `vip`, at `t` (ms since epoch). */
 export interface HolderEvent { t: number; node: string; vip: string; held: boolean }
 
+/** `node` held `vip` from `from` to `to` (ms since epoch). */
+export interface Holding { node: string; vip: string; from: number; to: number }
+
+/** Two or more `nodes` held `vip` at once from `from` to `to` (ms since epoch), `ms` long. */
+export interface Overlap { vip: string; from: number; to: number; ms: number; nodes: string[]; open: boolean }
+
 const PROBE_MAIN = fileURLToPath(new URL('./probe-main.js', import.meta.url));
 
 /** The running client; `records` grows until {@link Probe.stop}. */
@@ -101,27 +107,56 @@ export class HolderWatch {
   }
 
   /**
-   * Longest time (ms) within [from, to) during which two or more nodes held `vip` at once.
-   * Replays the events from the start so a dual holding that began before `from` counts.
-   * A handover by preemption overlaps for a moment by design (the new master adds the VIP,
-   * then the old one hears its advert and withdraws), so callers compare this against a
-   * tolerance of one sampling period rather than zero.
+   * Every time a node held `vip` within [from, to): node, start and end (ms since the epoch,
+   * clipped to the window). Replays the events from the start, so a holding that began
+   * before `from` is there too.
    */
-  longestOverlapMs(vip: string, from: number, to: number): number {
+  holdings(vip: string, from: number, to: number): Holding[] {
+    const since = new Map<string, number>();
+    const out: Holding[] = [];
+    const end = (node: string, t: number) => {
+      const s = since.get(node);
+      if (s !== undefined && Math.min(t, to) > Math.max(s, from)) out.push({ node, vip, from: Math.max(s, from), to: Math.min(t, to) });
+      since.delete(node);
+    };
+    for (const e of this.events.filter((x) => x.vip === vip && x.t < to)) {
+      if (e.held && !since.has(e.node)) since.set(e.node, e.t);
+      else if (!e.held) end(e.node, e.t);
+    }
+    for (const node of [...since.keys()]) end(node, to);
+    return out.sort((a, b) => a.from - b.from);
+  }
+
+  /**
+   * Every overlap of `vip` within [from, to): a stretch during which two or more nodes held it
+   * at once, with its start, end (clipped to the window), duration and the nodes.
+   * `open` is true when it had not ended at `to`.
+   */
+  overlaps(vip: string, from: number, to: number): Overlap[] {
     const held = new Set<string>();
-    let since: number | null = null;
-    let longest = 0;
-    const close = (t: number) => {
-      if (since !== null) longest = Math.max(longest, Math.min(t, to) - Math.max(since, from));
-      since = null;
+    const out: Overlap[] = [];
+    let cur: { from: number; nodes: Set<string> } | null = null;
+    const close = (t: number, open: boolean) => {
+      if (cur && Math.min(t, to) > Math.max(cur.from, from)) {
+        const [a, b] = [Math.max(cur.from, from), Math.min(t, to)];
+        out.push({ vip, from: a, to: b, ms: b - a, nodes: [...cur.nodes].sort(), open });
+      }
+      cur = null;
     };
     for (const e of this.events.filter((x) => x.vip === vip && x.t < to)) {
       if (e.held) held.add(e.node); else held.delete(e.node);
-      if (held.size > 1 && since === null) since = e.t;
-      else if (held.size <= 1) close(e.t);
+      if (held.size > 1) {
+        cur ??= { from: e.t, nodes: new Set() };
+        for (const n of held) cur.nodes.add(n);
+      } else close(e.t, false);
     }
-    close(to);
-    return Math.max(0, longest);
+    close(to, true);
+    return out;
+  }
+
+  /** Longest time (ms) within [from, to) during which two or more nodes held `vip` at once. */
+  longestOverlapMs(vip: string, from: number, to: number): number {
+    return Math.max(0, ...this.overlaps(vip, from, to).map((o) => o.ms));
   }
 
   async stop(): Promise<void> {

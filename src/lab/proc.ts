@@ -4,6 +4,15 @@
  * child, HAProxy a worker) can be signalled at once, the way a container runtime kills a pod.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+
+/**
+ * Environment variable set on every process the lab starts (value: the lab's own pid), and
+ * inherited by their children (a container's `env -i` list carries it too): how
+ * {@link labProcesses} finds what a lab left running, whatever its name.
+ */
+export const LAB_MARK = 'K8SHA_LAB';
 
 /** Error of a command that exited non-zero; the message carries argv, exit code and stderr. */
 export class CommandError extends Error {
@@ -48,6 +57,14 @@ export interface Daemon {
   transcript: { t: number; line: string }[];
 }
 
+/** Set while the lab tears down: no daemon may start any more (a scenario still running). */
+let refusing = false;
+
+/** Makes {@link startDaemon} throw (`on`) or work again: teardown, then the next lab run. */
+export function refuseNewDaemons(on: boolean): void {
+  refusing = on;
+}
+
 /** Every daemon started and not yet reaped; teardown kills whatever is left here. */
 const live = new Set<Daemon>();
 /** Every daemon started since the last {@link takeStartedDaemons}, reaped or not. */
@@ -63,10 +80,12 @@ export function takeStartedDaemons(): Daemon[] {
 /**
  * Starts argv as a daemon in a new process group (detached), stdout/stderr captured.
  * `onLine` receives each stdout line (for children that report data, like the probe).
+ * @throws Error while the lab tears down ({@link refuseNewDaemons}).
  */
 export function startDaemon(label: string, argv: string[], onLine?: (line: string) => void): Daemon {
+  if (refusing) throw new Error(`the lab is shutting down: ${label} not started`);
   const [cmd, ...args] = argv as [string, ...string[]];
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [LAB_MARK]: String(process.pid) } });
   let tail = '';
   const transcript: Daemon['transcript'] = [];
   /**
@@ -114,31 +133,105 @@ export function startDaemon(label: string, argv: string[], onLine?: (line: strin
   return daemon;
 }
 
-/** Sends `signal` to the daemon's whole process group; a group already gone is not an error. */
+/**
+ * Sends `signal` to the daemon's whole process group while its leader runs (once the leader
+ * is reaped its pid may be reused: {@link reapGroup} then finds the rest by the lab's mark).
+ * SIGKILL goes first to the leader's children: a container runs `unshare --pid --fork
+ * --kill-child` (kubelet.ts), whose child is the init of the container's PID namespace, and
+ * killing that init makes the kernel kill and reap every process of the namespace before the
+ * leader sees it exit, so the leader's exit means the whole container is gone.
+ */
 export function signalGroup(d: Daemon, signal: NodeJS.Signals): void {
-  if (d.child.pid === undefined) return;
+  const pid = d.child.pid;
+  if (pid === undefined || d.child.exitCode !== null || d.child.signalCode !== null) return;
+  if (signal === 'SIGKILL') for (const child of childrenOf(pid)) kill(child, signal);
+  kill(-pid, signal);
+}
+
+/** process.kill that ignores a target already gone. */
+function kill(target: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-d.child.pid, signal);
+    process.kill(target, signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
   }
 }
 
+/** Pids of the direct children of `pid` (Linux /proc/PID/task/PID/children; none when gone). */
+function childrenOf(pid: number): number[] {
+  try {
+    // Synchronous on purpose: the signal must follow at once, before the children change.
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Stops a daemon: `signal` to its group, then SIGKILL after `graceMs` milliseconds.
- * Resolves once it has exited.
+ * Resolves once it has exited and nothing of its process group runs any more.
  */
 export async function stopDaemon(d: Daemon, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
   signalGroup(d, signal);
   const timer = setTimeout(() => signalGroup(d, 'SIGKILL'), graceMs);
   await d.exited;
   clearTimeout(timer);
-  signalGroup(d, 'SIGKILL'); // leftovers of the group (a worker that outlived its parent)
+  await reapGroup(d);
 }
 
-/** SIGKILLs every daemon still alive (teardown path) and waits for them. */
+/**
+ * Waits until no process of this lab (by its mark) is left in the daemon's process group,
+ * SIGKILLing each one it finds every 50 ms (a worker that outlived its exited parent).
+ */
+export async function reapGroup(d: Daemon): Promise<void> {
+  const pgid = d.child.pid;
+  if (pgid === undefined) return;
+  for (;;) {
+    const rest = (await labProcesses(process.pid)).filter((p) => p.pgid === pgid);
+    if (!rest.length) return;
+    for (const p of rest) kill(p.pid, 'SIGKILL');
+    await sleep(50);
+  }
+}
+
+/**
+ * SIGKILLs every daemon still alive (teardown path), waits for them, then for every process
+ * carrying this lab's mark to be gone (SIGKILLing it), so that nothing the lab started runs
+ * when this resolves.
+ */
 export async function killAllDaemons(): Promise<void> {
   await Promise.all([...live].map((d) => stopDaemon(d, 'SIGKILL', 0)));
+  for (;;) {
+    const rest = await labProcesses(process.pid);
+    if (!rest.length) return;
+    for (const p of rest) kill(p.pid, 'SIGKILL');
+    await sleep(50);
+  }
+}
+
+/** A process found by {@link labProcesses}. */
+export interface LabProcess { pid: number; pgid: number; args: string }
+
+/**
+ * Processes on this machine carrying the lab's mark ({@link LAB_MARK}), from /proc. `labPid`
+ * limits them to the lab run by that process. Zombies have no environment left and are not
+ * listed (they run nothing).
+ */
+export async function labProcesses(labPid?: number): Promise<LabProcess[]> {
+  const found: LabProcess[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const environ = await readFile(`/proc/${name}/environ`, 'latin1').catch(() => '');
+    const marks = environ.split('\0').filter((v) => v.startsWith(`${LAB_MARK}=`));
+    if (!marks.some((v) => labPid === undefined || v === `${LAB_MARK}=${labPid}`)) continue;
+    // stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (!stat || fields[0] === 'Z') continue;
+    const args = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    found.push({ pid: Number(name), pgid: Number(fields[2]), args: args.split('\0').join(' ').trim() });
+  }
+  return found;
 }
 
 /** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */

@@ -1,24 +1,61 @@
 /**
- * The lab's failure scenarios (issue #3) and how each is measured. Every scenario but
- * `rejoin` starts from a healthy cluster (every process up, the VIP on the expected MASTER,
- * every apiserver answering through the VIP), acts on the VIP holder, waits until the VIP has
- * not changed for 2 s (it settled at its last change), then reads the client's requests and
- * the holder events of its window.
+ * The lab's failure scenarios (issue #3, #14) and how each is measured. Every scenario but
+ * `converge` and `rejoin` starts from a healthy cluster (every process up, the VIP on the
+ * expected MASTER, every apiserver answering through the VIP), acts on the VIP holder, waits
+ * until the VIP has not changed for 2 s (it settled at its last change), then reads the
+ * client's requests and the holder events of its window.
+ *
+ * Two holders of one VIP at once are classified by {@link handoverBoundMs}: an overlap that
+ * ends within it is a handover (reported with its duration), a longer one a split brain (the
+ * scenario fails, unless it provokes one on purpose: `partition`, and `freeze` while the
+ * holder is stopped, where the overlap must end within the handover bound of the restore).
+ *
+ * To add a scenario: its name goes in LAB_SCENARIOS (model.ts, the run order) and its
+ * definition in {@link SCENARIO_DEFS} (the compiler asks for both).
  */
 import type { ProbeRecord } from './probe.js';
 import type { LabCluster, LabNode } from './cluster.js';
 import { nowMs, sleep } from './proc.js';
-import { LAB_SCENARIOS, type LabScenarioName } from '../model.js';
-import { DUAL_HOLDER_TOLERANCE_MS, SETTLE_GRACE_MS, masterDownMs, outageBoundsMs } from './bounds.js';
+import { LAB_SCENARIOS, type LabScenarioName, type Plan } from '../model.js';
+import { SCHEDULING_ALLOWANCE_MS, SETTLE_GRACE_MS, handoverBoundMs, masterDownMs, outageBoundsMs } from './bounds.js';
 
 /** The VIP counts as settled once it has not changed for this long, ms. */
 const STABLE_MS = 2000;
 /** How long after the settle deadline (or the expected state) to wait for the VIP to stay put, ms. */
 const STILL_MOVING_MS = 15_000;
+/** How long `freeze` stops the holder's keepalived, ms (issue #14: a VM stalled for 3 s). */
+export const FREEZE_MS = 3000;
+/** How long `bootstrap-order` runs keepalived and HAProxy before any apiserver, ms (issue #14). */
+export const APISERVER_DELAY_MS = 10_000;
 
 /** Names in the order they run (the list lives in model.ts). */
 export const SCENARIOS = LAB_SCENARIOS;
 export type ScenarioName = LabScenarioName;
+
+/** Two or more nodes held one VIP at once; times in ms after the action. */
+export interface OverlapRow {
+  vip: string;
+  nodes: string[];
+  atMs: number;
+  ms: number;
+  /** Longer than the handover bound (or, where the scenario provokes one, not healed in time). */
+  splitBrain: boolean;
+  /** Provoked by the scenario (partition, freeze): reported, checked to heal, not failed. */
+  expected: boolean;
+}
+
+/** What the report draws: every request and every holding of the window, ms after the action. */
+export interface Timeline {
+  fromMs: number;
+  toMs: number;
+  /** [start ms, 1 ok / 0 failed, index of the VIP in the plan]. */
+  requests: [number, 0 | 1, number][];
+  holdings: { node: string; vip: string; fromMs: number; toMs: number }[];
+  /** Instants worth marking besides the action at 0 (e.g. "restored"). */
+  marks: { atMs: number; label: string }[];
+  /** Where the outage bound ends (ms after the action), when it bounds the outage. */
+  boundAtMs?: number;
+}
 
 /** One row of the report; the first nine fields are the issue's JSON contract. */
 export interface ScenarioResult {
@@ -30,25 +67,39 @@ export interface ScenarioResult {
   total: number;
   holderBefore: string | null;
   holderAfter: string | null;
-  /** Two nodes held a VIP at once for longer than one 20 ms sampling period. */
+  /** A split brain: two nodes held a VIP at once for longer than {@link handoverBoundMs}. */
   dualHolder: boolean;
   boundMs: number;
+  /** Which run of `--repeat` this is, from 1. */
+  run: number;
   /** ms from the action to the last VIP change (0 when the VIP did not move). */
   settleMs: number;
   /** Failed requests started later than 1 s after the VIP settled. */
   lateFailures: number;
-  /** Longest dual holding seen, ms (a preemption overlaps for a moment by design). */
+  /** Longest dual holding seen, ms (a handover overlaps for a moment by design). */
   overlapMs: number;
+  /** Longest overlap that still counts as a handover, ms ({@link handoverBoundMs}). */
+  handoverBoundMs: number;
+  /** The scenario provokes a split brain on purpose and checks that it heals. */
+  expectSplitBrain: boolean;
+  /** Every overlap of the window. */
+  overlaps: OverlapRow[];
   /** Every VIP change in the window: ms after the action, node, VIP, held or released. */
   holderChanges: { atMs: number; node: string; vip: string; held: boolean }[];
+  timeline: Timeline;
   /** Why it failed, or what is worth knowing. */
   notes: string[];
 }
 
-/** Timing the runner needs beyond the plan. */
+/** Timing and switches the runner needs beyond the plan. */
 export interface ScenarioOptions {
   /** Worst-case ms until HAProxy marks a dead apiserver down (fall x inter, from haproxy.cfg). */
   markDownMs: number;
+  /**
+   * False turns the split brain `partition` provokes into a failure like any other (a negative
+   * control: proves the lab fails a real split brain). Default true.
+   */
+  expectSplitBrain?: boolean;
 }
 
 /** Longest run of consecutive failures per target, in ms; a run open at the end ends at `end`. */
@@ -79,7 +130,8 @@ async function healthy(c: LabCluster): Promise<void> {
 }
 
 interface Step {
-  action: () => Promise<void>;
+  /** The action; returns extra instants to mark (ms since the epoch), e.g. a restore. */
+  action: () => Promise<{ at: number; label: string }[] | void>;
   /** The VIP has reached its end state. */
   settled: () => boolean;
   deadlineMs: number;
@@ -88,8 +140,22 @@ interface Step {
   boundMs: number;
   /** False when boundMs limits something other than the outage (default true). */
   outageBounded?: boolean;
+  /** The bound counts from the end of the action (processes started by it), not its start. */
+  boundFromActionEnd?: boolean;
   /** Most VIP acquisitions allowed after the action (default 1: one clean move, or none). */
   maxMoves?: number;
+  /**
+   * The action provokes two holders on purpose until the mark labelled `restored`: an overlap
+   * that ends within the handover bound after it is expected (reported, not failed).
+   */
+  provokesOverlap?: boolean;
+  /**
+   * False: failed requests after the VIP settled are reported, not failed (partition: clients
+   * that learned the split brain's loser keep sending to it; a finding about the config).
+   */
+  lateFailuresFail?: boolean;
+  /** With provokesOverlap: the scenario fails unless such an overlap happened. */
+  splitBrainRequired?: boolean;
   /** Extra pass conditions, each returning a note when violated. */
   checks?: (m: { records: ProbeRecord[]; tAct: number; holderAfter: string | null }) => string[];
 }
@@ -101,7 +167,8 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   const t0 = nowMs();
   await sleep(500);
   const tAct = nowMs();
-  await step.action();
+  const marks = (await step.action()) ?? [];
+  const tActEnd = nowMs();
   const settledInTime = await c.until(step.settled, step.deadlineMs);
   // Settled = no VIP change for STABLE_MS: a VIP that moves again after first reaching its
   // end state (a flap) must count, so keep watching until it stays put (or give up).
@@ -121,110 +188,303 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   await sleep(600); // requests still in flight report within their timeout
   const records = c.probe.between(t0, t1);
   const failed = records.filter((r) => !r.ok);
-  const lateFailures = failed.filter((r) => r.t > settleAt + SETTLE_GRACE_MS).length;
-  const overlapMs = Math.max(...vips.map((v) => c.watch.longestOverlapMs(v, t0, t1)));
+  // Late = after the VIP settled and the action's last step (e.g. the apiservers' start).
+  const lateFrom = Math.max(settleAt, ...marks.map((m) => m.at)) + SETTLE_GRACE_MS;
+  const lateFailures = failed.filter((r) => r.t > lateFrom).length;
   const holderAfter = c.holders()[0] ?? null;
   const outageMs = longestOutageMs(records, t1);
+  const boundMs = step.boundMs + (step.boundFromActionEnd ? tActEnd - t0 : 0);
+  // Notes that fail the scenario, and notes that only report.
   const notes: string[] = [];
+  const info: string[] = [];
+  const handover = handoverBoundMs(c.plan);
+  const restored = marks.find((m) => m.label === 'restored')?.at;
+  const overlaps: OverlapRow[] = vips.flatMap((v) => c.watch.overlaps(v, t0, t1)).map((o) => {
+    const expected = step.provokesOverlap === true && restored !== undefined && o.from < restored;
+    const limit = expected ? restored! + handover : o.from + handover;
+    return { vip: o.vip, nodes: o.nodes, atMs: Math.round(o.from - tAct), ms: Math.round(o.ms), splitBrain: o.ms > handover, expected: expected && o.to <= limit && !o.open };
+  });
+  for (const o of overlaps) {
+    if (!o.splitBrain) continue;
+    const what = `${o.nodes.join(' and ')} both held ${o.vip} for ${o.ms} ms from ${o.atMs} ms`;
+    if (o.expected) info.push(`expected split brain: ${what}; healed ${Math.round(tAct + o.atMs + o.ms - restored!)} ms after the restore (bound ${Math.round(handover)} ms)`);
+    else if (step.provokesOverlap && restored !== undefined && tAct + o.atMs < restored) notes.push(`split brain not healed in time: ${what}, more than ${Math.round(handover)} ms after the restore`);
+    else notes.push(`split brain: ${what} (a handover ends within ${Math.round(handover)} ms)`);
+  }
+  const unexpected = overlaps.filter((o) => o.splitBrain && !o.expected);
+  if (step.splitBrainRequired && !overlaps.some((o) => o.splitBrain)) notes.push('no split brain: the nodes kept hearing each other');
   if (!settledInTime && step.mustSettle !== false) notes.push(`VIP did not reach its expected state within ${step.deadlineMs} ms`);
   if (stillMoving) notes.push(`VIP still moving ${STILL_MOVING_MS} ms after it reached its expected state (or the deadline)`);
   const moves = vips.map((v) => c.watch.between(v, tAct, t1).filter((e) => e.held));
   const flapping = moves.find((m) => m.length > (step.maxMoves ?? 1));
   if (flapping) notes.push(`VIP ${flapping[0]!.vip} was taken ${flapping.length} times (${flapping.map((e) => e.node).join(' -> ')}); at most ${step.maxMoves ?? 1} expected`);
-  if (step.outageBounded !== false && outageMs > step.boundMs) notes.push(`outage ${outageMs} ms > bound ${Math.round(step.boundMs)} ms`);
-  if (lateFailures) notes.push(`${lateFailures} failed requests later than ${SETTLE_GRACE_MS} ms after the VIP settled (last: ${failed.at(-1)?.err})`);
-  if (overlapMs > DUAL_HOLDER_TOLERANCE_MS) notes.push(`two nodes held a VIP for ${Math.round(overlapMs)} ms`);
+  if (step.outageBounded !== false && outageMs > boundMs) notes.push(`outage ${outageMs} ms > bound ${Math.round(boundMs)} ms`);
+  if (lateFailures) (step.lateFailuresFail === false ? info : notes).push(`${lateFailures} failed requests later than ${SETTLE_GRACE_MS} ms after the VIP settled (last: ${failed.at(-1)?.err})`);
   notes.push(...(step.checks?.({ records, tAct, holderAfter }) ?? []));
+  const rel = (t: number) => Math.round(t - tAct);
   return {
     name, passed: notes.length === 0, outageMs, failed: failed.length, total: records.length, holderBefore, holderAfter,
-    dualHolder: overlapMs > DUAL_HOLDER_TOLERANCE_MS, boundMs: Math.round(step.boundMs), settleMs: Math.round(settleAt - tAct),
-    lateFailures, overlapMs: Math.round(overlapMs),
+    dualHolder: unexpected.length > 0, boundMs: Math.round(boundMs), run: 1, settleMs: Math.round(settleAt - tAct),
+    lateFailures, overlapMs: Math.round(Math.max(0, ...overlaps.map((o) => o.ms))), handoverBoundMs: Math.round(handover),
+    expectSplitBrain: step.provokesOverlap === true, overlaps,
     holderChanges: vips.flatMap((v) => c.watch.between(v, t0, t1)).sort((a, b) => a.t - b.t)
-      .map((e) => ({ atMs: Math.round(e.t - tAct), node: e.node, vip: e.vip, held: e.held })),
-    notes,
+      .map((e) => ({ atMs: rel(e.t), node: e.node, vip: e.vip, held: e.held })),
+    timeline: {
+      fromMs: rel(t0), toMs: rel(t1),
+      requests: records.map((r) => [rel(r.t), r.ok ? 1 : 0, Math.max(0, vips.findIndex((v) => r.target.replace(/^\[|\]?:\d+$/g, '') === v))]),
+      holdings: vips.flatMap((v) => c.watch.holdings(v, t0, t1)).map((h) => ({ node: h.node, vip: h.vip, fromMs: rel(h.from), toMs: rel(h.to) })),
+      marks: marks.map((m) => ({ atMs: rel(m.at), label: m.label })),
+      ...(step.outageBounded !== false ? { boundAtMs: Math.round((step.boundFromActionEnd ? rel(t0) : 0) + boundMs) } : {}),
+    },
+    notes: [...notes, ...info],
   };
 }
 
 /** The VIP sits on exactly one node that is not `gone`. */
 const movedAwayFrom = (c: LabCluster, gone: LabNode) => () => c.holders().length === 1 && c.holders()[0] !== gone.plan.name;
 
-/** Runs `name` on the cluster (see the module doc). */
-export async function runScenario(c: LabCluster, name: ScenarioName, opts: ScenarioOptions): Promise<ScenarioResult> {
-  const plan = c.plan;
-  const expected = c.expectedMaster();
-  if (name === 'converge') {
-    const result = await measure(c, name, {
-      action: () => c.heal(),
-      settled: () => c.holders().join() === expected.plan.name,
-      deadlineMs: masterDownMs(plan, expected.plan.vrrp!.priority) + 10_000,
-      boundMs: masterDownMs(plan, expected.plan.vrrp!.priority) + 1000,
-      checks: ({ records, holderAfter }) => {
-        const silent = c.nodes.filter((n) => !records.some((r) => r.by === n.plan.name)).map((n) => n.plan.name);
-        return [
-          ...(holderAfter !== expected.plan.name ? [`VIP on ${holderAfter ?? 'no node'}, expected ${expected.plan.name}`] : []),
-          ...(silent.length ? [`no request reached the apiserver of ${silent.join(', ')}`] : []),
-        ];
-      },
-      // The nodes start one after another, and VRRP elects among those present: a node whose
-      // first check ran before its HAProxy listened enters at priority 1 (keepalived counts a
-      // first failure at once) and may hold the VIP until a healthier node arrives.
-      maxMoves: Infinity,
-    });
-    const path = result.holderChanges.filter((e) => e.held && e.vip === plan.vip.addresses[0]).map((e) => e.node);
-    if (path.length > 1) result.notes.push(`VIP went ${path.join(' -> ')} while the nodes started`);
-    return result;
-  }
-  if (name === 'rejoin') {
-    let down = c.nodes.find((n) => !n.linkUp);
-    if (!down) {
-      await healthy(c);
-      down = c.byName(c.holders()[0]!);
-      await c.crash(down);
-      await c.until(movedAwayFrom(c, down), masterDownMs(plan, 1) + 5000);
-      await sleep(2000);
-    }
-    const node = down;
-    const result = await measure(c, name, {
-      action: () => c.heal(node),
-      settled: () => c.holders().join() === expected.plan.name,
-      deadlineMs: masterDownMs(plan, 1) + 5000,
-      // Not moving back is legitimate (nopreempt): reported, not failed.
-      mustSettle: false,
-      boundMs: outageBoundsMs(plan, 1).rejoin!,
-    });
-    const movedBack = result.holderAfter === node.plan.name;
-    result.notes.push(movedBack ? `VIP moved back to ${node.plan.name} after ${result.settleMs} ms` : `VIP stayed on ${result.holderAfter}`);
-    return result;
-  }
-  await healthy(c);
-  const holder = c.byName(c.holders()[0]!);
-  const next = c.expectedMaster(c.nodes.filter((n) => n !== holder));
-  const bounds = outageBoundsMs(plan, next.plan.vrrp!.priority);
-  const away = movedAwayFrom(c, holder);
-  const expectNext = ({ holderAfter }: { holderAfter: string | null }) =>
-    holderAfter === next.plan.name ? [] : [`VIP on ${holderAfter ?? 'no node'}, expected ${next.plan.name}`];
-  switch (name) {
-    case 'master-crash':
-      return measure(c, name, { action: () => c.crash(holder), settled: away, deadlineMs: bounds[name]! + 5000, boundMs: bounds[name]!, checks: expectNext });
-    case 'master-stop':
-      return measure(c, name, { action: () => c.stop(holder, 'keepalived'), settled: away, deadlineMs: bounds[name]! + 5000, boundMs: bounds[name]!, checks: expectNext });
-    case 'haproxy-dies':
-      return measure(c, name, { action: () => c.kill(holder, 'haproxy'), settled: away, deadlineMs: bounds[name]! + 5000, boundMs: bounds[name]!, checks: expectNext });
-    case 'apiserver-dies':
-      return measure(c, name, {
-        action: () => c.stopApiserver(holder),
-        settled: () => false, // nothing should move: watch until HAProxy has marked it down
-        deadlineMs: opts.markDownMs + 1000,
-        mustSettle: false,
-        boundMs: opts.markDownMs,
-        outageBounded: false,
-        checks: ({ records, tAct, holderAfter }) => {
-          const late = records.filter((r) => !r.ok && r.t > tAct + opts.markDownMs).length;
+/** What a scenario gets besides the cluster. */
+export interface ScenarioContext extends ScenarioOptions {
+  name: ScenarioName;
+  plan: Plan;
+}
+
+/** A scenario: a one-line description (README, report) and how it runs. */
+export interface ScenarioDef {
+  describe: string;
+  run: (c: LabCluster, ctx: ScenarioContext) => Promise<ScenarioResult>;
+}
+
+/**
+ * A scenario that acts on the healthy cluster's VIP holder. `act` gets the holder, the node
+ * expected to take over and that node's outage bounds.
+ */
+function onHolder(act: (c: LabCluster, h: { holder: LabNode; next: LabNode; bounds: Record<string, number>; ctx: ScenarioContext }) => Step): ScenarioDef['run'] {
+  return async (c, ctx) => {
+    await healthy(c);
+    const holder = c.byName(c.holders()[0]!);
+    const next = c.expectedMaster(c.nodes.filter((n) => n !== holder));
+    const step = act(c, { holder, next, bounds: outageBoundsMs(ctx.plan, next.plan.vrrp!.priority), ctx });
+    step.maxMoves ??= 1 + racers(ctx.plan, c.nodes.filter((n) => n !== holder && n !== next), next);
+    return measure(c, ctx.name, step);
+  };
+}
+
+/**
+ * Backups among `others` whose master-down interval is within the scheduling allowance of
+ * `next`'s: on a loaded machine one of them may time out first and take the VIP, and `next`
+ * then preempts it (one more move, VRRP working as specified, not a flap). Their timers differ
+ * only by Skew_Time, (256 - priority) / 256 s (v2) or x advert_int (v3).
+ */
+function racers(plan: Plan, others: LabNode[], next: LabNode): number {
+  const mine = masterDownMs(plan, next.plan.vrrp!.priority);
+  return others.filter((n) => masterDownMs(plan, n.plan.vrrp!.priority) - mine < SCHEDULING_ALLOWANCE_MS).length;
+}
+
+/** The VIP must end on `node`. */
+const endsOn = (node: LabNode) => ({ holderAfter }: { holderAfter: string | null }) =>
+  holderAfter === node.plan.name ? [] : [`VIP on ${holderAfter ?? 'no node'}, expected ${node.plan.name}`];
+
+/** Every scenario by name; the run order is LAB_SCENARIOS (model.ts). */
+export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
+  converge: {
+    describe: 'every node starts from cold: VIP on the MASTER, all apiservers answer through it',
+    run: async (c, ctx) => {
+      const { plan } = ctx;
+      const expected = c.expectedMaster();
+      // A later run starts from cold too: every node powered off first.
+      if (c.nodes.some((n) => n.apiserver || n.containers.length)) await c.powerOffAll();
+      const names = c.nodes.map((n) => n.plan.name);
+      let since = Infinity;
+      const result = await measure(c, 'converge', {
+        action: async () => { since = nowMs(); await c.heal(); },
+        // Settled once the VIP is on the MASTER and HAProxy there has sent a request to every
+        // apiserver (each is marked up after `rise` checks).
+        settled: () => c.holders().join() === expected.plan.name &&
+          names.every((n) => c.probe.between(since, nowMs()).some((r) => r.by === n)),
+        deadlineMs: masterDownMs(plan, expected.plan.vrrp!.priority) + 10_000,
+        // From the moment every process has been started (the lab starts them one by one).
+        boundMs: masterDownMs(plan, expected.plan.vrrp!.priority) + 1000,
+        boundFromActionEnd: true,
+        checks: ({ records, holderAfter }) => {
+          const silent = c.nodes.filter((n) => !records.some((r) => r.by === n.plan.name)).map((n) => n.plan.name);
           return [
-            ...(holderAfter !== holder.plan.name ? [`VIP moved to ${holderAfter ?? 'no node'}; it must stay on ${holder.plan.name}`] : []),
-            ...(late ? [`${late} failed requests after HAProxy's check should have marked ${holder.plan.name} down`] : []),
+            ...(holderAfter !== expected.plan.name ? [`VIP on ${holderAfter ?? 'no node'}, expected ${expected.plan.name}`] : []),
+            ...(silent.length ? [`no request reached the apiserver of ${silent.join(', ')}`] : []),
+          ];
+        },
+        // The nodes start one after another, and VRRP elects among those present: a node whose
+        // first check ran before its HAProxy listened enters at priority 1 (keepalived counts a
+        // first failure at once) and may hold the VIP until a healthier node arrives.
+        maxMoves: Infinity,
+      });
+      const path = result.holderChanges.filter((e) => e.held && e.vip === plan.vip.addresses[0]).map((e) => e.node);
+      if (path.length > 1) result.notes.push(`VIP went ${path.join(' -> ')} while the nodes started`);
+      return result;
+    },
+  },
+  'bootstrap-order': {
+    describe: `keepalived and HAProxy start ${APISERVER_DELAY_MS / 1000} s before any apiserver (kubeadm init): the VIP is held from the first master-down interval on`,
+    run: async (c, ctx) => {
+      const { plan } = ctx;
+      const expected = c.expectedMaster();
+      await c.powerOffAll();
+      const names = c.nodes.map((n) => n.plan.name);
+      let podsUp = Infinity;
+      let apisUp = Infinity;
+      // With no apiserver every track script fails and every node runs at the lowest
+      // priority: the VIP must still be held once a master-down interval at priority 1 has
+      // passed since the last static pod started, so that kubeadm init reaches the apiserver.
+      const heldFromMs = masterDownMs(plan, 1) + SCHEDULING_ALLOWANCE_MS;
+      const result = await measure(c, 'bootstrap-order', {
+        action: async () => {
+          await c.heal(undefined, { apiservers: false });
+          podsUp = nowMs();
+          await sleep(APISERVER_DELAY_MS);
+          await c.heal();
+          apisUp = nowMs();
+          return [{ at: podsUp, label: 'pods up' }, { at: apisUp, label: 'apiservers up' }];
+        },
+        settled: () => c.holders().join() === expected.plan.name &&
+          names.every((n) => c.probe.between(apisUp, nowMs()).some((r) => r.by === n)),
+        deadlineMs: masterDownMs(plan, expected.plan.vrrp!.priority) + 10_000,
+        boundMs: heldFromMs,
+        outageBounded: false,
+        maxMoves: Infinity,
+        checks: ({ holderAfter }) => {
+          const vip = plan.vip.addresses[0]!;
+          // Stretches in [podsUp + heldFrom, apisUp) when no node held the VIP.
+          const from = podsUp + heldFromMs;
+          const held = c.watch.holdings(vip, from, apisUp).sort((a, b) => a.from - b.from);
+          let t = from;
+          const gaps: string[] = [];
+          for (const h of held) {
+            if (h.from > t) gaps.push(`${Math.round(t - podsUp)}-${Math.round(h.from - podsUp)} ms`);
+            t = Math.max(t, h.to);
+          }
+          if (t < apisUp) gaps.push(`${Math.round(t - podsUp)}-${Math.round(apisUp - podsUp)} ms`);
+          return [
+            ...(gaps.length ? [`no node held ${vip} at ${gaps.join(', ')} after the static pods started (it must from ${Math.round(heldFromMs)} ms on)`] : []),
+            ...(holderAfter !== expected.plan.name ? [`VIP on ${holderAfter ?? 'no node'} once the apiservers ran, expected ${expected.plan.name}`] : []),
           ];
         },
       });
-  }
+      return result;
+    },
+  },
+  'master-crash': {
+    describe: 'power loss of the holder: SIGKILL keepalived, HAProxy and the apiserver, link down',
+    run: onHolder((c, { holder, next, bounds }) => ({ action: () => c.crash(holder), settled: movedAwayFrom(c, holder), deadlineMs: bounds['master-crash']! + 5000, boundMs: bounds['master-crash']!, checks: endsOn(next) })),
+  },
+  rejoin: {
+    describe: 'the crashed node comes back: the VIP moves back by preemption',
+    run: async (c, ctx) => {
+      const { plan } = ctx;
+      const expected = c.expectedMaster();
+      let down = c.nodes.find((n) => !n.linkUp);
+      if (!down) {
+        await healthy(c);
+        down = c.byName(c.holders()[0]!);
+        await c.crash(down);
+        await c.until(movedAwayFrom(c, down), masterDownMs(plan, 1) + 5000);
+        await sleep(2000);
+      }
+      const node = down;
+      const result = await measure(c, 'rejoin', {
+        action: () => c.heal(node),
+        settled: () => c.holders().join() === expected.plan.name,
+        deadlineMs: masterDownMs(plan, 1) + 5000,
+        // Not moving back is legitimate (nopreempt): reported, not failed.
+        mustSettle: false,
+        boundMs: outageBoundsMs(plan, 1).rejoin!,
+      });
+      const movedBack = result.holderAfter === node.plan.name;
+      result.notes.push(movedBack ? `VIP moved back to ${node.plan.name} after ${result.settleMs} ms` : `VIP stayed on ${result.holderAfter}`);
+      return result;
+    },
+  },
+  'master-stop': {
+    describe: 'graceful stop of the holder\'s keepalived (SIGTERM, as kubelet does)',
+    run: onHolder((c, { holder, next, bounds }) => ({ action: () => c.stop(holder, 'keepalived'), settled: movedAwayFrom(c, holder), deadlineMs: bounds['master-stop']! + 5000, boundMs: bounds['master-stop']!, checks: endsOn(next) })),
+  },
+  'haproxy-dies': {
+    describe: 'HAProxy on the holder is SIGKILLed: the track script moves the VIP',
+    run: onHolder((c, { holder, next, bounds }) => ({ action: () => c.kill(holder, 'haproxy'), settled: movedAwayFrom(c, holder), deadlineMs: bounds['haproxy-dies']! + 5000, boundMs: bounds['haproxy-dies']!, checks: endsOn(next) })),
+  },
+  'apiserver-dies': {
+    describe: 'the holder\'s apiserver stops: the VIP stays, HAProxy routes around it',
+    run: onHolder((c, { holder, ctx }) => ({
+      action: () => c.stopApiserver(holder),
+      settled: () => false, // nothing should move: watch until HAProxy has marked it down
+      deadlineMs: ctx.markDownMs + 1000,
+      mustSettle: false,
+      boundMs: ctx.markDownMs,
+      outageBounded: false,
+      // The VIP does not move, so "late" is measured from HAProxy's mark-down below instead.
+      lateFailuresFail: false,
+      checks: ({ records, tAct, holderAfter }) => {
+        // HAProxy's checks run on the same loaded machine as keepalived: same allowance.
+        const late = records.filter((r) => !r.ok && r.t > tAct + ctx.markDownMs + SCHEDULING_ALLOWANCE_MS).length;
+        return [
+          ...(holderAfter !== holder.plan.name ? [`VIP moved to ${holderAfter ?? 'no node'}; it must stay on ${holder.plan.name}`] : []),
+          ...(late ? [`${late} failed requests after HAProxy's check should have marked ${holder.plan.name} down`] : []),
+        ];
+      },
+    })),
+  },
+  partition: {
+    describe: 'VRRP to and from the holder is dropped (nftables) for master-down + 2 s, then restored: an expected split brain that must heal',
+    run: onHolder((c, { holder, next, ctx }) => {
+      // Long enough for the next node's master-down timer to expire: 2 s of split brain.
+      const partitionMs = masterDownMs(ctx.plan, next.plan.vrrp!.priority) + 2000;
+      return {
+        action: async () => {
+          await c.partition(holder, true);
+          await sleep(partitionMs);
+          await c.partition(holder, false);
+          // Restored once nft has removed the rule (starting it may take long on a loaded machine).
+          return [{ at: nowMs(), label: 'restored' }];
+        },
+        settled: () => c.holders().join() === holder.plan.name,
+        deadlineMs: handoverBoundMs(ctx.plan) + 5000,
+        boundMs: handoverBoundMs(ctx.plan),
+        outageBounded: false,
+        lateFailuresFail: false,
+        provokesOverlap: ctx.expectSplitBrain !== false,
+        splitBrainRequired: ctx.expectSplitBrain !== false,
+        // Taken by the next node during the partition, kept by the holder: both held it.
+        maxMoves: 2,
+        checks: endsOn(holder),
+      };
+    }),
+  },
+  freeze: {
+    describe: `the holder's keepalived is stopped (SIGSTOP) for ${FREEZE_MS / 1000} s and resumed: a stalled VM`,
+    run: onHolder((c, { holder, next, ctx }) => {
+      const moves = FREEZE_MS > masterDownMs(ctx.plan, next.plan.vrrp!.priority);
+      return {
+        action: async () => {
+          c.freeze(holder, 'keepalived', true);
+          await sleep(FREEZE_MS);
+          const at = nowMs();
+          c.freeze(holder, 'keepalived', false);
+          return [{ at, label: 'restored' }];
+        },
+        settled: () => c.holders().join() === holder.plan.name,
+        deadlineMs: handoverBoundMs(ctx.plan) + 5000,
+        // The frozen node's HAProxy still serves: no request may fail for longer than a takeover.
+        boundMs: masterDownMs(ctx.plan, next.plan.vrrp!.priority) + 1000,
+        // While it is stopped, the holder cannot drop the VIP the next node takes: expected,
+        // but it must end within the handover bound once keepalived runs again.
+        provokesOverlap: true,
+        maxMoves: moves ? 2 : 1,
+        checks: endsOn(holder),
+      };
+    }),
+  },
+};
+
+/** Runs `name` on the cluster (see the module doc). */
+export function runScenario(c: LabCluster, name: ScenarioName, opts: ScenarioOptions): Promise<ScenarioResult> {
+  return SCENARIO_DEFS[name].run(c, { ...opts, plan: c.plan, name });
 }

@@ -2,7 +2,7 @@
  * Runs the compiled CLI as a user would, in a child process: the package's bin, bin/k8s-ha
  * (a JavaScript file with a `#!/usr/bin/env node` line, over dist/src/cli.js).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,13 +25,15 @@ export interface CliResult {
 
 /**
  * Like {@link cli}, without blocking the test's event loop (for long runs such as the lab).
+ * `onSpawn` gets the child at once (its pid, to signal it or find what it left).
  * The run is stopped with SIGTERM when the test ends first (failed assertion, timeout): pass
  * the test's `t` so that a root `k8s-ha lab` never outlives it.
  */
-export function cliAsync(args: string[], opts: { cwd?: string; t?: { teardown(fn: () => void): void } } = {}): Promise<CliResult> {
+export function cliAsync(args: string[], opts: { cwd?: string; t?: { teardown(fn: () => void): void }; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.K8S_HA_AUTH_PASS;
   const child = spawn(CLI, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.onSpawn?.(child);
   opts.t?.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   });

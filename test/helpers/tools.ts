@@ -26,6 +26,8 @@ export const PACKAGES: Record<string, string> = {
   xorriso: 'xorriso',
   genisoimage: 'genisoimage',
   isoinfo: 'genisoimage',
+  chromium: 'chromium',
+  nft: 'nftables',
 };
 
 /** Result of {@link run}. */
