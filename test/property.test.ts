@@ -49,7 +49,9 @@ const validProfile: fc.Arbitrary<Profile> = fc
   .record({
     name: label,
     family: fc.constantFrom(4, 6),
-    net: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
+    // Nodes on 10.96-10.111 (IPv4) or fd00:10:96::/64 (IPv6) would overlap the default service
+    // subnet 10.96.0.0/12 or fd00:10:96::/112 (E041), whichever family the record draws.
+    net: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).filter(([a, b]) => (a < 96 || a > 111) && !(a === 16 && b === 150)),
     hosts: fc.uniqueArray(fc.integer({ min: 1, max: 254 }), { minLength: 2, maxLength: 12 }),
     vipCount: fc.integer({ min: 1, max: 3 }),
     nodeCount: fc.integer({ min: 1, max: 9 }),
