@@ -183,8 +183,16 @@ test('sourceExcerpt: long lines are cut around the caret, in linear time', (t) =
     sourceExcerpt(text(n), { line: 1, col: n + 19 }, ['port']);
     return performance.now() - started;
   }));
-  const [small, large] = [cost(20_000), cost(200_000)];
-  t.true(large < Math.max(small, 0.5) * 40, `masking must not backtrack quadratically: ${small.toFixed(2)} ms -> ${large.toFixed(2)} ms for 10x the text`);
+  // A quadratic masking is ~100x slower every time; machine load only makes some attempts slow,
+  // so the bound must hold in one of three attempts (each interleaving small and large runs).
+  const attempts: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [small, large] = [cost(20_000), cost(200_000)];
+    attempts.push(`${small.toFixed(2)} ms -> ${large.toFixed(2)} ms`);
+    if (large < Math.max(small, 0.5) * 40) break;
+  }
+  const last = attempts[attempts.length - 1]!.split(' ms -> ').map((x) => Number.parseFloat(x));
+  t.true(last[1]! < Math.max(last[0]!, 0.5) * 40, `masking must not backtrack quadratically (10x the text, 3 attempts): ${attempts.join('; ')}`);
   const long = text(70_000);
   const shown = sourceExcerpt(long, { line: 1, col: 70_019 }, ['port'])!;
   const [line, caret] = shown.split('\n');
