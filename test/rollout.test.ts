@@ -11,9 +11,9 @@ import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { decodeCloudInit } from '../src/formats/decode.js';
 import { parseProfile, planRolloutAgainst, renderNodes, RolloutError, type NodeFile, type Plan, type Rollout, type RolloutPlan } from '../src/index.js';
-import { cli } from './helpers/cli.js';
+import { cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
-import { Netns, requireTool, run, shellcheck } from './helpers/tools.js';
+import { Netns, requireTool, run, shellcheck, testDir } from './helpers/tools.js';
 import { CP4, rendered, S, SEED, WITHOUT_CP3, WORKER } from './helpers/day2.js';
 
 const TIMING = SEED.replace('image = "haproxy:2.8"', 'image = "haproxy:2.8"\ncheckInterval = 500');
@@ -267,4 +267,23 @@ test('the script waits for each restarted pod with its new config hash and for /
   const down = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
   t.is(down.code, 1);
   t.regex(down.stderr, /error: gave up after 6 s waiting for every running apiserver answering \/healthz/);
+});
+
+test('IPv6: scripts bracket the addresses in URLs and stay shellcheck-clean', async (t) => {
+  if (!requireTool(t, 'shellcheck')) return;
+  const dir = testDir(t);
+  const v6 = readFileSync(join(ROOT, 'fixtures', 'profiles', 'ipv6.yaml'), 'utf8');
+  writeFileSync(join(dir, 'v6.yaml'), v6);
+  const r = cli(['render', 'v6.yaml', '--out', 'out', ...S], { cwd: dir });
+  t.is(r.code, 0, r.stderr);
+  const changed = parseProfile(v6.replace('routerId: 120', 'routerId: 121'), { format: 'yaml', env: {} });
+  if (!changed.ok) return t.fail(JSON.stringify(changed.problems));
+  const rollout = await planRolloutAgainst(changed.plan, FIXTURE_SECRETS, join(dir, 'out'));
+  t.deepEqual(order(rollout.plan), ['update cp3', 'update cp2', 'update cp1 (holder)']);
+  for (const s of rollout.scripts) {
+    t.regex(s.content, /^apiservers='\[2001:db8:10::11\]:6443,\[2001:db8:10::12\]:6443,\[2001:db8:10::13\]:6443'$/m);
+    t.regex(s.content, /^lb_url='https:\/\/\[::1\]:16443\/healthz'$/m);
+    const sc = shellcheck(s.content);
+    t.true(sc.ok, `${s.name}: ${sc.output}`);
+  }
 });

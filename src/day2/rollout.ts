@@ -174,7 +174,7 @@ export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<st
     const name = `update-${d.name}.sh`;
     const waitFor = [
       ...d.restarts.map((p) => `static pod ${p} on ${d.name} running and ready with the new config hash (crictl pods --name '^${p}-${d.name}$' --state ready)`),
-      ...(d.restarts.includes('haproxy') ? [`https://127.0.0.1:${plan.vip.port}/healthz through the local HAProxy answers 200, and every apiserver backend answers its /healthz`] : []),
+      ...(d.restarts.includes('haproxy') ? [`https://${plan.family === 4 ? '127.0.0.1' : '[::1]'}:${plan.vip.port}/healthz through the local HAProxy answers 200, and every apiserver backend answers its /healthz`] : []),
     ];
     const step = steps.length + 1;
     // The script may have to stop keepalived on a VIP holder (removing its manifest) and

@@ -39,7 +39,7 @@ export interface ScriptStep {
 }
 
 /** Characters a value may have to be embedded: no quote, no backslash, no line break (spaces only inside quotes). */
-const SAFE = /^[A-Za-z0-9 _.:/@%+=,()-]+$/;
+const SAFE = /^[A-Za-z0-9 _.:/@%+=,()[\]-]+$/;
 
 /**
  * `value` single-quoted for sh, after checking it is made of safe characters only.
