@@ -79,7 +79,7 @@ const TEST_NETNS = /^k8sha-h(\d+)-\d+$/;
  * Deletes the test namespaces of workers that no longer run (a worker killed by a timeout
  * cannot run its teardown); run before each namespace is made. Those of live workers stay.
  */
-function reapDeadNamespaces(): void {
+export function reapDeadNamespaces(): void {
   for (const line of run('ip', ['netns', 'list']).stdout.split('\n')) {
     const name = line.split(' ')[0] ?? '';
     const m = TEST_NETNS.exec(name);
