@@ -25,15 +25,18 @@ export const labCommand: CommandModule<object, LabArgs> = {
       .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
-    const { plan } = await loadOrExit(args.profile, args.strict);
-    const [{ renderNodes: renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson }] = await Promise.all([
+    const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
+    const [{ renderNodes: renderCluster, createSecrets }, { runLab, preflight, LabError }, { reportTable, reportJson }] = await Promise.all([
       import('../index.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);
     let report;
     try {
       // Before the secrets: a lab that cannot run (not Linux, not root) must not make or rotate them.
       await preflight();
-      report = await runLab(plan, renderCluster(plan, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
+      // The lab's cluster lives for one run: without --secrets its secrets stay in memory, so no
+      // secrets file is left beside the profile (in a source tree, where npm pack would ship it).
+      const secrets = args.secrets === undefined && !args.rotate ? await createSecrets() : await clusterSecrets(args, plan);
+      report = await runLab(plan, renderCluster(plan, secrets), { scenarios: args.scenario, logsDir: args.logs, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;

@@ -27,9 +27,11 @@ export const CODES = {
   E_PRIORITY: 'E026',
   E_INTERFACE: 'E027',
   E_ADVERT: 'E028',
+  E_VIP_RESERVED: 'E029',
   E_BOOT: 'E030',
   E_NETWORK: 'E031',
   E_USER_DATA_SIZE: 'E032',
+  E_NO_KUBERNETES: 'E036',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
@@ -38,6 +40,8 @@ export const CODES = {
   W_UNSAFE_CA: 'W106',
   W_SKEW_GAP: 'W107',
   W_SECRET_FILE_MODE: 'W108',
+  W_NO_PREFIX: 'W109',
+  W_SLOW_FAILOVER: 'W110',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */

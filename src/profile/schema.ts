@@ -22,6 +22,7 @@ import {
   isInterfaceName,
   isKernelArg,
   k8sMinor,
+  K8S_VERSION,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
@@ -54,6 +55,32 @@ const image = str(isImageRef, 'expected a container image reference such as hapr
 const port = int(1, 65535);
 const shellLine = str(isShellLine, 'expected one line of shell (no line breaks or control characters)');
 const mac = str((s) => MAC.test(s), 'expected a MAC address such as 52:54:00:12:34:56');
+
+/** Node roles a hook can be limited to (model.ts NodeRole). */
+export const HOOK_ROLES = ['init', 'control-plane', 'worker'] as const;
+
+/**
+ * A pre/postKubeadmCommands entry: a shell line run on every node, or `{ run, roles }` run only
+ * on nodes of those roles (e.g. a post hook on `init`, which has admin.conf).
+ */
+const hook = z.union([
+  shellLine,
+  z.strictObject({
+    run: shellLine,
+    roles: z.array(z.enum(HOOK_ROLES)).check(z.minLength(1)),
+  }),
+]);
+
+/**
+ * One `[[addons]]` entry: a manifest applied once with `kubectl apply` from the init node after
+ * `kubeadm init`, from an http(s) `url` or a local `file` (relative to the profile; its content
+ * goes into the init node's user-data). Exactly one of the two (load.ts checks it).
+ */
+export const addonSchema = z.strictObject({
+  name: label,
+  url: z.optional(str(isHttpUrl, 'expected an http(s) URL of a manifest, such as https://example.com/cni.yaml')),
+  file: z.optional(z.string().check(z.minLength(1))),
+});
 
 /** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
 export const workerSchema = z.strictObject({
@@ -116,7 +143,10 @@ export const profileSchema = z.strictObject({
   ),
   kubernetes: z.strictObject({
     // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
-    version: str((s) => k8sMinor(s) >= 1022, 'expected a Kubernetes version 1.22 or newer, such as v1.31.2'),
+    version: z.string().check(
+      z.refine((s) => K8S_VERSION.test(s), { error: 'expected a full Kubernetes release with its patch number, such as v1.31.2 (not just 1.31)', abort: true }),
+      z.refine((s) => k8sMinor(s) >= 1022, { error: 'expected a Kubernetes version 1.22 or newer, such as v1.31.2', abort: true }),
+    ),
     apiServerPort: z.optional(port),
     podSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.244.0.0/16')),
     serviceSubnet: z.optional(str(isCidr, 'expected a CIDR such as 10.96.0.0/12')),
@@ -124,8 +154,8 @@ export const profileSchema = z.strictObject({
       str((s) => isDns1123Subdomain(s) && ipFamily(s) === undefined, 'expected a DNS name (no port, no scheme), e.g. k8s-api.example.com'),
     ),
     tokenTTL: z.optional(str((s) => GO_DURATION.test(s), 'expected a Go duration such as 24h, 2h30m or 0 (never expires)')),
-    preKubeadmCommands: z.optional(z.array(shellLine)),
-    postKubeadmCommands: z.optional(z.array(shellLine)),
+    preKubeadmCommands: z.optional(z.array(hook)),
+    postKubeadmCommands: z.optional(z.array(hook)),
     unsafeSkipCAVerification: z.optional(z.boolean()),
     sysext: z.optional(
       z.strictObject({
@@ -136,6 +166,7 @@ export const profileSchema = z.strictObject({
   }),
   nodes: z.array(nodeSchema).check(z.minLength(1)),
   workers: z.optional(z.array(workerSchema)),
+  addons: z.optional(z.array(addonSchema)),
   boot: z.optional(bootSchema),
 });
 
@@ -163,6 +194,9 @@ export const FIELD_HINTS: Record<string, string> = {
   assetsUrl: 'where the bundle\'s kernel and initrd images are served; it goes unquoted into iPXE and pxelinux scripts',
   configUrl: 'where the bundle\'s nodes/ directory is served (Ignition configs, NoCloud seeds); it goes unquoted into kernel command lines',
   matchboxUrl: 'the Matchbox server\'s base URL (default configUrl); it goes unquoted into kernel command lines',
+  run: 'one line of shell, run with sh -c; pre hooks run before the prerequisite check, post hooks after kubeadm',
+  roles: 'the roles the hook runs on: init, control-plane, worker',
+  file: 'a manifest file relative to the profile; it is embedded in the init node\'s user-data',
   kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
 };
 
