@@ -242,7 +242,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     for (const name of wanted) {
       log(`scenario ${name}`);
       const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan) });
-      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore} -> ${res.holderAfter}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
       results.push(res);
     }
     return { profile: plan.source, advertInterval: plan.keepalived.advertInterval, vrrpVersion: plan.keepalived.vrrpVersion, scenarios: results, wallMs: Math.round(nowMs() - started) };
