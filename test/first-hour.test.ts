@@ -177,7 +177,7 @@ test('messages: TOML in a .yaml file says so; a version without patch says what 
   t.deepEqual(readdirSync(dir).sort(), ['cluster.toml', 'cluster.yaml', 'v.toml']);
 });
 
-test('the secrets warning names the VRRP password only when the profile has one', (t) => {
+test('the secrets warning names the VRRP password only when the profile has one, and where the embedded CA key is readable', (t) => {
   const dir = testDir(t);
   const args = (p: string) => ['render', p, '--out', join(dir, p.replace(/\W/g, '-')), '--secrets', FIXTURE_SECRETS_FILE];
   const v3 = cli(args('profiles/example.yaml'));
@@ -185,6 +185,8 @@ test('the secrets warning names the VRRP password only when the profile has one'
   t.regex(v3.stderr, /warning: the outputs hold cluster secrets \(bootstrap token, certificate key, CA key\): they are written 0600/);
   const v2 = cli(args('profiles/seed.toml'));
   t.regex(v2.stderr, /cluster secrets \(bootstrap token, certificate key, CA key, VRRP password\)/);
+  // Where the embedded CA key can be read, said every time outputs carrying it are made.
+  for (const r of [v2, v3]) t.regex(r.stderr, /warning: the init node's user-data and config\.ign carry the cluster CA private key \(\/etc\/kubernetes\/pki\/ca\.key\): a cloud serves user-data from its metadata service for the VM's whole life, and a PXE bundle's HTTP server hands it to anyone on the provisioning network/);
 });
 
 test('README: the default priorities it states are the ones the profiles get (VRRPv2 and VRRPv3)', (t) => {

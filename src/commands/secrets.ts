@@ -57,7 +57,8 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Pla
   }
   process.stderr.write(
     [`k8s-ha: ${what}`, ...problems].join('\n') +
-      `\nk8s-ha: warning: the outputs hold cluster secrets (${heldSecrets(plan)}): they are written 0600; keep them and the secrets file out of version control\n`,
+      `\nk8s-ha: warning: the outputs hold cluster secrets (${heldSecrets(plan)}): they are written 0600; keep them and the secrets file out of version control\n` +
+      `k8s-ha: warning: ${CA_KEY_EXPOSURE}\n`,
   );
   return resolved.secrets;
 }
@@ -70,3 +71,12 @@ export function heldSecrets(plan?: Plan): string {
   const vrrp = plan === undefined || plan.keepalived.authPass !== undefined;
   return `bootstrap token, certificate key, CA key${vrrp ? ', VRRP password' : ''}`;
 }
+
+/**
+ * Where the CA private key embedded in the init node's outputs can be read once delivered:
+ * user-data stays readable from a cloud's metadata service (169.254.169.254, OpenStack and
+ * EC2 alike) for the life of the VM, and a network-boot bundle serves user-data and Ignition
+ * over plain HTTP to anyone on the provisioning network.
+ */
+export const CA_KEY_EXPOSURE =
+  "the init node's user-data and config.ign carry the cluster CA private key (/etc/kubernetes/pki/ca.key): a cloud serves user-data from its metadata service for the VM's whole life, and a PXE bundle's HTTP server hands it to anyone on the provisioning network";
