@@ -212,6 +212,11 @@ export interface Plan {
     postKubeadmCommands: Hook[];
     /** Join without pinning the cluster CA (kubeadm discovery); false unless the profile asks. */
     unsafeSkipCAVerification: boolean;
+    /**
+     * `embed`: the init node's outputs carry the CA private key; `deliver` (absent = embed): they
+     * do not, its bootstrap waits for the user to place /etc/kubernetes/pki/ca.key.
+     */
+    caKey?: 'embed' | 'deliver';
     /** Flatcar: systemd-sysext image with kubeadm/kubelet that Ignition downloads and enables. */
     sysext?: { url: string; sha512: string };
   };

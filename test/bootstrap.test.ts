@@ -355,3 +355,21 @@ test('add-ons: applied once from the init node after kubeadm init, before the po
   t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'x', source: 'relative/path.yaml' }] })), { instanceOf: BootstrapValueError });
   t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'Bad Name', source: 'https://example.test/a' }] })), { instanceOf: BootstrapValueError });
 });
+
+test('caKey "deliver": the init node waits (bounded) for the CA key the user places, naming the file', async (t) => {
+  const key = '"$K8S_HA_ROOT/etc/kubernetes/pki/ca.key"';
+  const arrives = await sandbox(t);
+  // The key arrives while the script runs (here: a pre hook stands in for the user's copy).
+  const r = await arrives.run(bootstrapScript(model('init', { awaitCaKey: true, preKubeadmCommands: [`mkdir -p "$K8S_HA_ROOT/etc/kubernetes/pki" && echo KEY >${key}`] })));
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /cluster CA key found at .*\/etc\/kubernetes\/pki\/ca\.key/);
+  t.true((await arrives.calls()).some((c) => c.startsWith('kubeadm init')));
+  const never = await sandbox(t);
+  const r2 = await never.run(bootstrapScript(model('init', { awaitCaKey: true, wait: { attempts: 2, intervalSeconds: 0 } })));
+  t.is(r2.code, 1);
+  t.regex(r2.stdout, /waiting for the cluster CA key: copy ca\.key \(k8s-ha render writes it beside the outputs\) to \/etc\/kubernetes\/pki\/ca\.key on this node, mode 0600 \(attempt 1\/2\)/);
+  t.regex(r2.stdout, /ERROR: gave up waiting for the cluster CA key after 2 attempts 0s apart/);
+  t.false((await never.calls()).some((c) => c.startsWith('kubeadm')), 'no kubeadm init without the key');
+  t.false(bootstrapScript(model('control-plane', { awaitCaKey: true })).includes('CA_KEY'), 'only the init node waits');
+  t.true(shellcheck(bootstrapScript(model('init', { awaitCaKey: true }))).ok);
+});

@@ -14,7 +14,7 @@ const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
  * What an earlier render left in its directory (`<node>/user-data`, or `user-data` with
  * --node): only such a directory is replaced, anything else there is refused.
  */
-const isRenderOutput = (path: string): boolean => /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?(user-data|meta-data|config\.ign)$/.test(path);
+const isRenderOutput = (path: string): boolean => /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?(user-data|meta-data|config\.ign)$/.test(path) || path === 'ca.key';
 
 interface RenderArgs extends ProfileArgs, SecretsArgs {
   out?: string;
@@ -79,6 +79,11 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
         : []),
       ...(args.format !== 'cloud-init' ? [{ path: `${prefix(r)}config.ign`, content: r.ignition, mode: 0o600 }] : []),
     ]);
+    // caKey = "deliver": the CA key is in no output; it is written once, 0600, for the user to
+    // copy to the init node (whose bootstrap waits for it).
+    const initNode = rendered.find((r) => r.node.role === 'init');
+    const deliverKey = plan.kubernetes.caKey === 'deliver' && initNode !== undefined;
+    if (deliverKey) files.push({ path: 'ca.key', content: secrets.ca.keyPem, mode: 0o600 });
     let write: TreeWrite;
     try {
       write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
@@ -103,6 +108,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})${write.written ? '' : '; the files there were the same, nothing written'}\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +
         `CA cert hash ${secrets.caCertHash}\n` +
+        (deliverKey ? `CA key: in no output (caKey = "deliver"); copy ${args.node === undefined ? outDir : `${outDir}/${args.node}`}/ca.key to /etc/kubernetes/pki/ca.key on ${initNode!.node.name} (mode 0600): its bootstrap waits for it\n` : '') +
         (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),
     );
   },

@@ -58,7 +58,7 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Pla
   process.stderr.write(
     [`k8s-ha: ${what}`, ...problems].join('\n') +
       `\nk8s-ha: warning: the outputs hold cluster secrets (${heldSecrets(plan)}): they are written 0600; keep them and the secrets file out of version control\n` +
-      `k8s-ha: warning: ${CA_KEY_EXPOSURE}\n`,
+      (plan?.kubernetes.caKey === 'deliver' ? '' : `k8s-ha: warning: ${CA_KEY_EXPOSURE}\n  hint: kubernetes.caKey = "deliver" keeps it out; render then writes ca.key for you to place on the init node\n`),
   );
   return resolved.secrets;
 }
@@ -69,7 +69,7 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Pla
  */
 export function heldSecrets(plan?: Plan): string {
   const vrrp = plan === undefined || plan.keepalived.authPass !== undefined;
-  return `bootstrap token, certificate key, CA key${vrrp ? ', VRRP password' : ''}`;
+  return `bootstrap token, certificate key${plan?.kubernetes.caKey === 'deliver' ? '' : ', CA key'}${vrrp ? ', VRRP password' : ''}`;
 }
 
 /**

@@ -41,6 +41,8 @@ export const BOOTSTRAP_UNIT = 'k8s-ha-bootstrap.service';
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 /** The cluster-admin kubeconfig kubeadm writes on control-plane nodes (init, and join --control-plane). */
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+/** Where kubeadm looks for the cluster CA's private key (kubeadm's default PKI directory). */
+export const CA_KEY_PATH = '/etc/kubernetes/pki/ca.key';
 /** Where the init node's add-on manifests from local files land: `<dir>/<name>.yaml`, 0600. */
 export const ADDON_DIR = '/etc/k8s-ha/addons';
 /** CRI sockets looked for, in order: containerd, then CRI-O (kubeadm's known endpoints). */
@@ -64,6 +66,11 @@ export interface BootstrapModel {
    * `kubeadm init`; `source` is an http(s) URL or an absolute path on the node. Absent: none.
    */
   addons?: { name: string; source: string }[];
+  /**
+   * Init node only: wait (bounded, {@link wait}'s tries and interval) for the CA key the user
+   * delivers to /etc/kubernetes/pki/ca.key before `kubeadm init` (profile caKey = "deliver").
+   */
+  awaitCaKey?: boolean;
   /** Tries per add-on (1..1000) and seconds between them (0..3600); default {@link DEFAULT_ADDON_RETRY}. */
   addonRetry?: { attempts: number; intervalSeconds: number };
   /** Joiners' wait for the control plane: number of tries (1..10000), seconds between tries (0..3600). */
@@ -235,6 +242,26 @@ export function bootstrapScript(model: BootstrapModel): string {
       'log "control plane answers at $url"',
     );
   }
+  if (model.role === 'init' && model.awaitCaKey === true) {
+    lines.push(
+      '',
+      '# The profile keeps the CA private key out of the outputs (caKey = "deliver"): wait for it.',
+      `CA_KEY="$ROOT"${shQuote(CA_KEY_PATH)}`,
+      `WAIT_ATTEMPTS=${attempts}`,
+      `WAIT_INTERVAL=${interval}`,
+      'i=1',
+      'until [ -s "$CA_KEY" ]; do',
+      '  if [ "$i" -ge "$WAIT_ATTEMPTS" ]; then',
+      `    die "gave up waiting for the cluster CA key after $WAIT_ATTEMPTS attempts \${WAIT_INTERVAL}s apart: copy ca.key (k8s-ha render writes it beside the outputs) to ${CA_KEY_PATH} on this node, mode 0600, then run $0 again"`,
+      '  fi',
+      `  log "waiting for the cluster CA key: copy ca.key (k8s-ha render writes it beside the outputs) to ${CA_KEY_PATH} on this node, mode 0600 (attempt $i/$WAIT_ATTEMPTS)"`,
+      '  i=$((i + 1))',
+      '  sleep "$WAIT_INTERVAL"',
+      'done',
+      'chmod 600 "$CA_KEY"',
+      'log "cluster CA key found at $CA_KEY"',
+    );
+  }
   const kubeadm =
     model.role === 'init'
       ? { argv: 'kubeadm init --config "$KUBEADM_CONFIG" --upload-certs', what: 'kubeadm init' }
@@ -332,6 +359,7 @@ export function bootstrapPayload(plan: Plan, role: PlanNode['role']): NodePayloa
     preKubeadmCommands: forRole(k.preKubeadmCommands),
     postKubeadmCommands: forRole(k.postKubeadmCommands),
     addons: addons.map((a) => ({ name: a.name, source: 'url' in a ? a.url : addonPath(a.name) })),
+    awaitCaKey: role === 'init' && k.caKey === 'deliver',
     wait: DEFAULT_WAIT,
   });
   const downloads: RemoteFile[] = k.sysext ? [{ path: SYSEXT_IMAGE, mode: 0o644, url: k.sysext.url, sha512: k.sysext.sha512 }] : [];

@@ -73,7 +73,7 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
   const boot = bootstrapFor(plan, node.role);
   const files = [hostnameFile(node), kubeadmConfig(plan, node, secrets), ...boot.files];
   if (node.role !== 'worker') files.push(keepalivedConf(plan, node), ...controlPlaneFiles(plan));
-  if (node.role === 'init') files.push(...caFiles(secrets));
+  if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ...boot, files };
 }

@@ -157,6 +157,7 @@ export const profileSchema = z.strictObject({
     preKubeadmCommands: z.optional(z.array(hook)),
     postKubeadmCommands: z.optional(z.array(hook)),
     unsafeSkipCAVerification: z.optional(z.boolean()),
+    caKey: z.optional(z.enum(['embed', 'deliver'])),
     sysext: z.optional(
       z.strictObject({
         url: str(isHttpUrl, 'expected an http(s) URL of a systemd-sysext image'),
@@ -194,6 +195,7 @@ export const FIELD_HINTS: Record<string, string> = {
   assetsUrl: 'where the bundle\'s kernel and initrd images are served; it goes unquoted into iPXE and pxelinux scripts',
   configUrl: 'where the bundle\'s nodes/ directory is served (Ignition configs, NoCloud seeds); it goes unquoted into kernel command lines',
   matchboxUrl: 'the Matchbox server\'s base URL (default configUrl); it goes unquoted into kernel command lines',
+  caKey: '"embed" (default) puts the CA private key in the init node\'s outputs; "deliver" leaves it out: render writes ca.key beside them for you to copy to /etc/kubernetes/pki/ca.key on the init node',
   run: 'one line of shell, run with sh -c; pre hooks run before the prerequisite check, post hooks after kubeadm',
   roles: 'the roles the hook runs on: init, control-plane, worker',
   file: 'a manifest file relative to the profile; it is embedded in the init node\'s user-data',
