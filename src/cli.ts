@@ -17,8 +17,9 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
-import { CliError, EXIT_INPUT, EXIT_USAGE } from './commands/common.js';
+import { CliError, EXIT_INPUT, EXIT_USAGE, STDIN_PATH } from './commands/common.js';
 import { diffCommand } from './commands/diff.js';
+import { initCommand } from './commands/init.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { labCommand } from './commands/lab.js';
 import { renderCommand } from './commands/render.js';
@@ -30,7 +31,7 @@ import { seedCommand } from './commands/seed.js';
  * parsed arguments, and a handler's parameter type cannot widen to a common one.)
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
-const COMMANDS: readonly CommandModule<object, any>[] = [renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand, diffCommand, rolloutCommand];
+const COMMANDS: readonly CommandModule<object, any>[] = [initCommand, renderCommand, checkCommand, bundleCommand, seedCommand, labCommand, schemaCommand, diffCommand, rolloutCommand];
 
 /**
  * The package version, read from this package's own package.json (dist/src/cli.js is two
@@ -46,8 +47,11 @@ function commandName(c: CommandModule<object, unknown>): string {
   return String(c.command).split(' ')[0]!;
 }
 
-/** Settings both ways share: strict options, --help, --version, usage errors as CliError (exit 2). */
-function common<T>(y: Argv<T>): Argv<T> {
+/**
+ * Settings both ways share: strict options, --help, --version, usage errors as CliError (exit
+ * 2) that point at the help of `name` (`k8s-ha seed`: that command's options, not the overview).
+ */
+function common<T>(y: Argv<T>, name = 'k8s-ha'): Argv<T> {
   return y
     .strict()
     .help()
@@ -56,7 +60,7 @@ function common<T>(y: Argv<T>): Argv<T> {
       // yargs' own errors (YError: a failed coerce, a bad choice) are usage errors; anything
       // else was thrown by a command handler and goes on as it is.
       if (err && err.name !== 'YError') throw err;
-      throw new CliError(`${msg ?? err?.message}\nRun k8s-ha --help for usage.`, EXIT_USAGE);
+      throw new CliError(`${msg ?? err?.message}\nRun ${name} --help for usage.`, EXIT_USAGE);
     });
 }
 
@@ -66,10 +70,13 @@ function common<T>(y: Argv<T>): Argv<T> {
  *   anything else is an internal error.
  */
 export async function run(argv: string[]): Promise<void> {
+  // A lone `-` (the Unix spelling of standard input) would reach the command as an empty flag.
+  const dashdash = argv.indexOf('--');
+  argv = argv.map((a, i) => (a === '-' && (dashdash < 0 || i < dashdash) ? STDIN_PATH : a));
   const cmd = COMMANDS.find((c) => commandName(c) === argv[0]);
   if (cmd) {
     const name = commandName(cmd);
-    await common(yargs(argv.slice(1)).scriptName(`k8s-ha ${name}`))
+    await common(yargs(argv.slice(1)).scriptName(`k8s-ha ${name}`), `k8s-ha ${name}`)
       .command({ ...cmd, command: String(cmd.command).replace(/^\S+/, '$0') })
       .parseAsync();
     return;

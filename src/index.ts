@@ -34,6 +34,9 @@ export { BOOT_OSES, IGNITION_VERSIONS } from './model.js';
 export type { CodeName, FieldPath, Problem } from './profile/errors.js';
 export { formatPath, formatProblems } from './profile/errors.js';
 export type { ProfileEnv, ProfileFormat } from './profile/load.js';
+export { detectProfileFormat } from './profile/load.js';
+export { failoverTimesMs, SLOW_FAILOVER_MS, type FailoverTiming } from './profile/vrrp.js';
+export { starterProfile, STARTER_DEFAULTS, type StarterOptions } from './profile/starter.js';
 export { renderCluster as renderNodes, renderNode, type RenderedNode, type RenderOptions } from './render.js';
 export type { ClusterCa } from './secrets/generate.js';
 export {

@@ -154,6 +154,19 @@ export interface UserPart {
   version?: string;
 }
 
+/** A profile hook: one shell line (`sh -c`) and the roles whose nodes run it (all three unless limited). */
+export interface Hook {
+  run: string;
+  roles: NodeRole[];
+}
+
+/**
+ * A manifest the init node applies once with `kubectl apply -f` after `kubeadm init` (e.g. a
+ * CNI): from an http(s) URL (fetched by kubectl on the node), or a local file whose content
+ * the init node's outputs carry (it counts against the user-data budget).
+ */
+export type PlanAddon = { name: string; url: string } | { name: string; file: string; content: string };
+
 /** Operating systems the network-boot bundle can boot (`boot.os`). */
 export const BOOT_OSES = ['flatcar', 'fcos', 'ubuntu'] as const;
 export type BootOs = (typeof BOOT_OSES)[number];
@@ -259,12 +272,23 @@ export interface Plan {
     certSANs: string[];
     /** Bootstrap token TTL, Go duration (`24h`, kubeadm's default; `0` never expires). */
     tokenTTL: string;
-    /** Shell lines run in order before kubeadm on every node (Cluster API's preKubeadmCommands). */
-    preKubeadmCommands: string[];
-    /** Shell lines run in order after a successful kubeadm init/join on every node. */
-    postKubeadmCommands: string[];
+    /**
+     * Shell lines run in order first thing on the nodes of their roles, before the prerequisite
+     * check, so they can install kubeadm, kubelet and a CRI (Cluster API's preKubeadmCommands).
+     */
+    preKubeadmCommands: Hook[];
+    /**
+     * Shell lines run in order after a successful kubeadm init/join on the nodes of their roles;
+     * on control-plane nodes with KUBECONFIG=/etc/kubernetes/admin.conf.
+     */
+    postKubeadmCommands: Hook[];
     /** Join without pinning the cluster CA (kubeadm discovery); false unless the profile asks. */
     unsafeSkipCAVerification: boolean;
+    /**
+     * `embed`: the init node's outputs carry the CA private key; `deliver` (absent = embed): they
+     * do not, its bootstrap waits for the user to place /etc/kubernetes/pki/ca.key.
+     */
+    caKey?: 'embed' | 'deliver';
     /** Flatcar: systemd-sysext image with kubeadm/kubelet that Ignition downloads and enables. */
     sysext?: { url: string; sha512: string };
   };
@@ -274,6 +298,8 @@ export interface Plan {
   boot?: BootSettings;
   /** `[install]`: cloud-init installs the prerequisites first (src/components/install.ts). */
   install?: boolean;
+  /** Add-ons applied from the init node, in profile order, when the profile has `[[addons]]`. */
+  addons?: PlanAddon[];
 }
 
 /** A warning about a valid but risky profile (printed by `check` and `render`). */

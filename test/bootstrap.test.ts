@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
+import { symlink } from 'node:fs/promises';
 import {
+  ADMIN_CONF,
   BOOTSTRAP_MARKER,
   BOOTSTRAP_SCRIPT,
   BootstrapValueError,
@@ -51,6 +53,10 @@ echo "curl $*" >>"$K8S_HA_ROOT/calls.log"
 exit "\${STUB_CRICTL_RC:-0}"`,
   logger: 'echo "logger $*" >>"$K8S_HA_ROOT/calls.log"',
   systemctl: 'echo "systemctl $*" >>"$K8S_HA_ROOT/calls.log"',
+  kubectl: `n=$(($(cat "$K8S_HA_ROOT/kubectl.count" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$K8S_HA_ROOT/kubectl.count"
+echo "kubectl $*" >>"$K8S_HA_ROOT/calls.log"
+[ "$n" -ge "\${STUB_KUBECTL_OK_AFTER:-1}" ]`,
 };
 
 interface Sandbox {
@@ -110,7 +116,7 @@ test('the scripts of all roles pass sh -n and shellcheck', (t) => {
   }
 });
 
-test('init node: pre-pulls, runs kubeadm init with --upload-certs between the hooks, leaves the marker', async (t) => {
+test('init node: pre hooks first, pre-pulls, runs kubeadm init with --upload-certs, post hooks, leaves the marker', async (t) => {
   const s = await sandbox(t);
   const r = await s.run(
     bootstrapScript(model('init', { preKubeadmCommands: [`echo "pre it's" >>"$K8S_HA_ROOT/calls.log"`], postKubeadmCommands: ['echo post >>"$K8S_HA_ROOT/calls.log"'] })),
@@ -118,10 +124,10 @@ test('init node: pre-pulls, runs kubeadm init with --upload-certs between the ho
   t.is(r.code, 0, r.stdout + r.stderr);
   const sock = `unix://${s.root}/run/containerd/containerd.sock`;
   t.deepEqual(await s.calls(), [
+    "pre it's",
     'systemctl enable kubelet.service',
     `crictl --runtime-endpoint ${sock} pull haproxy:2.8`,
     `crictl --runtime-endpoint ${sock} pull osixia/keepalived:2.0.20`,
-    "pre it's",
     `kubeadm init --config ${s.root}${CONFIG} --upload-certs`,
     'post',
   ]);
@@ -261,4 +267,109 @@ test('the Ignition unit runs the script once, after network and runtime, and sys
   const r = run('systemd-analyze', ['verify', file]);
   t.is(r.code, 0, r.stderr);
   t.is(r.stderr, '', 'no warnings');
+});
+
+/** The programs the script itself needs (sh for hooks, mkdir/dirname/date for the marker), on a PATH without any stub. */
+async function toolsOnly(root: string): Promise<string> {
+  const dir = path.join(root, 'tools');
+  await mkdir(dir);
+  for (const tool of ['sh', 'cp', 'chmod', 'mkdir', 'dirname', 'date', 'cat', 'sleep']) {
+    const found = ['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f));
+    if (found) await symlink(found, path.join(dir, tool));
+  }
+  return dir;
+}
+
+test('pre hooks run before the prerequisite check: a hook that installs kubeadm and kubelet lets a bare node bootstrap', async (t) => {
+  // A stock VM: no kubeadm, no kubelet on PATH; the hook installs them (here: the stubs).
+  const s = await sandbox(t, { without: ['kubeadm', 'kubelet'] });
+  await mkdir(path.join(s.root, 'stash'));
+  for (const name of ['kubeadm', 'kubelet']) await writeFile(path.join(s.root, 'stash', name), `#!/bin/sh\n${STUBS[name]}\n`, { mode: 0o755 });
+  const install = 'cp "$K8S_HA_ROOT/stash/kubeadm" "$K8S_HA_ROOT/stash/kubelet" "$K8S_HA_ROOT/bin/" && echo installed >>"$K8S_HA_ROOT/calls.log"';
+  const tools = await toolsOnly(s.root);
+  const r = await s.run(bootstrapScript(model('init', { preKubeadmCommands: [install] })), { PATH: `${s.root}/bin:${tools}` });
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /pre-kubeadm hook 1\n(.*\n)*k8s-ha: prerequisites found: kubeadm, kubelet/);
+  const calls = await s.calls();
+  t.is(calls[0], 'installed', 'the hook ran first');
+  t.true(calls.includes(`kubeadm init --config ${s.root}${CONFIG} --upload-certs`));
+  t.true(marker(s));
+  // Without the hook the same node stops at the check, naming what is missing.
+  const bare = await sandbox(t, { without: ['kubeadm', 'kubelet'] });
+  const r2 = await bare.run(bootstrapScript(model('init')), { PATH: `${bare.root}/bin:${await toolsOnly(bare.root)}` });
+  t.is(r2.code, 1);
+  t.regex(r2.stdout, /missing prerequisites: kubeadm kubelet \(install them: a preKubeadmCommands hook runs before this check/);
+});
+
+test('post hooks on control-plane nodes run with KUBECONFIG=admin.conf; a worker has none', async (t) => {
+  const hook = 'echo "post KUBECONFIG=${KUBECONFIG:-unset}" >>"$K8S_HA_ROOT/calls.log"';
+  for (const role of ['init', 'control-plane', 'worker'] as const) {
+    const s = await sandbox(t);
+    const r = await s.run(bootstrapScript(model(role, { postKubeadmCommands: [hook] })), { STUB_CURL_OK_AFTER: '1' });
+    t.is(r.code, 0, r.stdout + r.stderr);
+    const expected = role === 'worker' ? 'post KUBECONFIG=unset' : `post KUBECONFIG=${s.root}${ADMIN_CONF}`;
+    t.is((await s.calls()).at(-1), expected, role);
+  }
+});
+
+test('add-ons: applied once from the init node after kubeadm init, before the post hooks, with bounded retries and journal lines', async (t) => {
+  const addons = [{ name: 'cni', source: 'https://example.test/cni.yaml' }, { name: 'local', source: '/etc/k8s-ha/addons/local.yaml' }];
+  const s = await sandbox(t);
+  const r = await s.run(
+    bootstrapScript(model('init', { addons, addonRetry: { attempts: 3, intervalSeconds: 0 }, postKubeadmCommands: ['echo post >>"$K8S_HA_ROOT/calls.log"'] })),
+    { STUB_KUBECTL_OK_AFTER: '2' },
+  );
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const kubectl = (src: string) => `kubectl --kubeconfig ${s.root}/etc/kubernetes/admin.conf apply -f ${src}`;
+  t.deepEqual((await s.calls()).slice(-5), [
+    `kubeadm init --config ${s.root}${CONFIG} --upload-certs`,
+    kubectl('https://example.test/cni.yaml'),
+    kubectl('https://example.test/cni.yaml'),
+    kubectl(`${s.root}/etc/k8s-ha/addons/local.yaml`),
+    'post',
+  ]);
+  const logged = await s.logged();
+  t.true(logged.some((l) => l.includes('add-on cni: kubectl apply failed (attempt 1/3), retrying in 0s')));
+  t.true(logged.some((l) => l.includes('applied add-on cni (https://example.test/cni.yaml)')));
+  t.true(marker(s));
+
+  // Never succeeds: gives up after the tries, says exactly what to run, still marks kubeadm done, exits 1.
+  const down = await sandbox(t);
+  const r2 = await down.run(bootstrapScript(model('init', { addons: addons.slice(0, 1), addonRetry: { attempts: 2, intervalSeconds: 0 } })), { STUB_KUBECTL_OK_AFTER: '100' });
+  t.is(r2.code, 1);
+  t.regex(r2.stdout, /ERROR: add-on cni not applied after 2 attempts 0s apart; apply it yourself: kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf apply -f https:\/\/example\.test\/cni\.yaml/);
+  t.regex(r2.stdout, /ERROR: add-ons not applied: cni/);
+  t.is((await down.calls()).filter((c) => c.startsWith('kubectl')).length, 2);
+  t.true(marker(down), 'kubeadm init is done: a rerun must not init again');
+
+  // Other roles never apply add-ons, and only an init node with add-ons needs kubectl.
+  for (const role of ['control-plane', 'worker'] as const) {
+    const script = bootstrapScript(model(role, { addons }));
+    t.false(script.includes('kubectl'), role);
+  }
+  const noKubectl = await sandbox(t, { without: ['kubectl', 'curl'] });
+  const r3 = await noKubectl.run(bootstrapScript(model('init', { addons })), { PATH: `${noKubectl.root}/bin:${await toolsOnly(noKubectl.root)}` });
+  t.is(r3.code, 1);
+  t.regex(r3.stdout, /missing prerequisites: kubectl/);
+  t.true(shellcheck(bootstrapScript(model('init', { addons, postKubeadmCommands: ['true'] }))).ok);
+  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'x', source: 'relative/path.yaml' }] })), { instanceOf: BootstrapValueError });
+  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'Bad Name', source: 'https://example.test/a' }] })), { instanceOf: BootstrapValueError });
+});
+
+test('caKey "deliver": the init node waits (bounded) for the CA key the user places, naming the file', async (t) => {
+  const key = '"$K8S_HA_ROOT/etc/kubernetes/pki/ca.key"';
+  const arrives = await sandbox(t);
+  // The key arrives while the script runs (here: a pre hook stands in for the user's copy).
+  const r = await arrives.run(bootstrapScript(model('init', { awaitCaKey: true, preKubeadmCommands: [`mkdir -p "$K8S_HA_ROOT/etc/kubernetes/pki" && echo KEY >${key}`] })));
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /cluster CA key found at .*\/etc\/kubernetes\/pki\/ca\.key/);
+  t.true((await arrives.calls()).some((c) => c.startsWith('kubeadm init')));
+  const never = await sandbox(t);
+  const r2 = await never.run(bootstrapScript(model('init', { awaitCaKey: true, wait: { attempts: 2, intervalSeconds: 0 } })));
+  t.is(r2.code, 1);
+  t.regex(r2.stdout, /waiting for the cluster CA key: copy ca\.key \(k8s-ha render writes it beside the outputs\) to \/etc\/kubernetes\/pki\/ca\.key on this node, mode 0600 \(attempt 1\/2\)/);
+  t.regex(r2.stdout, /ERROR: gave up waiting for the cluster CA key after 2 attempts 0s apart/);
+  t.false((await never.calls()).some((c) => c.startsWith('kubeadm')), 'no kubeadm init without the key');
+  t.false(bootstrapScript(model('control-plane', { awaitCaKey: true })).includes('CA_KEY'), 'only the init node waits');
+  t.true(shellcheck(bootstrapScript(model('init', { awaitCaKey: true }))).ok);
 });

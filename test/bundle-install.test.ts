@@ -103,11 +103,11 @@ test('our autoinstall schema refuses what subiquity would refuse or we never emi
 test('a live control-plane node is a warning naming the field; install (the default) is not', (t) => {
   const text = readFileSync(fixture('bundle.toml'), 'utf8');
   const live = parseProfile('bundle.toml', text.replace('[boot]\n', '[boot]\nmode = "live"\n'), {});
-  t.deepEqual(live.warnings.filter((w) => w.code === 'W109').map((w) => w.path), ['boot.mode', 'boot.mode', 'boot.mode']);
+  t.deepEqual(live.warnings.filter((w) => w.code === 'W111').map((w) => w.path), ['boot.mode', 'boot.mode', 'boot.mode']);
   t.regex(live.warnings[0]!.message, /control-plane node cp-1 boots live from RAM: its etcd data/);
   const one = parseProfile('bundle.toml', text.replace('name = "cp-2"\n', 'name = "cp-2"\nboot = { mode = "live" }\n'), {});
-  t.deepEqual(one.warnings.filter((w) => w.code === 'W109').map((w) => w.path), ['nodes.1.boot.mode']);
-  t.deepEqual(parseProfile('bundle.toml', text, {}).warnings.filter((w) => w.code === 'W109'), []);
+  t.deepEqual(one.warnings.filter((w) => w.code === 'W111').map((w) => w.path), ['nodes.1.boot.mode']);
+  t.deepEqual(parseProfile('bundle.toml', text, {}).warnings.filter((w) => w.code === 'W111'), []);
 });
 
 test('a live node names its config; the live bundle has no install.ign', async (t) => {

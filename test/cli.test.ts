@@ -66,7 +66,7 @@ test('check prints the plan and warnings and writes nothing; --strict fails on w
   const json = cli(['check', profile, '--json'], { cwd: dir });
   const plan = JSON.parse(json.stdout).plan;
   t.is(plan.keepalived.authPass, '(redacted)');
-  t.deepEqual(plan.kubernetes.preKubeadmCommands, ['(redacted)']);
+  t.deepEqual(plan.kubernetes.preKubeadmCommands, [{ run: '(redacted)', roles: ['init', 'control-plane', 'worker'] }]);
   t.false(json.stdout.includes('s3cr3t'));
   t.is(plan.nodes[0].vrrp.state, 'MASTER');
   const strict = cli(['check', profile, '--strict'], { cwd: dir });

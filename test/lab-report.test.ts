@@ -10,7 +10,7 @@ import { loadProfile } from '../src/profile/load.js';
 import { HolderWatch } from '../src/lab/probe.js';
 import { SCHEDULING_ALLOWANCE_MS, handoverBoundMs } from '../src/lab/bounds.js';
 import { percentile, summarize } from '../src/lab/stats.js';
-import { reportHtml, summaryTable } from '../src/lab/report.js';
+import { reportHtml, reportTable, summaryTable } from '../src/lab/report.js';
 import { SCENARIOS, type ScenarioResult } from '../src/lab/scenarios.js';
 import type { LabReport } from '../src/lab/lab.js';
 import { checkCharts, renderInChromium } from './helpers/chromium.js';
@@ -93,4 +93,15 @@ test('HTML report: self-contained, and Chromium draws every scenario run\'s time
   writeFileSync(file, html);
   const charts = renderInChromium(t, file, dir);
   checkCharts(t, charts, [1, 2].flatMap((run) => SCENARIOS.map((s) => `${s}/${run}`)));
+});
+
+test('the lab table defines every column, prints no null, and says why converge fails requests', (t) => {
+  const converge = { ...result('converge', 1, 0), failed: 184, total: 303, holderBefore: null, holderAfter: 'cp-1', settleMs: 0 };
+  const crash = result('master-crash', 1, 3400);
+  const scenarios = [converge, crash];
+  const text = reportTable({ profile: 'fixtures/lab/lab.toml', advertInterval: 1, vrrpVersion: 2, handoverBoundMs: 642, runs: 1, scenarios, summary: summarize(scenarios), wallMs: 1000 });
+  t.notRegex(text, /null/);
+  t.regex(text, /converge\s+ok\s+0 ms\s+1500 ms\s+184\/303\s+- -> cp-1/);
+  for (const column of ['OUTAGE', 'BOUND', 'FAILED/TOTAL', 'VIP BEFORE -> AFTER', 'SETTLED', 'DUAL']) t.regex(text, new RegExp(`^${column.replace(/[/>-]/g, '\\$&')}: |; ${column.replace(/[/>-]/g, '\\$&')}: `, 'm'), column);
+  t.regex(text, /in converge most fail by design/);
 });

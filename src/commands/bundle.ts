@@ -4,7 +4,7 @@
  */
 import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile } from './common.js';
+import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface BundleArgs extends ProfileArgs, SecretsArgs {
@@ -17,21 +17,24 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
   command: 'bundle [profile]',
   describe: 'Write the network-boot bundle (.tar.gz or .tar): NoCloud seeds, Ignition, iPXE, pxelinux, Matchbox',
   builder: (y: Argv) =>
-    withProfile(y, 'cluster profile (.toml, .yaml) with a [boot] section')
+    // No default profile: the bundled seed.toml has no [boot] section.
+    withProfile(y, 'cluster profile (.toml, .yaml; - reads standard input) with a [boot] section', false)
       .option('out', { type: 'string', describe: 'output file, *.tar.gz or *.tar (default: out/<cluster name>-bundle.tar.gz)' })
       .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version (Matchbox takes at most 3.4.0)' })
       .option('max-user-data', maxUserDataOption)
       .options(secretsOptions) as unknown as Argv<BundleArgs>,
   handler: async (args: ArgumentsCamelCase<BundleArgs>) => {
-    const { plan } = await loadOrExit(args.profile, args.strict);
+    if (args.profile === undefined)
+      throw new CliError('k8s-ha bundle: name the profile to bundle; it needs a [boot] section, e.g. k8s-ha bundle profiles/baremetal.toml\nRun k8s-ha bundle --help for usage.', EXIT_USAGE);
+    const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
     const out = args.out ?? `out/${plan.name}-bundle.tar.gz`;
     const [{ buildBundle, checkBundle }, { budgetReport }] = await Promise.all([
       import('../index.js'), import('../bundle/budget.js'),
     ]);
     // Bad boot settings fail before a secrets file is made (writeStreamAtomic makes out's parent).
-    await asCliError(args.profile, () => checkBundle(plan, args.ignitionVersion));
-    const secrets = await clusterSecrets(args);
-    const sizes = await asCliError(args.profile, () =>
+    await asCliError(profileName(args.profile), () => checkBundle(plan, args.ignitionVersion));
+    const secrets = await clusterSecrets(args, plan);
+    const sizes = await asCliError(profileName(args.profile), () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
     process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}`);
   },

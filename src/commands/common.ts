@@ -2,27 +2,85 @@
  * Helpers shared by the command modules: profile loading with user-facing error reporting,
  * and the summary table.
  */
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { formatProblems, type Problem } from '../profile/errors.js';
 import type { Plan, PlanNode } from '../model.js';
+import { failoverTimesMs } from '../profile/vrrp.js';
+import type { ProfileFormat, ProfileResult } from '../index.js';
 
 /** The profile used when none is given. */
 export const DEFAULT_PROFILE = 'profiles/seed.toml';
 
-/** Parsed values of {@link withProfile}: the profile path and `--strict`. */
+/**
+ * What a profile argument of `-` becomes before yargs sees it (src/cli.ts): yargs-parser reads
+ * a lone `-` as an empty flag, which left the positional unset and the default profile in its
+ * place. `/dev/stdin` means the same to every command.
+ */
+export const STDIN_PATH = '/dev/stdin';
+
+/** The name problems and messages give a profile read from standard input. */
+export const STDIN_NAME = '(stdin)';
+
+/** True when the profile argument means standard input (`-`, `/dev/stdin`). */
+export function isStdin(profile: string): boolean {
+  return profile === '-' || profile === STDIN_PATH;
+}
+
+/** Parsed values of {@link withProfile}: the profile path, `--strict` and `--profile-format`. */
 export interface ProfileArgs {
   profile: string;
   strict: boolean;
+  profileFormat?: ProfileFormat;
 }
 
 /**
- * The `[profile]` positional (default {@link DEFAULT_PROFILE}) and `--strict`, shared by every
- * command that reads a profile.
+ * The `[profile]` positional (default {@link DEFAULT_PROFILE}, or none with `defaultProfile:
+ * false`: the command then needs one), `--strict` and `--profile-format`, shared by every
+ * command that reads a profile. `-` (or /dev/stdin) reads the profile from standard input.
  */
-export function withProfile(y: Argv, describe = 'cluster profile (.toml, .yaml)'): Argv {
+export function withProfile(y: Argv, describe = 'cluster profile (.toml, .yaml; - reads standard input)', defaultProfile: string | false = DEFAULT_PROFILE): Argv {
   return y
-    .positional('profile', { type: 'string', default: DEFAULT_PROFILE, describe })
-    .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' });
+    .positional('profile', { type: 'string', ...(defaultProfile === false ? {} : { default: defaultProfile }), describe })
+    .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
+    .option('profile-format', { choices: ['toml', 'yaml'] as const, describe: 'how to parse the profile (default: by extension; for standard input, recognised from the content)' });
+}
+
+/**
+ * Reads and validates the profile an argument names, through the library API: a file (format
+ * by extension unless `format` is given), or standard input for `-` and /dev/stdin (format
+ * given, or recognised from the content; named {@link STDIN_NAME} in problems).
+ * @throws CliError (exit 2) when standard input's format is neither given nor recognisable.
+ */
+export async function readProfileArg(file: string, format?: ProfileFormat): Promise<ProfileResult> {
+  const { loadProfile, parseProfile, detectProfileFormat } = await import('../index.js');
+  if (!isStdin(file)) {
+    if (format === undefined) return loadProfile(file);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return loadProfile(file); // the loader's own "cannot read the profile" problem
+    }
+    return parseProfile(text, { format, source: file });
+  }
+  if (process.stdin.isTTY) process.stderr.write('k8s-ha: reading the profile from standard input (end it with Ctrl-D)\n');
+  // Streamed, not readFileSync(0): a pipe from another process may be non-blocking (EAGAIN).
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const fmt = format ?? detectProfileFormat(text);
+  if (fmt === undefined)
+    throw new CliError(
+      `k8s-ha: cannot tell whether the profile on standard input is TOML or YAML${text.trim() === '' ? ' (it is empty)' : ''}\n  hint: pass --profile-format toml or --profile-format yaml`,
+      EXIT_USAGE,
+    );
+  return parseProfile(text, { format: fmt, source: STDIN_NAME });
+}
+
+/** The profile's name in messages: {@link STDIN_NAME} for standard input, else the argument. */
+export function profileName(file: string): string {
+  return isStdin(file) ? STDIN_NAME : file;
 }
 
 /** Exit codes: 1 for bad input (profile), 2 for bad usage (flags). */
@@ -44,9 +102,9 @@ export class CliError extends Error {
  * Loads a profile; on failure prints every problem to stderr and throws CliError (exit 1).
  * Warnings are printed to stderr too; with `strict` they fail the run.
  */
-export async function loadOrExit(file: string, strict = false): Promise<LoadedPlan> {
-  const { loadProfile } = await import('../index.js');
-  const loaded = loadProfile(file);
+export async function loadOrExit(file: string, strict = false, format?: ProfileFormat): Promise<LoadedPlan> {
+  const loaded = await readProfileArg(file, format);
+  file = loaded.source;
   if (!loaded.ok) throw new CliError(`${formatProblems(file, loaded.problems, loaded.text)}\n${countLine(loaded.problems)}`);
   if (loaded.warnings.length > 0) {
     if (strict) {
@@ -96,14 +154,29 @@ export async function asCliError<T>(file: string, run: () => Promise<T>): Promis
   }
 }
 
-/** The `--max-user-data BYTES` option of `bundle` and `render`. */
+/** Binary multipliers of {@link parseByteSize}: k and K are KiB, as in `16k` (dd, GNU sort). */
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, K: 1024, Ki: 1024, KiB: 1024, m: 1024 ** 2, M: 1024 ** 2, Mi: 1024 ** 2, MiB: 1024 ** 2 };
+
+/**
+ * A byte count as a user writes it: `16384`, `16k`/`16K`/`16KiB` (x 1024), `1M`/`1MiB`
+ * (x 1024 x 1024). Decimal `kB`/`MB` are refused as ambiguous (1000 or 1024?).
+ * @throws Error naming the flag, what was given and the accepted forms.
+ */
+export function parseByteSize(flag: string, v: unknown): number {
+  const text = String(v).trim();
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(text);
+  const unit = m ? BYTE_UNITS[m[2]!] : undefined;
+  const bytes = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new Error(`${flag} must be a positive whole number of bytes such as 16384, 16k or 16KiB (k = KiB = 1024 bytes), got ${JSON.stringify(String(v))}`);
+  return bytes;
+}
+
+/** The `--max-user-data BYTES` option of `bundle` and `render`: 16384, 16k or 16KiB. */
 export const maxUserDataOption = {
-  type: 'number',
-  describe: 'fail when a node\'s user-data is larger than BYTES (AWS allows 16384)',
-  coerce: (v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--max-user-data must be a positive whole number of bytes, got ${v}`);
-    return v;
-  },
+  type: 'string',
+  describe: 'fail when a node\'s user-data is larger than BYTES: 16384, 16k or 16KiB (AWS allows 16k)',
+  coerce: (v: unknown) => parseByteSize('--max-user-data', v),
 } as const;
 
 /** Human size: bytes below 1 KiB, else KiB with one decimal. */
@@ -123,12 +196,26 @@ export function nodeCells(n: PlanNode): string[] {
   return [n.name, address, n.role, n.vrrp?.state ?? '-', String(n.vrrp?.priority ?? '-'), n.interface];
 }
 
-/** One-paragraph description of the VIP setup of a plan. */
+/**
+ * What the profile's timing implies when the VIP holder fails, and who takes over: the times of
+ * profile/vrrp.ts failoverTimesMs, the ones the lab holds the profile to.
+ */
+export function failoverLine(plan: Plan): string {
+  const backups = plan.nodes.filter((n) => n.vrrp?.state === 'BACKUP');
+  if (backups.length === 0) return 'failover: none (a single control-plane node has no VIP to move)';
+  const next = backups.reduce((a, b) => (b.vrrp!.priority > a.vrrp!.priority ? b : a));
+  const t = failoverTimesMs(plan.keepalived, next.vrrp!.priority);
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return `failover to ${next.name} (priority ${next.vrrp!.priority}), VIP unreachable for: holder power loss ${s(t.holderPowerLoss)}, HAProxy death on the holder ${s(t.haproxyDeath)}, graceful stop ${s(t.gracefulStop)}`;
+}
+
+/** One-paragraph description of the VIP setup of a plan, failover times included. */
 export function vipLine(plan: Plan): string {
   const k = plan.keepalived;
   return [
     `VIP ${plan.vip.addresses.join(', ')} port ${plan.vip.port} -> apiservers port ${plan.kubernetes.apiServerPort}; controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}`,
     ...(plan.family === 6 || plan.secondaryFamily !== undefined ? [`${plan.secondaryFamily !== undefined ? `dual stack (IPv${plan.family} primary)` : 'IPv6'}: serviceSubnet ${plan.kubernetes.serviceSubnet ?? '(kubeadm default)'}, podSubnet ${plan.kubernetes.podSubnet ?? '(none: the CNI decides)'}`] : []),
     `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}${plan.vip.secondaryRouterId !== undefined ? ` (second family: ${plan.vip.secondaryRouterId})` : ''}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}`,
+    failoverLine(plan),
   ].join('\n');
 }

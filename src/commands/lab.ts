@@ -33,8 +33,8 @@ export const labCommand: CommandModule<object, LabArgs> = {
       .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
-    const { plan } = await loadOrExit(args.profile, args.strict);
-    const [{ renderNodes: renderCluster }, { runLab, preflight, LabError }, { reportTable, reportJson, summaryTable, reportHtml }] = await Promise.all([
+    const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
+    const [{ renderNodes: renderCluster, createSecrets }, { runLab, preflight, LabError }, { reportTable, reportJson, summaryTable, reportHtml }] = await Promise.all([
       import('../index.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);
     let report;
@@ -44,7 +44,10 @@ export const labCommand: CommandModule<object, LabArgs> = {
       // The lab proves k8s-ha's own files: the user's content and SSH users, which cloud-init
       // and Ignition merge on a real node, stay out of its comparison of the two formats.
       const own = { ...plan, nodes: plan.nodes.map(({ userContent, ssh, ...n }) => n) };
-      report = await runLab(own, renderCluster(own, await clusterSecrets(args)), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, log: (l) => process.stderr.write(`${l}\n`) });
+      // The lab's cluster lives for one run: without --secrets its secrets stay in memory, so no
+      // secrets file is left beside the profile (in a source tree, where npm pack would ship it).
+      const secrets = args.secrets === undefined && !args.rotate ? await createSecrets() : await clusterSecrets(args, plan);
+      report = await runLab(own, renderCluster(own, secrets), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;

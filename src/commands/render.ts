@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
 import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
-import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile } from './common.js';
+import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile, profileName } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
@@ -14,7 +14,7 @@ const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
  * What an earlier render left in its directory (`<node>/user-data`, or `user-data` with
  * --node): only such a directory is replaced, anything else there is refused.
  */
-const isRenderOutput = (path: string): boolean => /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?(user-data|meta-data|config\.ign)$/.test(path);
+const isRenderOutput = (path: string): boolean => /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?(user-data|meta-data|config\.ign)$/.test(path) || path === 'ca.key';
 
 interface RenderArgs extends ProfileArgs, SecretsArgs {
   out?: string;
@@ -40,28 +40,28 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .options(secretsOptions)
       .option('max-user-data', maxUserDataOption) as unknown as Argv<RenderArgs>,
   handler: async (args: ArgumentsCamelCase<RenderArgs>) => {
-    const { plan } = await loadOrExit(args.profile, args.strict);
+    const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
     /** Sizes of the nodes' user-data; exit 1 when one exceeds --max-user-data. */
     const checkUserData = async (nodes: RenderedNode[]) => {
       const { checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
       const sizes = nodes.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
-      await asCliError(args.profile, async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
+      await asCliError(profileName(args.profile), async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
       return sizes;
     };
     const { renderNodes: renderCluster } = await import('../index.js');
-    if (args.node !== undefined) nodeNamed(plan, args.node, args.profile);
+    if (args.node !== undefined) nodeNamed(plan, args.node, profileName(args.profile));
     if (args.stdout && args.json) throw new CliError('k8s-ha: --stdout and --json both choose what to print: give one', EXIT_USAGE);
     if (args.stdout) {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
-      const secrets = await clusterSecrets(args);
+      const secrets = await clusterSecrets(args, plan);
       const [r] = await asCliError(args.profile, async () => renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion }));
       if (args.format === 'cloud-init') await checkUserData([r!]);
       process.stdout.write(args.format === 'cloud-init' ? r!.userData : r!.ignition);
       return;
     }
     // after the usage checks: a mistyped command line must not create or rotate secrets
-    const secrets = await clusterSecrets(args);
+    const secrets = await clusterSecrets(args, plan);
     const rendered = await asCliError(args.profile, async () => renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion }));
     // Only user-data that is written is measured (and rendered: see src/render.ts).
     const sizes = args.format === 'ignition' ? [] : await checkUserData(rendered);
@@ -79,6 +79,11 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
         : []),
       ...(args.format !== 'cloud-init' ? [{ path: `${prefix(r)}config.ign`, content: r.ignition, mode: 0o600 }] : []),
     ]);
+    // caKey = "deliver": the CA key is in no output; it is written once, 0600, for the user to
+    // copy to the init node (whose bootstrap waits for it).
+    const initNode = rendered.find((r) => r.node.role === 'init');
+    const deliverKey = plan.kubernetes.caKey === 'deliver' && initNode !== undefined;
+    if (deliverKey) files.push({ path: 'ca.key', content: secrets.ca.keyPem, mode: 0o600 });
     let write: TreeWrite;
     try {
       write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
@@ -103,6 +108,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})${write.written ? '' : '; the files there were the same, nothing written'}\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +
         `CA cert hash ${secrets.caCertHash}\n` +
+        (deliverKey ? `CA key: in no output (caKey = "deliver"); copy ${args.node === undefined ? outDir : `${outDir}/${args.node}`}/ca.key to /etc/kubernetes/pki/ca.key on ${initNode!.node.name} (mode 0600): its bootstrap waits for it\n` : '') +
         (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),
     );
   },

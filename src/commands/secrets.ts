@@ -5,7 +5,8 @@
 import type { Options } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
 import { CODES } from '../profile/errors.js';
-import { CliError, countLine, type ProfileArgs } from './common.js';
+import type { Plan } from '../model.js';
+import { CliError, countLine, EXIT_USAGE, isStdin, type ProfileArgs } from './common.js';
 
 /** Parsed values of {@link secretsOptions}. */
 export interface SecretsArgs {
@@ -27,8 +28,11 @@ export const secretsOptions = {
  * A secrets file readable by others is warning W108, an error with `strict` (--strict).
  * @throws CliError for an invalid secrets file or one that cannot be written, or W108 under --strict.
  */
-export async function clusterSecrets(args: SecretsArgs & ProfileArgs): Promise<ClusterSecrets> {
+export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Plan): Promise<ClusterSecrets> {
   const { resolveSecrets, SecretsFileError } = await import('../index.js');
+  // The secrets file's default place is beside the profile, which standard input has none of.
+  if (isStdin(args.profile) && args.secrets === undefined)
+    throw new CliError('k8s-ha: a profile read from standard input has no directory for its secrets file\n  hint: give --secrets FILE (it is created when missing, and must be reused by every later render)', EXIT_USAGE);
   let resolved: Awaited<ReturnType<typeof resolveSecrets>>;
   try {
     resolved = await resolveSecrets({ profilePath: args.profile, rotate: args.rotate, ...(args.secrets !== undefined ? { secretsFile: args.secrets } : {}) });
@@ -53,7 +57,26 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs): Promise<C
   }
   process.stderr.write(
     [`k8s-ha: ${what}`, ...problems].join('\n') +
-      '\nk8s-ha: warning: the outputs hold cluster secrets (bootstrap token, certificate key, CA key, VRRP password): they are written 0600; keep them and the secrets file out of version control\n',
+      `\nk8s-ha: warning: the outputs hold cluster secrets (${heldSecrets(plan)}): they are written 0600; keep them and the secrets file out of version control\n` +
+      (plan?.kubernetes.caKey === 'deliver' ? '' : `k8s-ha: warning: ${CA_KEY_EXPOSURE}\n  hint: kubernetes.caKey = "deliver" keeps it out; render then writes ca.key for you to place on the init node\n`),
   );
   return resolved.secrets;
 }
+
+/**
+ * The secrets the outputs of `plan` carry, for the warning: the VRRP password only when the
+ * plan sets one (VRRPv3 has none). Without a plan, every kind that may be there.
+ */
+export function heldSecrets(plan?: Plan): string {
+  const vrrp = plan === undefined || plan.keepalived.authPass !== undefined;
+  return `bootstrap token, certificate key${plan?.kubernetes.caKey === 'deliver' ? '' : ', CA key'}${vrrp ? ', VRRP password' : ''}`;
+}
+
+/**
+ * Where the CA private key embedded in the init node's outputs can be read once delivered:
+ * user-data stays readable from a cloud's metadata service (169.254.169.254, OpenStack and
+ * EC2 alike) for the life of the VM, and a network-boot bundle serves user-data and Ignition
+ * over plain HTTP to anyone on the provisioning network.
+ */
+export const CA_KEY_EXPOSURE =
+  "the init node's user-data and config.ign carry the cluster CA private key (/etc/kubernetes/pki/ca.key): a cloud serves user-data from its metadata service for the VM's whole life, and a PXE bundle's HTTP server hands it to anyone on the provisioning network";

@@ -3,7 +3,7 @@
  * labelled `cidata` (user-data, meta-data, network-config for static nodes).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile } from './common.js';
+import { asCliError, CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface SeedArgs extends ProfileArgs, SecretsArgs {
@@ -20,8 +20,8 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
       .option('out', { type: 'string', describe: 'output ISO (default: out/<cluster name>-<node>-seed.iso)' })
       .options(secretsOptions) as unknown as Argv<SeedArgs>,
   handler: async (args: ArgumentsCamelCase<SeedArgs>) => {
-    const { plan } = await loadOrExit(args.profile, args.strict);
-    const node = nodeNamed(plan, args.node, args.profile);
+    const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
+    const node = nodeNamed(plan, args.node, profileName(args.profile));
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
     const [{ renderNode }, { staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
       import('../index.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
@@ -32,8 +32,8 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     };
     // What can fail without secrets fails first: no ISO tool, bad static settings.
     const iso = await findIsoTool().catch(toolError);
-    await asCliError(args.profile, async () => staticNetwork(node));
-    const rendered = renderNode(plan, node, await clusterSecrets(args));
+    await asCliError(profileName(args.profile), async () => staticNetwork(node));
+    const rendered = renderNode(plan, node, await clusterSecrets(args, plan));
     const networkConfig = rendered.networkConfig;
     const tool = await writeSeedIso(out, {
       'user-data': rendered.userData,

@@ -7,24 +7,28 @@
  * What the script does, in order:
  * 1. exits 0 at once if the success marker or /etc/kubernetes/kubelet.conf exists (idempotent:
  *    an initialised node is never touched again);
- * 2. checks the prerequisites (kubeadm, kubelet, a containerd or CRI-O socket, and curl on
- *    joiners) and names every missing one;
- * 3. on control-plane nodes pre-pulls the HAProxy and keepalived images with `crictl pull`
+ * 2. runs the profile's pre-kubeadm hooks for the node's role, first, as Cluster API runs its
+ *    preKubeadmCommands: this is where users install kubeadm, kubelet and a container runtime;
+ * 3. checks the prerequisites (kubeadm, kubelet, a containerd or CRI-O socket, curl on
+ *    joiners, kubectl on an init node with add-ons) and names every missing one;
+ * 4. on control-plane nodes pre-pulls the HAProxy and keepalived images with `crictl pull`
  *    (failure tolerated: offline nodes let kubelet pull later), so the VIP comes up together
  *    with the apiserver (kubelet starts the static pods during kubeadm's kubelet-start phase,
  *    kubernetes/kubernetes#83936);
- * 4. on joiners waits, a bounded number of times, for https://ENDPOINT/healthz to answer;
- * 5. runs the profile's pre-kubeadm hooks, `kubeadm init --config F --upload-certs` (init node)
- *    or `kubeadm join --config F` (others), then the post-kubeadm hooks;
- * 6. writes the success marker.
+ * 5. on joiners waits, a bounded number of times, for https://ENDPOINT/healthz to answer;
+ * 6. runs `kubeadm init --config F --upload-certs` (init node) or `kubeadm join --config F`;
+ * 7. on the init node applies the add-ons with `kubectl apply -f`, each with bounded retries;
+ * 8. runs the post-kubeadm hooks for the role (control-plane nodes: with
+ *    KUBECONFIG=/etc/kubernetes/admin.conf, which kubeadm writes there);
+ * 9. writes the success marker; then exits 1 if an add-on could not be applied.
  * It logs every step to stdout (console, cloud-init-output.log, the unit's journal) and, when
  * `logger` exists, to the journal/syslog with tag `k8s-ha`.
  *
  * The script is generated from {@link BootstrapModel}; every inserted value is validated and
  * single-quoted, so no profile value can add a line or a command to the script.
  */
-import { ipFamily, isDns1123Subdomain, isImageRef, isShellLine } from '../profile/values.js';
-import type { NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
+import { ipFamily, isDns1123Subdomain, isHttpUrl, isImageRef, isShellLine } from '../profile/values.js';
+import type { Hook, NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
 import { KUBEADM_CONFIG } from './kubeadm.js';
 
 /** Where the script lands on the node (mode 0700: hooks may carry credentials). */
@@ -35,6 +39,12 @@ export const BOOTSTRAP_MARKER = '/var/lib/k8s-ha/bootstrap.done';
 export const BOOTSTRAP_UNIT = 'k8s-ha-bootstrap.service';
 /** Written by kubeadm init/join (kubelet's kubeconfig): the node is already a member. */
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+/** The cluster-admin kubeconfig kubeadm writes on control-plane nodes (init, and join --control-plane). */
+export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+/** Where kubeadm looks for the cluster CA's private key (kubeadm's default PKI directory). */
+export const CA_KEY_PATH = '/etc/kubernetes/pki/ca.key';
+/** Where the init node's add-on manifests from local files land: `<dir>/<name>.yaml`, 0600. */
+export const ADDON_DIR = '/etc/k8s-ha/addons';
 /** CRI sockets looked for, in order: containerd, then CRI-O (kubeadm's known endpoints). */
 export const CRI_SOCKETS = ['/run/containerd/containerd.sock', '/var/run/crio/crio.sock'];
 
@@ -47,16 +57,34 @@ export interface BootstrapModel {
   kubeadmConfig: string;
   /** Images pre-pulled on control-plane nodes (ignored on workers), e.g. `haproxy:2.8`. */
   images: string[];
-  /** Shell commands run with `sh -c`, in order, before kubeadm; one line each. */
+  /** Shell commands run with `sh -c`, in order, first (before the prerequisite check); one line each. */
   preKubeadmCommands: string[];
   /** Shell commands run with `sh -c`, in order, after kubeadm succeeded; one line each. */
   postKubeadmCommands: string[];
+  /**
+   * Init node only (ignored elsewhere): manifests applied in order with `kubectl apply -f` after
+   * `kubeadm init`; `source` is an http(s) URL or an absolute path on the node. Absent: none.
+   */
+  addons?: { name: string; source: string }[];
+  /**
+   * Init node only: wait (bounded, {@link wait}'s tries and interval) for the CA key the user
+   * delivers to /etc/kubernetes/pki/ca.key before `kubeadm init` (profile caKey = "deliver").
+   */
+  awaitCaKey?: boolean;
+  /** Tries per add-on (1..1000) and seconds between them (0..3600); default {@link DEFAULT_ADDON_RETRY}. */
+  addonRetry?: { attempts: number; intervalSeconds: number };
   /** Joiners' wait for the control plane: number of tries (1..10000), seconds between tries (0..3600). */
   wait: { attempts: number; intervalSeconds: number };
 }
 
 /** Defaults for {@link BootstrapModel.wait}: 90 tries 10 s apart, i.e. 15 min for the init node. */
 export const DEFAULT_WAIT = { attempts: 90, intervalSeconds: 10 } as const;
+
+/**
+ * Defaults for {@link BootstrapModel.addonRetry}: 30 tries 10 s apart (5 min), as the
+ * apiserver may still be settling right after `kubeadm init` (webhooks, CRDs of earlier items).
+ */
+export const DEFAULT_ADDON_RETRY = { attempts: 30, intervalSeconds: 10 } as const;
 
 /** Thrown when a model value could change the script's structure or is not what it claims. */
 export class BootstrapValueError extends Error {
@@ -113,6 +141,14 @@ export function bootstrapScript(model: BootstrapModel): string {
   const post = checkCommands('postKubeadmCommands', model.postKubeadmCommands);
   const controlPlane = model.role !== 'worker';
   const joiner = model.role !== 'init';
+  const addons = model.role === 'init' ? (model.addons ?? []) : [];
+  addons.forEach((a, i) => {
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(a.name)) throw new BootstrapValueError(`addons[${i}].name`, a.name, 'a DNS-1123 label');
+    if (!SAFE_PATH.test(a.source) && !isHttpUrl(a.source)) throw new BootstrapValueError(`addons[${i}].source`, a.source, 'an http(s) URL or an absolute path');
+  });
+  const retry = model.addonRetry ?? DEFAULT_ADDON_RETRY;
+  const addonAttempts = checkInt('addonRetry.attempts', retry.attempts, 1, 1000);
+  const addonInterval = checkInt('addonRetry.intervalSeconds', retry.intervalSeconds, 0, 3600);
 
   const lines = [
     '#!/bin/sh',
@@ -150,9 +186,11 @@ export function bootstrapScript(model: BootstrapModel): string {
     '  log "node already initialised ($KUBELET_CONF exists): nothing to do"',
     '  exit 0',
     'fi',
+    ...(pre.length > 0 ? ['', '# The profile\'s pre-kubeadm hooks come first: they may install what the check below looks for.'] : []),
+    ...pre.map((c, i) => `run_hook pre ${i + 1} ${shQuote(c)}`),
     '',
     "missing=''",
-    ...['kubeadm', 'kubelet', ...(joiner ? ['curl'] : [])].map((cmd) => `command -v ${cmd} >/dev/null 2>&1 || missing="$missing ${cmd}"`),
+    ...['kubeadm', 'kubelet', ...(joiner ? ['curl'] : []), ...(addons.length > 0 ? ['kubectl'] : [])].map((cmd) => `command -v ${cmd} >/dev/null 2>&1 || missing="$missing ${cmd}"`),
     "CRI_SOCKET=''",
     `for s in ${CRI_SOCKETS.join(' ')}; do`,
     '  if [ -S "$ROOT$s" ]; then',
@@ -161,7 +199,7 @@ export function bootstrapScript(model: BootstrapModel): string {
     '  fi',
     'done',
     `[ -n "$CRI_SOCKET" ] || missing="$missing CRI-socket(${CRI_SOCKETS.join('|')})"`,
-    '[ -z "$missing" ] || die "missing prerequisites:$missing (install them, or the Kubernetes sysext on Flatcar, then run $0 again)"',
+    '[ -z "$missing" ] || die "missing prerequisites:$missing (install them: a preKubeadmCommands hook runs before this check; on Flatcar the Kubernetes sysext; then run $0 again)"',
     'log "prerequisites found: kubeadm, kubelet, CRI socket $CRI_SOCKET"',
     '# kubeadm restarts kubelet but does not enable it: without this a reboot leaves it stopped',
     '# (a Flatcar sysext ships kubelet.service disabled).',
@@ -204,21 +242,72 @@ export function bootstrapScript(model: BootstrapModel): string {
       'log "control plane answers at $url"',
     );
   }
+  if (model.role === 'init' && model.awaitCaKey === true) {
+    lines.push(
+      '',
+      '# The profile keeps the CA private key out of the outputs (caKey = "deliver"): wait for it.',
+      `CA_KEY="$ROOT"${shQuote(CA_KEY_PATH)}`,
+      `WAIT_ATTEMPTS=${attempts}`,
+      `WAIT_INTERVAL=${interval}`,
+      'i=1',
+      'until [ -s "$CA_KEY" ]; do',
+      '  if [ "$i" -ge "$WAIT_ATTEMPTS" ]; then',
+      `    die "gave up waiting for the cluster CA key after $WAIT_ATTEMPTS attempts \${WAIT_INTERVAL}s apart: copy ca.key (k8s-ha render writes it beside the outputs) to ${CA_KEY_PATH} on this node, mode 0600, then run $0 again"`,
+      '  fi',
+      `  log "waiting for the cluster CA key: copy ca.key (k8s-ha render writes it beside the outputs) to ${CA_KEY_PATH} on this node, mode 0600 (attempt $i/$WAIT_ATTEMPTS)"`,
+      '  i=$((i + 1))',
+      '  sleep "$WAIT_INTERVAL"',
+      'done',
+      'chmod 600 "$CA_KEY"',
+      'log "cluster CA key found at $CA_KEY"',
+    );
+  }
   const kubeadm =
     model.role === 'init'
       ? { argv: 'kubeadm init --config "$KUBEADM_CONFIG" --upload-certs', what: 'kubeadm init' }
       : { argv: 'kubeadm join --config "$KUBEADM_CONFIG"', what: 'kubeadm join' };
   lines.push(
     '',
-    ...pre.map((c, i) => `run_hook pre ${i + 1} ${shQuote(c)}`),
     `log "running ${kubeadm.what} with $KUBEADM_CONFIG"`,
     `${kubeadm.argv} || die "${kubeadm.what} failed (exit $?): see its output above; run 'kubeadm reset -f' before running $0 again"`,
-    ...post.map((c, i) => `run_hook post ${i + 1} ${shQuote(c)}`),
+  );
+  if (addons.length > 0) {
+    lines.push(
+      '',
+      '# Add-ons: applied once, from this (the init) node only, each with bounded retries.',
+      `ADDON_ATTEMPTS=${addonAttempts}`,
+      `ADDON_INTERVAL=${addonInterval}`,
+      "failed_addons=''",
+      '# apply_addon NAME SOURCE: kubectl apply -f SOURCE until it succeeds or the tries run out.',
+      'apply_addon() {',
+      '  n=1',
+      '  until kubectl --kubeconfig "$ROOT/etc/kubernetes/admin.conf" apply -f "$2"; do',
+      '    if [ "$n" -ge "$ADDON_ATTEMPTS" ]; then',
+      `      log "ERROR: add-on $1 not applied after $n attempts \${ADDON_INTERVAL}s apart; apply it yourself: kubectl --kubeconfig ${ADMIN_CONF} apply -f $2"`,
+      '      failed_addons="$failed_addons $1"',
+      '      return 0',
+      '    fi',
+      '    log "add-on $1: kubectl apply failed (attempt $n/$ADDON_ATTEMPTS), retrying in ${ADDON_INTERVAL}s"',
+      '    n=$((n + 1))',
+      '    sleep "$ADDON_INTERVAL"',
+      '  done',
+      '  log "applied add-on $1 ($2)"',
+      '}',
+      ...addons.map((a) => `apply_addon ${shQuote(a.name)} ${a.source.startsWith('/') ? `"$ROOT"${shQuote(a.source)}` : shQuote(a.source)}`),
+    );
+  }
+  if (post.length > 0) {
+    lines.push('');
+    if (controlPlane) lines.push(`# kubeadm wrote the cluster-admin kubeconfig: the post hooks use it (kubectl, helm...).`, `export KUBECONFIG="$ROOT"${shQuote(ADMIN_CONF)}`);
+    lines.push(...post.map((c, i) => `run_hook post ${i + 1} ${shQuote(c)}`));
+  }
+  lines.push(
     '',
     'mkdir -p "$(dirname "$MARKER")"',
     "date -u '+%Y-%m-%dT%H:%M:%SZ' >\"$MARKER\"",
     `log "bootstrap done (${model.role}): wrote $MARKER"`,
   );
+  if (addons.length > 0) lines.push('[ -z "$failed_addons" ] || die "add-ons not applied:$failed_addons (see the messages above)"');
   return `${lines.join('\n')}\n`;
 }
 
@@ -259,18 +348,27 @@ export const SYSEXT_IMAGE = '/etc/extensions/kubernetes.raw';
  */
 export function bootstrapPayload(plan: Plan, role: PlanNode['role']): NodePayload {
   const k = plan.kubernetes;
+  const forRole = (hooks: Hook[]) => hooks.filter((h) => h.roles.includes(role)).map((h) => h.run);
+  const addons = role === 'init' ? (plan.addons ?? []) : [];
+  const addonPath = (name: string) => `${ADDON_DIR}/${name}.yaml`;
   const script = bootstrapScript({
     role,
     endpoint: k.controlPlaneEndpoint,
     kubeadmConfig: KUBEADM_CONFIG,
     images: [plan.haproxy.image, plan.keepalived.image],
-    preKubeadmCommands: k.preKubeadmCommands,
-    postKubeadmCommands: k.postKubeadmCommands,
+    preKubeadmCommands: forRole(k.preKubeadmCommands),
+    postKubeadmCommands: forRole(k.postKubeadmCommands),
+    addons: addons.map((a) => ({ name: a.name, source: 'url' in a ? a.url : addonPath(a.name) })),
+    awaitCaKey: role === 'init' && k.caKey === 'deliver',
     wait: DEFAULT_WAIT,
   });
   const downloads: RemoteFile[] = k.sysext ? [{ path: SYSEXT_IMAGE, mode: 0o644, url: k.sysext.url, sha512: k.sysext.sha512 }] : [];
   return {
-    files: [{ path: BOOTSTRAP_SCRIPT, mode: 0o700, content: script }],
+    files: [
+      { path: BOOTSTRAP_SCRIPT, mode: 0o700, content: script },
+      // Manifests may hold credentials: 0600, like the script.
+      ...addons.flatMap((a) => ('content' in a ? [{ path: addonPath(a.name), mode: 0o600, content: a.content }] : [])),
+    ],
     runcmd: [[BOOTSTRAP_SCRIPT]],
     units: [{ name: BOOTSTRAP_UNIT, enabled: true, contents: bootstrapUnit() }],
     downloads,

@@ -67,8 +67,17 @@ function bootstrapFor(plan: Plan, role: PlanNode['role']): SharedPayload {
 }
 
 /**
+ * /etc/hostname (0644, the name and a newline, as cloud-init's Debian distro and Butane write
+ * it): how Ignition systems (Fedora CoreOS, Flatcar) get their hostname, and in write_files the
+ * same file cloud-init's `hostname:` leads to, so both formats put the same files on the node.
+ */
+export function hostnameFile(node: PlanNode): NodeFile {
+  return { path: '/etc/hostname', mode: 0o644, content: `${node.name}\n` };
+}
+
+/**
  * The payload of one node: files sorted by path (so both formats list them in one order).
- * Every node gets its kubeadm config and the bootstrap step (script, runcmd, unit, optional
+ * Every node gets /etc/hostname, its kubeadm config and the bootstrap step (script, runcmd, unit, optional
  * sysext download); control-plane nodes keepalived, HAProxy and their static pods; the init
  * node also the cluster CA. The `files` array is the node's own; the file objects it shares
  * with other nodes, and `runcmd`, `units` and `downloads`, are frozen and shared by every
@@ -76,13 +85,13 @@ function bootstrapFor(plan: Plan, role: PlanNode['role']): SharedPayload {
  */
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
   const boot = bootstrapFor(plan, node.role);
-  const files = [kubeadmConfig(plan, node, secrets), ...boot.files];
+  const files = [hostnameFile(node), kubeadmConfig(plan, node, secrets), ...boot.files];
   if (node.role !== 'worker') {
     const shared = controlPlaneFiles(plan);
     const conf = keepalivedConf(plan, node);
     files.push(conf, ...shared, keepalivedPodFile(plan, [conf, ...shared]));
   }
-  if (node.role === 'init') files.push(...caFiles(secrets));
+  if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (plan.install) return { ...boot, files, install: installFor(plan) };
   return { ...boot, files };

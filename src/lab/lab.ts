@@ -267,7 +267,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
         log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
         const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain });
         res.run = i;
-        log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore} -> ${res.holderAfter}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+        log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
         results.push(res);
       }
     }

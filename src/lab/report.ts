@@ -16,7 +16,7 @@ export function reportTable(report: LabReport): string {
   }
   const notes = report.scenarios.filter((s) => s.notes.length).map((s) => `  ${s.name}: ${s.notes.join('; ')}`);
   const head = `lab of ${report.profile}: VRRP v${report.vrrpVersion}, advert_int ${report.advertInterval} s, ${(report.wallMs / 1000).toFixed(1)} s wall time`;
-  return [head, table(rows), ...(notes.length ? ['notes:', ...notes] : [])].join('\n');
+  return [head, table(rows), ...(notes.length ? ['notes:', ...notes] : []), LEGEND].join('\n');
 }
 
 /**
@@ -42,6 +42,13 @@ export function summaryTable(report: LabReport): string {
   }
   return [`${report.runs} runs, handover bound ${report.handoverBoundMs} ms:`, table(rows)].join('\n');
 }
+
+/** What each column of {@link reportTable} means, printed under it. */
+export const LEGEND = [
+  'OUTAGE: longest run of failed requests to a VIP (first failure to the next success); BOUND: the most the profile\'s timing allows (k8s-ha check prints the same failover times)',
+  'FAILED/TOTAL: client requests through the VIP in the scenario\'s window; in converge most fail by design: the VIP and the apiservers are still coming up',
+  'VIP BEFORE -> AFTER: the VIP holder (- for none); SETTLED: ms from the action to the last VIP change; DUAL: the longest time two nodes held a VIP at once, and whether it was a handover (within the bound the README derives) or a split brain',
+].join('\n');
 
 /** The issue's JSON document, pretty-printed with a trailing newline. */
 export function reportJson(report: LabReport): string {

@@ -27,6 +27,7 @@ export const CODES = {
   E_PRIORITY: 'E026',
   E_INTERFACE: 'E027',
   E_ADVERT: 'E028',
+  E_VIP_RESERVED: 'E029',
   E_BOOT: 'E030',
   E_NETWORK: 'E031',
   E_USER_DATA_SIZE: 'E032',
@@ -40,6 +41,7 @@ export const CODES = {
   E_SSH_KEY: 'E050',
   E_USER_CONTENT: 'E051',
   E_INSTALL: 'E052',
+  E_NO_KUBERNETES: 'E036',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
@@ -49,7 +51,9 @@ export const CODES = {
   W_SKEW_GAP: 'W107',
   W_SECRET_FILE_MODE: 'W108',
   W_NOT_VALIDATED: 'W150',
-  W_LIVE_CONTROL_PLANE: 'W109',
+  W_LIVE_CONTROL_PLANE: 'W111',
+  W_NO_PREFIX: 'W109',
+  W_SLOW_FAILOVER: 'W110',
 } as const;
 
 /** Symbolic name of a problem code, e.g. `E_DUPLICATE`. */

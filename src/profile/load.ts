@@ -13,7 +13,7 @@ import { applyAccessAndUserContent, installProblems } from './user-content.js';
 import { showValue } from './report.js';
 import { locator } from './source-map.js';
 import { AUTH_PASS } from './values.js';
-import type { Plan, PlanWarning } from '../model.js';
+import type { Plan, PlanAddon, PlanWarning } from '../model.js';
 
 /** Result of {@link loadProfile}: the plan and the warnings about it. */
 export interface LoadedProfile {
@@ -57,8 +57,43 @@ export type ProfileFormat = 'toml' | 'yaml';
  * @throws ProfileError with every problem found.
  */
 export function parseProfile(file: string, text: string, env: ProfileEnv = process.env, format: ProfileFormat = profileFormat(file)): LoadedProfile {
-  const data = format === 'toml' ? parseToml(file, text) : parseYaml(file, text);
-  return validateProfile(file, data, env, { text, format });
+  try {
+    const data = format === 'toml' ? parseToml(file, text) : parseYaml(file, text);
+    return validateProfile(file, data, env, { text, format });
+  } catch (e) {
+    throw e instanceof ProfileError ? withOtherFormatHint(e, text, format) : e;
+  }
+}
+
+/**
+ * Recognises a profile's format from its first significant line (blank lines, `#` comments
+ * and a YAML `---` skipped): a `[table]` header or `key = value` is TOML, `key: value` (or
+ * `key:` opening a block) is YAML. Returns undefined when the line is neither, e.g. empty input.
+ */
+export function detectProfileFormat(text: string): ProfileFormat | undefined {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^\uFEFF/, '').trim();
+    if (line === '' || line.startsWith('#') || line === '---') continue;
+    if (/^\[\[?\s*[A-Za-z0-9_."' -]+\]\]?\s*(#.*)?$/.test(line) || /^("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=/.test(line)) return 'toml';
+    if (/^("[^"]*"|'[^']*'|[A-Za-z0-9_$.-]+)\s*:(\s|$)/.test(line) || /^\{/.test(line)) return 'yaml';
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A profile that failed to parse or to validate at its root, and looks like the other format
+ * (TOML in a .yaml file, YAML in a .toml file): the first problem's hint says so, since the
+ * parser's own message ("expected a table", "expected =") does not.
+ */
+function withOtherFormatHint(e: ProfileError, text: string, format: ProfileFormat): ProfileError {
+  const other = detectProfileFormat(text);
+  const first = e.problems[0];
+  const atRoot = first !== undefined && (first.code === 'E_SYNTAX' || (first.code === 'E_TYPE' && first.path.length === 0));
+  if (other === undefined || other === format || !atRoot) return e;
+  const name = other === 'toml' ? 'TOML' : 'YAML';
+  const hint = `this looks like ${name}, not ${format === 'toml' ? 'TOML' : 'YAML'}: name the file *.${other === 'toml' ? 'toml' : 'yaml'} (or pass --profile-format ${other})`;
+  return new ProfileError(e.file, [{ ...first, hint }, ...e.problems.slice(1)], e.text);
 }
 
 /**
@@ -80,9 +115,11 @@ export function validateProfile(file: string, data: unknown, env: ProfileEnv = p
   // A password read from authPassFile is reported there.
   const passPath = raw.keepalived?.authPassFile !== undefined ? ['keepalived', 'authPassFile'] : undefined;
   const { plan, problems } = resolvePlan(resolvePath(file), raw, env, passPath);
-  problems.unshift(...passProblems);
+  const addons = readAddons(file, raw);
+  problems.unshift(...passProblems, ...addons.problems);
   if (plan !== undefined) problems.push(...applyAccessAndUserContent(file, raw, plan), ...installProblems(raw));
   if (problems.some((p) => p.severity === 'error')) fail(problems);
+  if (addons.addons.length > 0) plan!.addons = addons.addons;
   const warnings = problems.map((p) => ({ code: CODES[p.code], path: p.path.join('.'), message: p.message }));
   return { plan: plan!, warnings, problems: place(problems), text };
 }
@@ -124,6 +161,40 @@ function readAuthPassFile(file: string, raw: RawProfile): { raw: RawProfile; pro
     ? [warning('W_SECRET_FILE_MODE', path, `${showValue(path, full)} is readable by group or others`, `chmod 600 ${showValue(path, full)}`)]
     : [];
   return { raw: { ...raw, keepalived: { ...raw.keepalived, authPass: content } }, problems };
+}
+
+/**
+ * Resolves `[[addons]]`: each names exactly one of `url` and `file`; a file (relative to the
+ * profile's directory) is read now, its content carried by the init node's outputs. Names are
+ * unique (each becomes /etc/k8s-ha/addons/NAME.yaml and a journal line).
+ */
+function readAddons(file: string, raw: RawProfile): { addons: PlanAddon[]; problems: Problem[] } {
+  const addons: PlanAddon[] = [];
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  (raw.addons ?? []).forEach((a, i) => {
+    const path = ['addons', i];
+    const first = seen.get(a.name);
+    if (first !== undefined) problems.push(error('E_DUPLICATE', [...path, 'name'], `add-on name ${showValue([], a.name)} repeats addons[${first}]`, 'give every add-on its own name'));
+    seen.set(a.name, i);
+    if ((a.url === undefined) === (a.file === undefined)) {
+      problems.push(error('E_REQUIRED', path, `add-on ${showValue([], a.name)} needs exactly one of url and file`, 'url = "https://..." for a manifest the init node downloads, or file = "cni.yaml" (relative to the profile) to embed one'));
+      return;
+    }
+    if (a.url !== undefined) {
+      addons.push({ name: a.name, url: a.url });
+      return;
+    }
+    const full = resolvePath(dirname(file), a.file!);
+    try {
+      const content = readFileSync(full, 'utf8');
+      if (content.trim() === '') problems.push(error('E_FORMAT', [...path, 'file'], `${showValue([], full)} is empty`, 'a Kubernetes manifest (YAML or JSON) for kubectl apply -f'));
+      else addons.push({ name: a.name, file: a.file!, content });
+    } catch (e) {
+      problems.push(error('E_READ', [...path, 'file'], `cannot read ${showValue([], full)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, FIELD_HINTS.file));
+    }
+  });
+  return { addons, problems };
 }
 
 /** The profile's format by file extension. @throws ProfileError for any other extension. */
@@ -209,6 +280,19 @@ function issueToProblem(issue: z.core.$ZodIssue, data: unknown): Problem {
       const s = schemaAt(path);
       const range = s ? RANGES.get(s as object) : undefined;
       return error('E_RANGE', path, `expected ${range ?? 'a value in range'}, got ${got}`, hint ?? KIND_HINTS.range);
+    }
+    case 'invalid_value': {
+      // An enum (boot.os, a hook's roles): name the choices.
+      const values = (issue as { values?: unknown[] }).values ?? [];
+      return error('E_FORMAT', path, `expected one of ${values.map((v) => showValue([], v)).join(', ')}, got ${got}`, hint ?? KIND_HINTS.format);
+    }
+    case 'invalid_union': {
+      // A hook is a shell line or a { run, roles } table: report the branch the value was
+      // written as (the one not refusing its type outright), with that branch's own message.
+      const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+      const best = branches.find((b) => b.length > 0 && !b.some((i) => i.code === 'invalid_type' && i.path.length === 0)) ?? branches.find((b) => b.length > 0);
+      if (best !== undefined) return issueToProblem({ ...best[0]!, path: [...path, ...best[0]!.path] } as z.core.$ZodIssue, data);
+      return error('E_TYPE', path, `expected a string or a table, got ${got}`, hint ?? KIND_HINTS.type);
     }
     default: {
       const msg = issue.message && issue.message !== 'Invalid input' ? issue.message : 'invalid value';

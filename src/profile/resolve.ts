@@ -4,13 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { DEFAULT_BOOT_MODE, type Family, type NodeBootSettings, type Plan, type PlanNode } from '../model.js';
+import { DEFAULT_BOOT_MODE, type Family, type Hook, type NodeBootSettings, type NodeRole, type Plan, type PlanNode } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { ProfileEnv } from './load.js';
 import type { RawProfile } from './schema.js';
 import { AUTH_PASS, bracketIp, ipFamily, normalMac, parseAddressWithPrefix, staticNetworkProblem } from './values.js';
 import { RULE_SOURCES, hostPortProblem, isValidCertSAN, isValidNodeName, networkingProblems } from './kubeadm-rules.js';
-import { skewMs } from './vrrp.js';
+import { failoverTimesMs, SLOW_FAILOVER_MS, skewMs } from './vrrp.js';
 
 /** Defaults applied when the profile leaves a field out, with where each comes from. */
 export const DEFAULTS = {
@@ -149,16 +149,28 @@ export function resolvePlan(
     const p = staticNetworkProblem(h.address, h.prefix, h.raw.gateway, h.raw.dns);
     if (p) problems.push(error('E_NETWORK', [...where(j), p.field], p.message, p.hint));
   });
+  const reserved = new Set<number>();
   nodes.forEach((n) => {
     for (const a of [{ address: n.address, prefix: n.prefix }, ...(n.secondary ? [n.secondary] : [])]) {
-      if (a.prefix === undefined || ipFamily(a.address) === undefined) continue;
-      const net = ipaddr.parseCIDR(`${a.address}/${a.prefix}`);
+      const prefix = a.prefix;
+      if (prefix === undefined || ipFamily(a.address) === undefined) continue;
+      const net = ipaddr.parseCIDR(`${a.address}/${prefix}`);
       vips.forEach((v, k) => {
-        if (ipFamily(v) === ipFamily(a.address) && !ipaddr.parse(v).match(net))
+        if (ipFamily(v) !== ipFamily(a.address)) return;
+        if (!ipaddr.parse(v).match(net))
           problems.push(error('E_VIP_SUBNET', ['vip', 'addresses', k], `VIP ${v} is outside node ${n.raw.name}'s subnet ${a.address}/${a.prefix}`, 'VRRP moves the VIP on one L2 segment: it must be in the nodes\' subnet'));
+        const what = reservedAddress(v, a.address, prefix);
+        if (what !== undefined && !reserved.has(k)) {
+          reserved.add(k);
+          problems.push(error('E_VIP_RESERVED', ['vip', 'addresses', k], `VIP ${v} is the ${what} of the nodes' subnet ${(ipFamily(a.address) === 4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(`${a.address}/${a.prefix}`).toString()}/${a.prefix}`, 'pick a free host address inside the subnet: hosts do not answer ARP/ND for the network or broadcast address'));
+        }
       });
     }
   });
+  // Without a prefix there is no subnet to check the VIP against: say so once.
+  const bare = nodes.findIndex((n) => n.prefix === undefined);
+  if (bare >= 0)
+    problems.push(warning('W_NO_PREFIX', ['nodes', bare, 'address'], `${nodes.filter((n) => n.prefix === undefined).length === 1 ? 'this address has' : `${nodes.filter((n) => n.prefix === undefined).length} control-plane addresses have`} no prefix length, so the subnet checks are off (VIP inside the nodes' subnet, not its network or broadcast address)`, `write the address with its prefix length, e.g. ${nodes[bare]!.address}/${family === 4 ? 24 : 64}`));
 
   // Ports.
   const apiServerPort = raw.kubernetes.apiServerPort ?? DEFAULTS.apiServerPort;
@@ -220,6 +232,28 @@ export function resolvePlan(
   const weight = -Math.min(MAX_WEIGHT, spread + 10);
   if (spread >= MAX_WEIGHT)
     problems.push(error('E_PRIORITY', ['nodes'], `priorities span ${spread}, more than keepalived's largest track weight (${MAX_WEIGHT}) can bridge`, 'keep priorities within 250 of each other'));
+
+  // What the timing promises (the lab's bounds come from the same function, lab/bounds.ts).
+  if (nodes.length > 1) {
+    const track = { ...DEFAULTS.check, ...raw.keepalived?.check };
+    const times = failoverTimesMs({ advertInterval, vrrpVersion: v3 ? 3 : 2, track }, Math.max(...priorities.slice(1)));
+    const slow = ([['holder power loss', times.holderPowerLoss], ['HAProxy death on the holder', times.haproxyDeath], ['graceful stop', times.gracefulStop]] as const).filter(([, ms]) => ms > SLOW_FAILOVER_MS);
+    if (slow.length > 0) {
+      const path = raw.keepalived?.check !== undefined && times.haproxyDeath > SLOW_FAILOVER_MS ? ['keepalived', 'check'] : raw.keepalived?.advertInterval !== undefined ? ['keepalived', 'advertInterval'] : ['keepalived'];
+      problems.push(warning('W_SLOW_FAILOVER', path, `the VIP would be unreachable for ${slow.map(([what, ms]) => `${(ms / 1000).toFixed(1)} s after ${what}`).join(', ')} (over ${SLOW_FAILOVER_MS / 1000} s)`, `the track script needs check.fall x check.interval s (${track.fall} x ${track.interval} s) to notice a dead HAProxy, then 3 x advertInterval + skew; lower them (k8s-ha's defaults: interval 1, fall 1, advertInterval 1: under 5 s)`));
+    }
+  }
+
+  // Ignition-only systems (Flatcar, Fedora CoreOS) ship no kubeadm or kubelet: the profile must
+  // bring them, with a sysext image or a pre-kubeadm hook on every role that boots.
+  // (With [install] on, E052 says the better thing: that [install] cannot work there.)
+  if (raw.boot !== undefined && (raw.boot.os === 'flatcar' || raw.boot.os === 'fcos') && raw.kubernetes.sysext === undefined && raw.install?.enabled !== true) {
+    const roles: NodeRole[] = ['init', ...(nodes.length > 1 ? ['control-plane' as const] : []), ...(workers.length > 0 ? ['worker' as const] : [])];
+    const hooks = (raw.kubernetes.preKubeadmCommands ?? []).map(toHook);
+    const bare = roles.filter((r) => !hooks.some((h) => h.roles.includes(r)));
+    if (bare.length > 0)
+      problems.push(error('E_NO_KUBERNETES', ['boot', 'os'], `${raw.boot.os === 'flatcar' ? 'Flatcar' : 'Fedora CoreOS'} has no kubeadm or kubelet, and nothing in the profile installs them on ${bare.join(', ')} nodes: they can never bootstrap`, 'add [kubernetes.sysext] (url and sha512 of a Kubernetes systemd-sysext image, e.g. from flatcar/sysext-bakery), or a preKubeadmCommands hook that installs kubeadm and kubelet'));
+  }
 
   const routerId = raw.vip.routerId ?? defaultRouterId(raw.name);
   // One VRRP instance per VIP family (keepalived cannot mix families in one), the nodes'
@@ -315,8 +349,8 @@ export function resolvePlan(
       controlPlaneEndpoint: `${bracketIp(endpointHost)}:${vipPort}`,
       certSANs: unique([...vips, ...(raw.kubernetes.controlPlaneEndpoint ? [raw.kubernetes.controlPlaneEndpoint] : []), ...nodes.flatMap((n) => [n.address, ...(n.secondary ? [n.secondary.address] : [])])]),
       tokenTTL: raw.kubernetes.tokenTTL ?? DEFAULTS.tokenTTL,
-      preKubeadmCommands: raw.kubernetes.preKubeadmCommands ?? [],
-      postKubeadmCommands: raw.kubernetes.postKubeadmCommands ?? [],
+      preKubeadmCommands: (raw.kubernetes.preKubeadmCommands ?? []).map(toHook),
+      postKubeadmCommands: (raw.kubernetes.postKubeadmCommands ?? []).map(toHook),
       unsafeSkipCAVerification: raw.kubernetes.unsafeSkipCAVerification ?? false,
     },
     nodes: planNodes,
@@ -330,9 +364,34 @@ export function resolvePlan(
   const generated = kubeadmValueProblems(plan, raw.kubernetes.controlPlaneEndpoint !== undefined);
   if (generated.length > 0) return { problems: [...problems, ...generated] };
   if (raw.kubernetes.sysext !== undefined) plan.kubernetes.sysext = { ...raw.kubernetes.sysext };
+  if (raw.kubernetes.caKey === 'deliver') plan.kubernetes.caKey = 'deliver';
   if (raw.boot !== undefined) plan.boot = { ...raw.boot, kernelArgs: raw.boot.kernelArgs ?? [] };
   if (raw.install?.enabled === true) plan.install = true;
   return { plan, problems };
+}
+
+/**
+ * Whether `vip` is the network address (IPv4, or IPv6's Subnet-Router anycast, RFC 4291 2.6.1)
+ * or the IPv4 broadcast address of `address/prefix`. /31, /32 (RFC 3021) and /127, /128 have
+ * neither. Returns what it is, or undefined.
+ */
+export function reservedAddress(vip: string, address: string, prefix: number): 'network address' | 'broadcast address' | undefined {
+  const v = ipaddr.parse(vip);
+  const a = ipaddr.parse(address);
+  if (v.kind() !== a.kind()) return undefined;
+  if (v.kind() === 'ipv4') {
+    if (prefix >= 31) return undefined;
+    const n = ipaddr.IPv4.networkAddressFromCIDR(`${address}/${prefix}`).toString();
+    const b = ipaddr.IPv4.broadcastAddressFromCIDR(`${address}/${prefix}`).toString();
+    return v.toString() === n ? 'network address' : v.toString() === b ? 'broadcast address' : undefined;
+  }
+  if (prefix >= 127) return undefined;
+  return v.toString() === ipaddr.IPv6.networkAddressFromCIDR(`${address}/${prefix}`).toString() ? 'network address' : undefined;
+}
+
+/** A profile hook as the plan keeps it: a bare line runs on every role. */
+function toHook(h: string | { run: string; roles: NodeRole[] }): Hook {
+  return typeof h === 'string' ? { run: h, roles: ['init', 'control-plane', 'worker'] } : { run: h.run, roles: unique(h.roles) };
 }
 
 /**

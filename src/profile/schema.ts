@@ -24,6 +24,7 @@ import {
   isInstallDisk,
   INSTALL_DISK_RULE,
   k8sMinor,
+  K8S_VERSION,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
@@ -86,6 +87,32 @@ export const userContentSchema = z.strictObject({
 
 /** A node's own additions to `[ssh]` (keys only: the login user is cluster-wide). */
 const nodeSshSchema = z.strictObject({ authorizedKeys: z.array(sshKey) });
+
+/** Node roles a hook can be limited to (model.ts NodeRole). */
+export const HOOK_ROLES = ['init', 'control-plane', 'worker'] as const;
+
+/**
+ * A pre/postKubeadmCommands entry: a shell line run on every node, or `{ run, roles }` run only
+ * on nodes of those roles (e.g. a post hook on `init`, which has admin.conf).
+ */
+const hook = z.union([
+  shellLine,
+  z.strictObject({
+    run: shellLine,
+    roles: z.array(z.enum(HOOK_ROLES)).check(z.minLength(1)),
+  }),
+]);
+
+/**
+ * One `[[addons]]` entry: a manifest applied once with `kubectl apply` from the init node after
+ * `kubeadm init`, from an http(s) `url` or a local `file` (relative to the profile; its content
+ * goes into the init node's user-data). Exactly one of the two (load.ts checks it).
+ */
+export const addonSchema = z.strictObject({
+  name: label,
+  url: z.optional(str(isHttpUrl, 'expected an http(s) URL of a manifest, such as https://example.com/cni.yaml')),
+  file: z.optional(z.string().check(z.minLength(1))),
+});
 
 /** One `[[workers]]` entry: a worker node, joined through the VIP; no keepalived or HAProxy. */
 export const workerSchema = z.strictObject({
@@ -168,7 +195,10 @@ export const profileSchema = z.strictObject({
   ),
   kubernetes: z.strictObject({
     // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
-    version: str((s) => k8sMinor(s) >= 1022, 'expected a Kubernetes version 1.22 or newer, such as v1.31.2'),
+    version: z.string().check(
+      z.refine((s) => K8S_VERSION.test(s), { error: 'expected a full Kubernetes release with its patch number, such as v1.31.2 (not just 1.31)', abort: true }),
+      z.refine((s) => k8sMinor(s) >= 1022, { error: 'expected a Kubernetes version 1.22 or newer, such as v1.31.2', abort: true }),
+    ),
     apiServerPort: z.optional(port),
     podSubnet: z.optional(str(isCidrList, 'expected a CIDR such as 10.244.0.0/16, or a dual-stack pair such as 10.244.0.0/16,fd00:10:244::/56')),
     serviceSubnet: z.optional(str(isCidrList, 'expected a CIDR such as 10.96.0.0/12, or a dual-stack pair such as 10.96.0.0/16,fd00:10:96::/112')),
@@ -176,9 +206,10 @@ export const profileSchema = z.strictObject({
       str((s) => isDns1123Subdomain(s) && ipFamily(s) === undefined, 'expected a DNS name (no port, no scheme), e.g. k8s-api.example.com'),
     ),
     tokenTTL: z.optional(str((s) => GO_DURATION.test(s), 'expected a Go duration such as 24h, 2h30m or 0 (never expires)')),
-    preKubeadmCommands: z.optional(z.array(shellLine)),
-    postKubeadmCommands: z.optional(z.array(shellLine)),
+    preKubeadmCommands: z.optional(z.array(hook)),
+    postKubeadmCommands: z.optional(z.array(hook)),
     unsafeSkipCAVerification: z.optional(z.boolean()),
+    caKey: z.optional(z.enum(['embed', 'deliver'])),
     sysext: z.optional(
       z.strictObject({
         url: str(isHttpUrl, 'expected an http(s) URL of a systemd-sysext image'),
@@ -188,6 +219,7 @@ export const profileSchema = z.strictObject({
   }),
   nodes: z.array(nodeSchema).check(z.minLength(1)),
   workers: z.optional(z.array(workerSchema)),
+  addons: z.optional(z.array(addonSchema)),
   boot: z.optional(bootSchema),
   ssh: z.optional(sshSchema),
   userContent: z.optional(userContentSchema),
@@ -227,6 +259,10 @@ export const FIELD_HINTS: Record<string, string> = {
   cloudConfig: 'a #cloud-config file relative to the profile; it is merged with k8s-ha\'s by cloud-init (MIME multipart)',
   ignition: 'an Ignition JSON (or Butane *.bu) file relative to the profile; merged with ignition.config.merge',
   enabled: 'true installs containerd, kubeadm, kubelet and kubectl with cloud-init on Debian/Ubuntu; leave it out for images that carry them',
+  caKey: '"embed" (default) puts the CA private key in the init node\'s outputs; "deliver" leaves it out: render writes ca.key beside them for you to copy to /etc/kubernetes/pki/ca.key on the init node',
+  run: 'one line of shell, run with sh -c; pre hooks run before the prerequisite check, post hooks after kubeadm',
+  roles: 'the roles the hook runs on: init, control-plane, worker',
+  file: 'a manifest file relative to the profile; it is embedded in the init node\'s user-data',
   kernelArgs: 'extra kernel arguments, one per list item, appended to every node\'s boot line',
   mode: 'install (default): write the OS to installDisk and boot from disk; live: run from RAM on every boot (etcd data is lost at power-off)',
   installDisk: 'the disk the installer WIPES and writes the OS to (default /dev/sda), e.g. /dev/nvme0n1 or /dev/disk/by-id/...',

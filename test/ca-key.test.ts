@@ -1,0 +1,41 @@
+/**
+ * The CA key on the user's terms (issue 17, item 5): with kubernetes.caKey = "deliver" no
+ * output carries the CA private key; render writes it once, 0600, beside the outputs; the
+ * warning about where an embedded key is readable is given only when it is embedded.
+ */
+import test from 'ava';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
+import { cli, ROOT } from './helpers/cli.js';
+import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
+import { testDir } from './helpers/tools.js';
+
+test('caKey = "deliver": no output holds the CA key, render writes ca.key 0600 beside them and says where it goes', (t) => {
+  const dir = testDir(t);
+  const profile = join(dir, 'lab.toml');
+  writeFileSync(profile, readFileSync(join(ROOT, 'fixtures', 'lab', 'lab.toml'), 'utf8').replace('[kubernetes]', '[kubernetes]\ncaKey = "deliver"'));
+  const out = join(dir, 'out');
+  const r = cli(['render', profile, '--out', out, '--secrets', FIXTURE_SECRETS_FILE]);
+  t.is(r.code, 0, r.stderr);
+  // Read back as cloud-init and Ignition would (gz+b64, gzip data URLs): no key file, no key.
+  const files = (node: string) => [...decodeCloudInit(readFileSync(join(out, node, 'user-data'), 'utf8')), ...decodeIgnition(readFileSync(join(out, node, 'config.ign'), 'utf8'))];
+  for (const node of ['cp-1', 'cp-2', 'cp-3']) {
+    t.false(files(node).some((f) => f.path === '/etc/kubernetes/pki/ca.key' || f.content.includes('PRIVATE KEY')), node);
+  }
+  t.true(files('cp-1').some((f) => f.path === '/etc/kubernetes/pki/ca.crt'), 'the certificate is still there');
+  t.is(readFileSync(join(out, 'ca.key'), 'utf8'), FIXTURE_SECRETS.ca.keyPem);
+  t.is(statSync(join(out, 'ca.key')).mode & 0o777, 0o600);
+  t.regex(r.stdout, /CA key: in no output \(caKey = "deliver"\); copy .*\/out\/ca\.key to \/etc\/kubernetes\/pki\/ca\.key on cp-1 \(mode 0600\): its bootstrap waits for it/);
+  t.notRegex(r.stderr, /carry the cluster CA private key/);
+  t.regex(files('cp-1').find((f) => f.path === '/etc/k8s-ha/bootstrap.sh')!.content, /waiting for the cluster CA key/);
+  // Rendering again replaces the tree, ca.key included (render's own output).
+  t.is(cli(['render', profile, '--out', out, '--secrets', FIXTURE_SECRETS_FILE]).code, 0);
+
+  // The default embeds it, and says where it is readable.
+  const embedded = cli(['render', 'fixtures/lab/lab.toml', '--out', join(dir, 'e'), '--secrets', FIXTURE_SECRETS_FILE]);
+  t.is(embedded.code, 0, embedded.stderr);
+  t.regex(embedded.stderr, /carry the cluster CA private key[^]*hint: kubernetes\.caKey = "deliver" keeps it out/);
+  t.throws(() => statSync(join(dir, 'e', 'ca.key')));
+  t.true(files('cp-1').length > 0 && decodeCloudInit(readFileSync(join(dir, 'e', 'cp-1', 'user-data'), 'utf8')).some((f) => f.path === '/etc/kubernetes/pki/ca.key' && f.content === FIXTURE_SECRETS.ca.keyPem));
+});
