@@ -31,7 +31,9 @@ interface = "eth0"
 routerId = 77
 [kubernetes]
 version = "v1.31.2"
-[boot]
+${os === 'ubuntu' ? '' : `# Flatcar and Fedora CoreOS have no kubeadm: a sysext image brings it (a test value, never fetched here).
+sysext = { url = "http://198.18.0.1:8080/assets/kubernetes.raw", sha512 = "${'ab'.repeat(64)}" }
+`}[boot]
 os = "${os}"
 mode = "${mode}"
 assetsUrl = "http://198.18.0.1:8080/assets"
