@@ -33,11 +33,11 @@ async function lab(file: string, opts: LabOptions = {}): Promise<LabReport> {
   return runLab(plan, renderCluster(plan, FIXTURE_SECRETS), opts);
 }
 
-function checkReport(t: import('ava').ExecutionContext, report: LabReport, runs: number): void {
+function checkReport(t: import('ava').ExecutionContext, report: LabReport, runs: number, scenarios: readonly string[] = SCENARIOS): void {
   t.log(reportTable(report));
   t.log(summaryTable(report));
   t.is(report.runs, runs);
-  t.deepEqual(report.scenarios.map((s) => `${s.name}/${s.run}`), [...Array(runs).keys()].flatMap((i) => SCENARIOS.map((s) => `${s}/${i + 1}`)));
+  t.deepEqual(report.scenarios.map((s) => `${s.name}/${s.run}`), [...Array(runs).keys()].flatMap((i) => scenarios.map((s) => `${s}/${i + 1}`)));
   for (const s of report.scenarios) {
     t.true(s.passed, `${s.name} run ${s.run}: ${s.notes.join('; ')}`);
     t.false(s.dualHolder, `${s.name} run ${s.run}: split brain`);
@@ -83,7 +83,7 @@ test.serial(`lab: advertInterval 0.2 s, ${RUNS} runs through the shipped CLI: ma
   t.regex(readFileSync(join(logs, 'cp-2', 'haproxy.log'), 'utf8'), /Loading success/);
   t.regex(readFileSync(join(logs, 'lab.log'), 'utf8'), /^\+\d+\.\d{3}s scenario master-crash \(run 1\/3\)$/m);
   const report = JSON.parse(readFileSync(json, 'utf8')) as LabReport;
-  checkReport(t, report, RUNS);
+  checkReport(t, report, RUNS, scenarios);
   t.is(report.advertInterval, 0.2);
   for (const crash of report.scenarios.filter((s) => s.name === 'master-crash')) t.true(crash.outageMs < 1500, `master-crash outage ${crash.outageMs} ms`);
   checkCharts(t, renderInChromium(t, html, dir), report.scenarios.map((s) => `${s.name}/${s.run}`));
