@@ -4,7 +4,9 @@
  * warning about where an embedded key is readable is given only when it is embedded.
  */
 import test from 'ava';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readTree } from './helpers/files.js';
 import { join } from 'node:path';
 import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
 import { cli, ROOT } from './helpers/cli.js';
@@ -38,4 +40,29 @@ test('caKey = "deliver": no output holds the CA key, render writes ca.key 0600 b
   t.regex(embedded.stderr, /carry the cluster CA private key[^]*hint: kubernetes\.caKey = "deliver" keeps it out/);
   t.throws(() => statSync(join(dir, 'e', 'ca.key')));
   t.true(files('cp-1').length > 0 && decodeCloudInit(readFileSync(join(dir, 'e', 'cp-1', 'user-data'), 'utf8')).some((f) => f.path === '/etc/kubernetes/pki/ca.key' && f.content === FIXTURE_SECRETS.ca.keyPem));
+});
+
+test('caKey = "deliver" in a bundle: no file of the bundle holds the key, and bundle says how to get it to the init node', async (t) => {
+  const dir = testDir(t);
+  const profile = join(dir, 'bundle.toml');
+  writeFileSync(profile, readFileSync(join(ROOT, 'test', 'fixtures', 'bundle.toml'), 'utf8').replace('[kubernetes]', '[kubernetes]\ncaKey = "deliver"'));
+  const out = join(dir, 'b.tar');
+  const r = cli(['bundle', profile, '--out', out, '--secrets', FIXTURE_SECRETS_FILE]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /CA key: in no output \(caKey = "deliver"\); k8s-ha render \S+bundle\.toml --secrets \S+ --node cp-1 writes it as ca\.key \(mode 0600\): copy it to \/etc\/kubernetes\/pki\/ca\.key on cp-1/);
+  // Every node's user-data and Ignition in the bundle, decoded as the consumers would: no key.
+  const unpacked = join(dir, 'unpacked');
+  mkdirSync(unpacked);
+  execFileSync('tar', ['-xf', out, '-C', unpacked]);
+  const configs = [...readTree(unpacked).keys()].filter((p) => /(^|\/)user-data$|\.ign$/.test(p));
+  t.true(configs.some((p) => p.endsWith('.ign')) && configs.some((p) => p.endsWith('user-data')), configs.join(' '));
+  for (const p of configs) {
+    const text = readFileSync(join(unpacked, p), 'utf8');
+    const decoded = p.endsWith('.ign') ? decodeIgnition(text) : decodeCloudInit(text);
+    t.false(decoded.some((f) => f.path === '/etc/kubernetes/pki/ca.key' || f.content.includes('PRIVATE KEY')), p);
+  }
+  // The hint's command works and writes the key.
+  const keyDir = join(dir, 'key');
+  t.is(cli(['render', profile, '--secrets', FIXTURE_SECRETS_FILE, '--node', 'cp-1', '--out', keyDir]).code, 0);
+  t.is(readFileSync(join(keyDir, 'cp-1', 'ca.key'), 'utf8'), FIXTURE_SECRETS.ca.keyPem);
 });

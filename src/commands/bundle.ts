@@ -2,10 +2,21 @@
  * `k8s-ha bundle [PROFILE] --out FILE.tar.gz`: the network-boot bundle (NoCloud seeds,
  * Ignition, iPXE, pxelinux, Matchbox, dnsmasq example), byte-identical on every run.
  */
-import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
+import { IGNITION_VERSIONS, type IgnitionVersion, type Plan } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
+
+/**
+ * With kubernetes.caKey = "deliver" the bundle carries no CA private key, and the init node's
+ * bootstrap waits (bounded) for /etc/kubernetes/pki/ca.key: say so, and how to get the key
+ * (`render --node INIT` writes it 0600, as render does for the whole cluster). '' otherwise.
+ */
+function deliverHint(plan: Plan, profile: string, secretsFile: string | undefined): string {
+  const init = plan.nodes.find((n) => n.role === 'init');
+  if (plan.kubernetes.caKey !== 'deliver' || init === undefined) return '';
+  return `CA key: in no output (caKey = "deliver"); k8s-ha render ${profile}${secretsFile === undefined ? '' : ` --secrets ${secretsFile}`} --node ${init.name} writes it as ca.key (mode 0600): copy it to /etc/kubernetes/pki/ca.key on ${init.name} (mode 0600): its bootstrap waits for it\n`;
+}
 
 interface BundleArgs extends ProfileArgs, SecretsArgs {
   out?: string;
@@ -36,6 +47,6 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
     const secrets = await clusterSecrets(args, plan);
     const sizes = await asCliError(profileName(args.profile), () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
-    process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}`);
+    process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}${deliverHint(plan, args.profile, args.secrets)}`);
   },
 };
