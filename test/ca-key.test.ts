@@ -13,13 +13,18 @@ import { cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 import { testDir } from './helpers/tools.js';
 
+/** Copies the profile at ROOT/source into dir with caKey = "deliver" and runs `k8s-ha command` on it, writing dir/out. */
+function deliver(dir: string, source: string, command: 'render' | 'bundle', out: string) {
+  const profile = join(dir, source.split('/').pop()!);
+  writeFileSync(profile, readFileSync(join(ROOT, source), 'utf8').replace('[kubernetes]', '[kubernetes]\ncaKey = "deliver"'));
+  const r = cli([command, profile, '--out', join(dir, out), '--secrets', FIXTURE_SECRETS_FILE]);
+  if (r.code !== 0) throw new Error(`k8s-ha ${command} exited ${r.code}: ${r.stderr}`);
+  return { profile, out: join(dir, out), r };
+}
+
 test('caKey = "deliver": no output holds the CA key, render writes ca.key 0600 beside them and says where it goes', (t) => {
   const dir = testDir(t);
-  const profile = join(dir, 'lab.toml');
-  writeFileSync(profile, readFileSync(join(ROOT, 'fixtures', 'lab', 'lab.toml'), 'utf8').replace('[kubernetes]', '[kubernetes]\ncaKey = "deliver"'));
-  const out = join(dir, 'out');
-  const r = cli(['render', profile, '--out', out, '--secrets', FIXTURE_SECRETS_FILE]);
-  t.is(r.code, 0, r.stderr);
+  const { profile, out, r } = deliver(dir, join('fixtures', 'lab', 'lab.toml'), 'render', 'out');
   // Read back as cloud-init and Ignition would (gz+b64, gzip data URLs): no key file, no key.
   const files = (node: string) => [...decodeCloudInit(readFileSync(join(out, node, 'user-data'), 'utf8')), ...decodeIgnition(readFileSync(join(out, node, 'config.ign'), 'utf8'))];
   for (const node of ['cp-1', 'cp-2', 'cp-3']) {
@@ -44,11 +49,7 @@ test('caKey = "deliver": no output holds the CA key, render writes ca.key 0600 b
 
 test('caKey = "deliver" in a bundle: no file of the bundle holds the key, and bundle says how to get it to the init node', async (t) => {
   const dir = testDir(t);
-  const profile = join(dir, 'bundle.toml');
-  writeFileSync(profile, readFileSync(join(ROOT, 'test', 'fixtures', 'bundle.toml'), 'utf8').replace('[kubernetes]', '[kubernetes]\ncaKey = "deliver"'));
-  const out = join(dir, 'b.tar');
-  const r = cli(['bundle', profile, '--out', out, '--secrets', FIXTURE_SECRETS_FILE]);
-  t.is(r.code, 0, r.stderr);
+  const { profile, out, r } = deliver(dir, join('test', 'fixtures', 'bundle.toml'), 'bundle', 'b.tar');
   t.regex(r.stdout, /CA key: in no output \(caKey = "deliver"\); k8s-ha render \S+bundle\.toml --secrets \S+ --node cp-1 writes it as ca\.key \(mode 0600\): copy it to \/etc\/kubernetes\/pki\/ca\.key on cp-1/);
   // Every node's user-data and Ignition in the bundle, decoded as the consumers would: no key.
   const unpacked = join(dir, 'unpacked');
