@@ -47,7 +47,7 @@ function instance(conf: string, name: string): string {
   return m[1]!;
 }
 
-test('one vrrp_instance per VIP family: own virtual_router_id, same state, priority and track script, unicast in its family', (t) => {
+test('one vrrp_instance per VIP family: own virtual_router_id, same state and priority, one sync group tracking the script, unicast in its family', (t) => {
   const { plan } = load(toml(['198.18.0.100', 'fd00:18::100']));
   t.is(plan.vip.routerId, 77);
   t.is(plan.vip.secondaryRouterId, 78);
@@ -63,8 +63,11 @@ test('one vrrp_instance per VIP family: own virtual_router_id, same state, prior
       const line = (body: string) => new RegExp(`^ +${key} .*$`, 'm').exec(body)?.[0];
       t.is(line(v4), line(v6), `${node.name} ${key}`);
     }
-    t.regex(v4, /track_script \{\n\s+check_apiserver\n/);
-    t.regex(v6, /track_script \{\n\s+check_apiserver\n/);
+    // Both instances in one sync group that tracks the script (with its weight): an instance
+    // in a group would have its script's weight zeroed by keepalived.
+    t.notRegex(v4, /track_script/);
+    t.notRegex(v6, /track_script/);
+    t.regex(conf, /^vrrp_sync_group k8s_api_vips \{\n {4}group \{\n {8}k8s_api_vip\n {8}k8s_api_vip_ipv6\n {4}\}\n {4}track_script \{\n {8}check_apiserver\n {4}\}\n\}/m);
     t.regex(v4, new RegExp(`unicast_src_ip ${node.address.replace(/\./g, '\\.')}\n`));
     t.regex(v6, new RegExp(`unicast_src_ip ${node.secondaryAddress}\n`));
     t.regex(v4, /virtual_ipaddress \{\n\s+198\.18\.0\.100\/32\n\s+\}/);
@@ -88,7 +91,10 @@ test('secondaryRouterId: explicit, default wraps 255 to 1 and skips 51, equal to
   // One VIP family: one instance, no second id in the plan.
   const single = load(toml(['198.18.0.100'])).plan;
   t.is(single.vip.secondaryRouterId, undefined);
-  t.is(keepalivedConf(single, single.nodes[0]!).content.match(/^vrrp_instance /gm)?.length, 1);
+  const singleConf = keepalivedConf(single, single.nodes[0]!).content;
+  t.is(singleConf.match(/^vrrp_instance /gm)?.length, 1);
+  t.notRegex(singleConf, /vrrp_sync_group/);
+  t.regex(instance(singleConf, 'k8s_api_vip'), /track_script \{\n\s+check_apiserver\n/);
 });
 
 test('IPv6 VIPs only on IPv4-primary dual-stack nodes: one IPv6 instance with routerId, endpoint the IPv6 VIP', (t) => {
