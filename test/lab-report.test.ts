@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { loadProfile } from '../src/profile/load.js';
 import { HolderWatch } from '../src/lab/probe.js';
-import { SCHEDULING_ALLOWANCE_MS, handoverBoundMs } from '../src/lab/bounds.js';
+import { SCHEDULING_ALLOWANCE_MS, handoverBoundMs, haproxyMarkDownMs, haproxyMarkUpMs } from '../src/lab/bounds.js';
+import { haproxyCfg } from '../src/components/haproxy.js';
 import { percentile, summarize } from '../src/lab/stats.js';
 import { reportHtml, reportTable, summaryTable } from '../src/lab/report.js';
 import { SCENARIOS, type ScenarioResult } from '../src/lab/scenarios.js';
@@ -25,6 +26,18 @@ function watchOf(events: [number, string, boolean][]): HolderWatch {
   w.events.push(...events.map(([t, node, held]) => ({ t, node, vip: VIP, held })));
   return w;
 }
+
+test('HAProxy mark-down and mark-up times come from the haproxy.cfg that runs (inter, fastinter, downinter, rise, fall, timeout check)', (t) => {
+  const { plan } = loadProfile(join(FIXTURES, 'lab.toml'));
+  const cfg = haproxyCfg(plan).content;
+  t.regex(cfg, /inter 1000ms fastinter 500ms downinter 1000ms rise 2 fall 2/);
+  const check = Number(/timeout check (\d+)ms/.exec(cfg)?.[1] ?? 0);
+  t.is(haproxyMarkDownMs(cfg, plan), 2 * 1000 + check);
+  // A DOWN server waits up to downinter for its first good check, then rise - 1 more fastinter apart.
+  t.is(haproxyMarkUpMs(cfg, plan), 1000 + 500 + 2 * check);
+  // HAProxy's own defaults where the line says nothing: inter 2 s, rise 2, fall 3.
+  t.is(haproxyMarkUpMs('default-server check', { ...plan, haproxy: { ...plan.haproxy, checkIntervalMs: 2000 } }), 4000);
+});
 
 test('overlaps: each stretch of two holders with its start, length and nodes; holdings per node', (t) => {
   const w = watchOf([[0, 'a', true], [100, 'b', true], [130, 'a', false], [1000, 'a', true], [3500, 'b', false], [4000, 'c', true]]);
@@ -56,7 +69,7 @@ function result(name: ScenarioResult['name'], run: number, outageMs: number, ove
   const requests: [number, 0 | 1, number][] = [];
   for (let ms = -500; ms < 3000; ms += 20) requests.push([ms, ms >= 0 && ms < outageMs ? 0 : 1, 0]);
   return {
-    name, passed, outageMs, failed: requests.filter((r) => !r[1]).length, total: requests.length, holderBefore: 'cp-1', holderAfter: 'cp-2',
+    name, passed, outageMs, outageByVipMs: { [VIP]: outageMs }, failed: requests.filter((r) => !r[1]).length, total: requests.length, holderBefore: 'cp-1', holderAfter: 'cp-2',
     dualHolder: false, boundMs: 1500, run, settleMs: outageMs, lateFailures: 0, overlapMs, handoverBoundMs: 642, expectSplitBrain: false,
     overlaps: overlapMs ? [{ vip: VIP, nodes: ['cp-1', 'cp-2'], atMs: outageMs, ms: overlapMs, splitBrain: false, expected: false }] : [],
     holderChanges: [],

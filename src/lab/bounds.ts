@@ -62,11 +62,34 @@ export function handoverBoundMs(plan: Plan): number {
  * configuration.txt 5.2), plus the check timeout when one is set (a silent server).
  */
 export function haproxyMarkDownMs(cfg: string, plan: Plan): number {
+  const c = checkTiming(cfg, plan);
+  return c.fall * c.inter + c.timeout;
+}
+
+/**
+ * Worst-case ms from a server's start until HAProxy marks it up again, read from the
+ * haproxy.cfg that runs: a DOWN server is checked every `downinter` ms (default `inter`), and
+ * once a check passes the next `rise - 1` come `fastinter` ms apart (default `inter`; HAProxy
+ * defaults rise 2, configuration.txt 5.2), each taking at most the check timeout.
+ */
+export function haproxyMarkUpMs(cfg: string, plan: Plan): number {
+  const c = checkTiming(cfg, plan);
+  return c.downinter + (c.rise - 1) * c.fastinter + c.rise * c.timeout;
+}
+
+/** The check settings of haproxy.cfg's `default-server` line (ms; counts), with HAProxy's defaults. */
+function checkTiming(cfg: string, plan: Plan) {
   const ms = (re: RegExp, dflt: number) => {
     const m = re.exec(cfg);
     return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : dflt;
   };
-  const fall = Number(/\bfall\s+(\d+)/.exec(cfg)?.[1] ?? 3);
   const inter = ms(/\binter\s+(\d+)(ms|s)?\b/, plan.haproxy.checkIntervalMs);
-  return fall * inter + ms(/\btimeout\s+check\s+(\d+)(ms|s)?\b/, 0);
+  return {
+    inter,
+    fastinter: ms(/\bfastinter\s+(\d+)(ms|s)?\b/, inter),
+    downinter: ms(/\bdowninter\s+(\d+)(ms|s)?\b/, inter),
+    fall: Number(/\bfall\s+(\d+)/.exec(cfg)?.[1] ?? 3),
+    rise: Number(/\brise\s+(\d+)/.exec(cfg)?.[1] ?? 2),
+    timeout: ms(/\btimeout\s+check\s+(\d+)(ms|s)?\b/, 0),
+  };
 }

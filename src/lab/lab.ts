@@ -18,7 +18,7 @@ import { readStaticPods } from './kubelet.js';
 import { buildTopology, labNamespaces, removeStale, PREFIX, SYSTEM_PATH } from './netns.js';
 import { CommandError, killAllDaemons, labProcesses, nowMs, refuseNewDaemons, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
-import { handoverBoundMs, haproxyMarkDownMs } from './bounds.js';
+import { handoverBoundMs, haproxyMarkDownMs, haproxyMarkUpMs } from './bounds.js';
 import { summarize, type ScenarioSummary } from './stats.js';
 import { HAPROXY_CFG } from '../components/haproxy.js';
 
@@ -247,7 +247,10 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     const roots = await applyAll(rendered, work);
     log(`building namespaces ${PREFIX}*`);
     const topo = await buildTopology({
-      nodes: cps.map((r) => ({ name: r.node.name, address: r.node.address, prefix: r.node.prefix, iface: r.node.interface })),
+      nodes: cps.map((r) => ({
+        name: r.node.name, address: r.node.address, prefix: r.node.prefix, iface: r.node.interface,
+        ...(r.node.secondaryAddress !== undefined ? { secondary: { address: r.node.secondaryAddress, prefix: r.node.secondaryPrefix } } : {}),
+      })),
       vips: plan.vip.addresses,
     });
     const cert = await makeCert(work);
@@ -265,7 +268,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     for (let i = 1; i <= runs; i++) {
       for (const name of wanted) {
         log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
-        const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain });
+        const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain });
         res.run = i;
         log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
         results.push(res);

@@ -63,6 +63,8 @@ export interface ScenarioResult {
   passed: boolean;
   /** Longest run of failed requests to one VIP, ms (first failed start to next success start). */
   outageMs: number;
+  /** The same per VIP (dual stack: one per family), keyed by the VIP. */
+  outageByVipMs: Record<string, number>;
   failed: number;
   total: number;
   holderBefore: string | null;
@@ -95,6 +97,8 @@ export interface ScenarioResult {
 export interface ScenarioOptions {
   /** Worst-case ms until HAProxy marks a dead apiserver down (fall x inter, from haproxy.cfg). */
   markDownMs: number;
+  /** Worst-case ms from an apiserver's start until HAProxy marks it up (downinter, rise x fastinter). */
+  markUpMs: number;
   /**
    * False turns the split brain `partition` provokes into a failure like any other (a negative
    * control: proves the lab fails a real split brain). Default true.
@@ -104,16 +108,23 @@ export interface ScenarioOptions {
 
 /** Longest run of consecutive failures per target, in ms; a run open at the end ends at `end`. */
 export function longestOutageMs(records: ProbeRecord[], end: number): number {
-  let longest = 0;
+  return Math.max(0, ...Object.values(outageByTargetMs(records, end)));
+}
+
+/** Longest run of consecutive failures of each target (`host:port` as probed), in ms. */
+export function outageByTargetMs(records: ProbeRecord[], end: number): Record<string, number> {
+  const out: Record<string, number> = {};
   for (const target of new Set(records.map((r) => r.target))) {
+    let longest = 0;
     let start: number | null = null;
     for (const r of records.filter((x) => x.target === target)) {
       if (!r.ok && start === null) start = r.t;
       if (r.ok && start !== null) { longest = Math.max(longest, r.t - start); start = null; }
     }
     if (start !== null) longest = Math.max(longest, end - start);
+    out[target] = Math.round(longest);
   }
-  return Math.round(longest);
+  return out;
 }
 
 /** Waits until the VIP is on the expected MASTER alone and every apiserver answers through it. */
@@ -123,7 +134,7 @@ async function healthy(c: LabCluster): Promise<void> {
   const names = c.nodes.map((n) => n.plan.name);
   const ok = await c.until(() => {
     const recent = c.probe.between(nowMs() - 1600, nowMs() - 600);
-    return c.holders().join() === expected && recent.length > 20 && recent.every((r) => r.ok) &&
+    return c.plan.vip.addresses.every((v) => c.watch.holders(v).join() === expected) && recent.length > 20 && recent.every((r) => r.ok) &&
       names.every((n) => recent.some((r) => r.by === n));
   }, 30_000);
   if (!ok) throw new Error(`the lab cluster did not return to health within 30 s (VIP holders: ${c.holders().join(', ') || 'none'})`);
@@ -156,6 +167,11 @@ interface Step {
   lateFailuresFail?: boolean;
   /** With provokesOverlap: the scenario fails unless such an overlap happened. */
   splitBrainRequired?: boolean;
+  /**
+   * How long after the action's last mark failed requests are still expected, ms (default
+   * {@link SETTLE_GRACE_MS}); e.g. apiservers that just started wait for HAProxy's rise checks.
+   */
+  markGraceMs?: number;
   /** Extra pass conditions, each returning a note when violated. */
   checks?: (m: { records: ProbeRecord[]; tAct: number; holderAfter: string | null }) => string[];
 }
@@ -189,10 +205,13 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   const records = c.probe.between(t0, t1);
   const failed = records.filter((r) => !r.ok);
   // Late = after the VIP settled and the action's last step (e.g. the apiservers' start).
-  const lateFrom = Math.max(settleAt, ...marks.map((m) => m.at)) + SETTLE_GRACE_MS;
+  const lateFrom = Math.max(settleAt + SETTLE_GRACE_MS, ...marks.map((m) => m.at + (step.markGraceMs ?? SETTLE_GRACE_MS)));
   const lateFailures = failed.filter((r) => r.t > lateFrom).length;
   const holderAfter = c.holders()[0] ?? null;
   const outageMs = longestOutageMs(records, t1);
+  // Per VIP (dual stack: per family), keyed by the VIP as the plan writes it.
+  const byTarget = outageByTargetMs(records, t1);
+  const outageByVipMs = Object.fromEntries(vips.map((v) => [v, Object.entries(byTarget).find(([k]) => k.replace(/^\[|\]?:\d+$/g, '') === v)?.[1] ?? 0]));
   const boundMs = step.boundMs + (step.boundFromActionEnd ? tActEnd - t0 : 0);
   // Notes that fail the scenario, and notes that only report.
   const notes: string[] = [];
@@ -220,10 +239,13 @@ async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<S
   if (flapping) notes.push(`VIP ${flapping[0]!.vip} was taken ${flapping.length} times (${flapping.map((e) => e.node).join(' -> ')}); at most ${step.maxMoves ?? 1} expected`);
   if (step.outageBounded !== false && outageMs > boundMs) notes.push(`outage ${outageMs} ms > bound ${Math.round(boundMs)} ms`);
   if (lateFailures) (step.lateFailuresFail === false ? info : notes).push(`${lateFailures} failed requests later than ${SETTLE_GRACE_MS} ms after the VIP settled (last: ${failed.at(-1)?.err})`);
+  // Dual stack: the VIPs of both families end on one node (their instances are synced).
+  const endHolders = vips.map((v) => c.watch.holders(v).join(' and ') || 'none');
+  if (new Set(endHolders).size > 1) notes.push(`the VIPs ended on different nodes: ${vips.map((v, i) => `${v} on ${endHolders[i]}`).join(', ')}`);
   notes.push(...(step.checks?.({ records, tAct, holderAfter }) ?? []));
   const rel = (t: number) => Math.round(t - tAct);
   return {
-    name, passed: notes.length === 0, outageMs, failed: failed.length, total: records.length, holderBefore, holderAfter,
+    name, passed: notes.length === 0, outageMs, outageByVipMs, failed: failed.length, total: records.length, holderBefore, holderAfter,
     dualHolder: unexpected.length > 0, boundMs: Math.round(boundMs), run: 1, settleMs: Math.round(settleAt - tAct),
     lateFailures, overlapMs: Math.round(Math.max(0, ...overlaps.map((o) => o.ms))), handoverBoundMs: Math.round(handover),
     expectSplitBrain: step.provokesOverlap === true, overlaps,
@@ -351,6 +373,8 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
         boundMs: heldFromMs,
         outageBounded: false,
         maxMoves: Infinity,
+        // Requests fail until HAProxy has marked a started apiserver up.
+        markGraceMs: ctx.markUpMs + SCHEDULING_ALLOWANCE_MS,
         checks: ({ holderAfter }) => {
           const vip = plan.vip.addresses[0]!;
           // Stretches in [podsUp + heldFrom, apisUp) when no node held the VIP.
