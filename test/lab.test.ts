@@ -27,8 +27,9 @@ const RUNS = 3;
 
 async function lab(file: string, opts: LabOptions = {}): Promise<LabReport> {
   const { plan } = loadProfile(`${FIXTURES}${file}`);
-  for (const a of [...plan.vip.addresses, ...plan.nodes.map((n) => n.address)]) {
-    if (!a.startsWith('198.18.0.')) throw new Error(`fixture ${file} leaves 198.18.0.0/24: ${a}`);
+  for (const a of [...plan.vip.addresses, ...plan.nodes.flatMap((n) => [n.address, ...(n.secondaryAddress ? [n.secondaryAddress] : [])])]) {
+    // 198.18.0.0/24 (RFC 2544) and, for dual stack, 2001:2::/64 (RFC 5180): benchmarking space.
+    if (!a.startsWith('198.18.0.') && !a.startsWith('2001:2::')) throw new Error(`fixture ${file} leaves 198.18.0.0/24 and 2001:2::/64: ${a}`);
   }
   return runLab(plan, renderCluster(plan, FIXTURE_SECRETS), opts);
 }
@@ -88,6 +89,24 @@ test.serial(`lab: advertInterval 0.2 s, ${RUNS} runs through the shipped CLI: ma
   for (const crash of report.scenarios.filter((s) => s.name === 'master-crash')) t.true(crash.outageMs < 1500, `master-crash outage ${crash.outageMs} ms`);
   checkCharts(t, renderInChromium(t, html, dir), report.scenarios.map((s) => `${s.name}/${s.run}`));
   t.deepEqual(await leftovers(pid), []);
+});
+
+test.serial(`lab: dual stack, ${RUNS} runs: both VIPs (IPv4 and IPv6, one vrrp_sync_group) fail over together, outage per family`, async (t) => {
+  t.timeout(RUNS * 120_000);
+  const scenarios = ['master-crash', 'rejoin', 'haproxy-dies'] as const;
+  const report = await lab('lab-dual.toml', { repeat: RUNS, scenarios: [...scenarios] });
+  t.deepEqual(await leftovers(process.pid), []);
+  checkReport(t, report, RUNS, ['converge', ...scenarios]);
+  const vips = ['198.18.0.100', '2001:2::100'];
+  for (const s of report.scenarios) {
+    t.deepEqual(Object.keys(s.outageByVipMs), vips, `${s.name} run ${s.run}: an outage per VIP`);
+    // Every VIP change of one family has its twin in the other: same node, same direction (in
+    // a handover, which of "took" and "dropped" comes first differs by milliseconds).
+    const changes = (vip: string) => s.holderChanges.filter((c) => c.vip === vip).map((c) => `${c.node} ${c.held ? 'took' : 'dropped'}`).sort();
+    t.deepEqual(changes(vips[1]!), changes(vips[0]!), `${s.name} run ${s.run}: the VIPs moved apart`);
+    if (s.name !== 'converge') t.true(changes(vips[0]!).length > 0, `${s.name} run ${s.run}: no VIP moved`);
+  }
+  t.regex(summaryTable(report), /outage per VIP:\n[^]*master-crash\s+2001:2::100\s+\d+ ms/);
 });
 
 test.serial('lab: a real split brain fails (VRRP dropped with nftables for master-down + 2 s, not expected)', async (t) => {

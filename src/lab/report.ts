@@ -11,7 +11,8 @@ import type { ScenarioResult } from './scenarios.js';
 export function reportTable(report: LabReport): string {
   const rows = [['SCENARIO', 'RESULT', 'OUTAGE', 'BOUND', 'FAILED/TOTAL', 'VIP BEFORE -> AFTER', 'SETTLED', 'DUAL']];
   for (const s of report.scenarios) {
-    rows.push([s.name, s.passed ? 'ok' : 'FAILED', `${s.outageMs} ms`, `${s.boundMs} ms`, `${s.failed}/${s.total}`,
+    const byVip = Object.values(s.outageByVipMs);
+    rows.push([s.name, s.passed ? 'ok' : 'FAILED', byVip.length > 1 ? `${byVip.join(' / ')} ms` : `${s.outageMs} ms`, `${s.boundMs} ms`, `${s.failed}/${s.total}`,
       `${s.holderBefore ?? '-'} -> ${s.holderAfter ?? '-'}`, `${s.settleMs} ms`, dualCell(s)]);
   }
   const notes = report.scenarios.filter((s) => s.notes.length).map((s) => `  ${s.name}: ${s.notes.join('; ')}`);
@@ -40,12 +41,16 @@ export function summaryTable(report: LabReport): string {
     rows.push([s.name, String(s.runs), String(s.passed), String(s.failed), `${s.outageMs.p50} ms`, `${s.outageMs.p95} ms`, `${s.outageMs.max} ms`,
       `${s.failedRequests.total} (${s.failedRequests.max})`, `${s.longestHandoverMs} ms`, String(s.splitBrainRuns)]);
   }
-  return [`${report.runs} runs, handover bound ${report.handoverBoundMs} ms:`, table(rows)].join('\n');
+  // Dual stack: the outage of each VIP (family) too.
+  const perVip = report.summary.filter((s) => Object.keys(s.outageByVipMs).length > 1);
+  const vipRows = [['SCENARIO', 'VIP', 'OUTAGE P50', 'P95', 'MAX']];
+  for (const s of perVip) for (const [vip, o] of Object.entries(s.outageByVipMs)) vipRows.push([s.name, vip, `${o.p50} ms`, `${o.p95} ms`, `${o.max} ms`]);
+  return [`${report.runs} runs, handover bound ${report.handoverBoundMs} ms:`, table(rows), ...(perVip.length ? ['outage per VIP:', table(vipRows)] : [])].join('\n');
 }
 
 /** What each column of {@link reportTable} means, printed under it. */
 export const LEGEND = [
-  'OUTAGE: longest run of failed requests to a VIP (first failure to the next success); BOUND: the most the profile\'s timing allows (k8s-ha check prints the same failover times)',
+  'OUTAGE: longest run of failed requests to a VIP (first failure to the next success; one figure per VIP with VIPs of both families); BOUND: the most the profile\'s timing allows (k8s-ha check prints the same failover times)',
   'FAILED/TOTAL: client requests through the VIP in the scenario\'s window; in converge most fail by design: the VIP and the apiservers are still coming up',
   'VIP BEFORE -> AFTER: the VIP holder (- for none); SETTLED: ms from the action to the last VIP change; DUAL: the longest time two nodes held a VIP at once, and whether it was a handover (within the bound the README derives) or a split brain',
 ].join('\n');

@@ -13,6 +13,8 @@ export interface ScenarioSummary {
   failed: number;
   /** Outage percentiles (nearest rank) and maximum over the runs, ms. */
   outageMs: { p50: number; p95: number; max: number };
+  /** The same per VIP (dual stack: per family), keyed by the VIP. */
+  outageByVipMs: Record<string, { p50: number; p95: number; max: number }>;
   /** Failed requests: all runs together, and the most in one run. */
   failedRequests: { total: number; max: number };
   /** Longest overlap that was a handover (within the handover bound), ms. */
@@ -34,12 +36,15 @@ export function summarize(results: ScenarioResult[]): ScenarioSummary[] {
   return names.map((name) => {
     const rs = results.filter((r) => r.name === name);
     const outages = rs.map((r) => r.outageMs);
+    const stats = (v: number[]) => ({ p50: percentile(v, 50), p95: percentile(v, 95), max: Math.max(...v) });
+    const vips = [...new Set(rs.flatMap((r) => Object.keys(r.outageByVipMs)))];
     return {
       name,
       runs: rs.length,
       passed: rs.filter((r) => r.passed).length,
       failed: rs.filter((r) => !r.passed).length,
-      outageMs: { p50: percentile(outages, 50), p95: percentile(outages, 95), max: Math.max(...outages) },
+      outageMs: stats(outages),
+      outageByVipMs: Object.fromEntries(vips.map((v) => [v, stats(rs.map((r) => r.outageByVipMs[v] ?? 0))])),
       failedRequests: { total: rs.reduce((n, r) => n + r.failed, 0), max: Math.max(...rs.map((r) => r.failed)) },
       longestHandoverMs: Math.max(0, ...rs.flatMap((r) => r.overlaps.filter((o) => !o.splitBrain).map((o) => o.ms))),
       splitBrainRuns: rs.filter((r) => r.overlaps.some((o) => o.splitBrain)).length,
