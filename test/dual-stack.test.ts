@@ -104,6 +104,12 @@ test('IPv6 VIPs only on IPv4-primary dual-stack nodes: one IPv6 instance with ro
   t.is(plan.kubernetes.controlPlaneEndpoint, '[fd00:18::100]:7443');
 });
 
+test('static network settings (gateway, dns) need the secondaryAddress\'s prefix too: it goes into network-config', (t) => {
+  const text = toml(['198.18.0.100'], '', NODES.replace('secondaryAddress = "fd00:18::11/64"', 'secondaryAddress = "fd00:18::11"\ngateway = "198.18.0.1"'));
+  t.deepEqual(problems(text), ['E_NETWORK nodes.0.secondaryAddress: fd00:18::11 has no prefix length, which static network settings (gateway, dns) need']);
+  t.deepEqual(problems(text.replace('secondaryAddress = "fd00:18::11"', 'secondaryAddress = "fd00:18::11/64"')), []);
+});
+
 test('secondaryAddress rules: the other family, on every node or none, unique, not a VIP, VIPs inside its subnet', (t) => {
   t.deepEqual(problems(toml(['198.18.0.100'], '', NODES.replace('fd00:18::12/64', '198.18.0.42/24'))), [
     'E_FAMILY nodes.1.secondaryAddress: "198.18.0.42/24" is IPv4 like the node\'s address; secondaryAddress is its IPv6 address',

@@ -10,12 +10,15 @@ import { bracketIp, ipFamily, staticNetworkProblem } from '../profile/values.js'
  * are optional per-node profile fields. A node is statically configured when it has a gateway
  * or DNS servers; it then needs a prefix.
  */
-export type NetworkNode = Pick<PlanNode, 'name' | 'index' | 'address' | 'prefix' | 'interface' | 'mac' | 'gateway' | 'dns' | 'boot'>;
+export type NetworkNode = Pick<PlanNode, 'name' | 'index' | 'address' | 'prefix' | 'interface' | 'mac' | 'gateway' | 'dns' | 'boot'> &
+  Partial<Pick<PlanNode, 'secondaryAddress' | 'secondaryPrefix'>>;
 
 /** The resolved static configuration of a node ({@link staticNetwork}). */
 export interface StaticNetwork {
   address: string;
   prefix: number;
+  /** Dual stack: the node's address of the other family, with its prefix length. */
+  secondary?: { address: string; prefix: number };
   gateway?: string;
   dns: string[];
   interface: string;
@@ -35,9 +38,12 @@ export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
   const problem = staticNetworkProblem(node.address, node.prefix, node.gateway, node.dns);
   if (problem) throw new BundleError('E_NETWORK', ['nodes', node.index, problem.field], problem.message, problem.hint);
+  if (node.secondaryAddress !== undefined && node.secondaryPrefix === undefined)
+    throw new BundleError('E_NETWORK', ['nodes', node.index, 'secondaryAddress'], `${node.secondaryAddress} has no prefix length, which static network settings (gateway, dns) need`, `write the address with its prefix, e.g. ${node.secondaryAddress}/64`);
   return {
     address: node.address,
     prefix: node.prefix!, // staticNetworkProblem reported a missing one
+    ...(node.secondaryAddress === undefined ? {} : { secondary: { address: node.secondaryAddress, prefix: node.secondaryPrefix! } }),
     ...(node.gateway === undefined ? {} : { gateway: node.gateway }),
     dns: node.dns ?? [],
     interface: node.interface,
@@ -50,7 +56,8 @@ export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
  * The `ip=` kernel argument for a static node, in the syntax shared by dracut
  * (dracut.cmdline(7): `ip=<client-IP>:[<peer>]:<gateway-IP>:<netmask>:<client_hostname>:<interface>:none[:<dns1>[:<dns2>]]`,
  * IPv6 addresses in brackets, netmask as a prefix length for IPv6) and the kernel's own
- * nfsroot `ip=` parser used by initramfs-tools (IPv4). At most two resolvers fit.
+ * nfsroot `ip=` parser used by initramfs-tools (IPv4). At most two resolvers fit. The primary
+ * address only: it brings the installer up; the installed system's network-config carries both.
  */
 export function ipKernelArg(net: StaticNetwork): string {
   const v6 = ipFamily(net.address) === 6;
@@ -66,7 +73,8 @@ export function ipKernelArg(net: StaticNetwork): string {
 /**
  * NoCloud `network-config` (Netplan-style version 2) for a static node, as YAML text: one
  * ethernet matched by MAC (and renamed to `interface`) when the MAC is known, else by name;
- * `addresses: [addr/prefix]`, a default route `routes: [{to: 0.0.0.0/0 or ::/0, via: gateway}]`
+ * `addresses: [addr/prefix]` (dual stack: both families' addresses; the second family's
+ * default route comes from router advertisements, as the profile has one gateway), a default route `routes: [{to: 0.0.0.0/0 or ::/0, via: gateway}]`
  * (cloud-init deprecates `gateway4`/`gateway6`; the `to: default` spelling is refused by
  * cloud-init 22.4's v2 parser, Debian 12, while the CIDR form works everywhere),
  * `nameservers.addresses`. Source: cloud-init docs, "Network configuration version 2".
@@ -79,7 +87,7 @@ export function networkConfigV2(net: StaticNetwork): string {
 export function networkV2(net: StaticNetwork): { version: 2; ethernets: Record<string, object> } {
   const ethernet = {
     ...(net.mac === undefined ? {} : { match: { macaddress: net.mac }, 'set-name': net.interface }),
-    addresses: [`${net.address}/${net.prefix}`],
+    addresses: [`${net.address}/${net.prefix}`, ...(net.secondary ? [`${net.secondary.address}/${net.secondary.prefix}`] : [])],
     ...(net.gateway === undefined ? {} : { routes: [{ to: ipFamily(net.gateway) === 6 ? '::/0' : '0.0.0.0/0', via: net.gateway }] }),
     ...(net.dns.length === 0 ? {} : { nameservers: { addresses: net.dns } }),
   };
