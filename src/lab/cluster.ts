@@ -10,7 +10,7 @@ import { startApiserver, type LabCert } from './apiserver.js';
 import { startContainer, type ContainerSpec, type RunningContainer } from './kubelet.js';
 import { flushAddresses, flushNeighbours, setLink, setVrrpBlocked, type NetNode, type Topology } from './netns.js';
 import { HolderWatch, Probe } from './probe.js';
-import { signalGroup, sleep, stopDaemon, type Daemon } from './proc.js';
+import { signalGroup, sleep, startDaemon, stopDaemon, type Daemon } from './proc.js';
 import { bracketIp } from '../profile/values.js';
 
 /** A node of the lab and what runs on it now. */
@@ -127,6 +127,24 @@ export class LabCluster {
     if (!c) return;
     signalGroup(c.daemon, on ? 'SIGSTOP' : 'SIGCONT');
     node.frozen = on ? [...(node.frozen ?? []), c] : node.frozen?.filter((x) => x !== c);
+  }
+
+  /**
+   * Loads the CPU of every node: `loops` busy shell loops in each node's namespace for `ms`,
+   * then SIGKILLed (reaped like every lab process, also on teardown).
+   * @throws Error when a loop ended before `ms` (then nothing was loaded).
+   */
+  async busy(ms: number, loops = 2): Promise<void> {
+    const daemons = this.nodes.flatMap((n) => Array.from({ length: loops }, (_, i) =>
+      startDaemon(`${n.plan.name}/busy${i}`, ['ip', 'netns', 'exec', n.net.ns, 'sh', '-c', 'while :; do :; done'])));
+    try {
+      await sleep(ms);
+      // A loop that ended early loaded nothing: the scenario would prove nothing.
+      const ended = daemons.find((d) => !alive(d));
+      if (ended) throw new Error(`busy loop ${ended.label} ended before the ${ms} ms of load: ${ended.log()}`);
+    } finally {
+      await Promise.all(daemons.map((d) => stopDaemon(d, 'SIGKILL', 0)));
+    }
   }
 
   /** Every container and the apiserver of every node, SIGKILLed, VIPs dropped: a cold cluster. */

@@ -25,6 +25,9 @@ const STABLE_MS = 2000;
 const STILL_MOVING_MS = 15_000;
 /** How long `freeze` stops the holder's keepalived, ms (issue #14: a VM stalled for 3 s). */
 export const FREEZE_MS = 3000;
+/** How long `busy` loads every node's CPU, ms, and with how many busy loops per node (issue #14). */
+export const BUSY_MS = 10_000;
+export const BUSY_LOOPS = 2;
 /** How long `bootstrap-order` runs keepalived and HAProxy before any apiserver, ms (issue #14). */
 export const APISERVER_DELAY_MS = 10_000;
 
@@ -505,6 +508,23 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
         checks: endsOn(holder),
       };
     }),
+  },
+  busy: {
+    describe: `every node's CPU is loaded (${BUSY_LOOPS} busy loops per node namespace) for ${BUSY_MS / 1000} s: no VIP may move (no false failover)`,
+    run: async (c, ctx) => {
+      await healthy(c);
+      const holder = c.byName(c.holders()[0]!);
+      return measure(c, ctx.name, {
+        action: () => c.busy(BUSY_MS, BUSY_LOOPS),
+        settled: () => c.holders().join() === holder.plan.name,
+        deadlineMs: handoverBoundMs(ctx.plan),
+        // A slow answer is not a failover: the outage is reported, the VIP must stay.
+        boundMs: handoverBoundMs(ctx.plan),
+        outageBounded: false,
+        maxMoves: 0,
+        checks: endsOn(holder),
+      });
+    },
   },
 };
 
