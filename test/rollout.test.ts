@@ -7,13 +7,15 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeCloudInit } from '../src/formats/decode.js';
 import { parseProfile, planRolloutAgainst, renderNodes, RolloutError, type NodeFile, type Plan, type Rollout, type RolloutPlan } from '../src/index.js';
 import { cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { Netns, requireTool, run, shellcheck, testDir } from './helpers/tools.js';
+import { checkScript } from '../src/components/keepalived.js';
+import { drainSeconds, updateScript } from '../src/day2/script.js';
 import { CP4, rendered, S, SEED, WITHOUT_CP3, WORKER } from './helpers/day2.js';
 
 const TIMING = SEED.replace('image = "haproxy:2.8"', 'image = "haproxy:2.8"\ncheckInterval = 500');
@@ -180,7 +182,7 @@ for (const shell of [['sh'], ['busybox', 'sh']]) {
   });
 }
 
-test('on a node holding the VIP, a step that is not the last refuses and writes nothing; the last step moves keepalived aside and completes', async (t) => {
+test('on a node holding the VIP, a step that is not the last refuses and writes nothing; the last step drains the VIP (keepalived keeps running) and completes', async (t) => {
   const { dir, rollout, oldFiles, newFiles } = await scenario(t, TIMING);
   const ns = new Netns();
   t.teardown(() => ns.close());
@@ -204,8 +206,46 @@ test('on a node holding the VIP, a step that is not the last refuses and writes 
   install(last, oldFiles('k8s-cp-1'));
   const ok = go('update-k8s-cp-1.sh', last);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stderr, /stopping keepalived[\s\S]*removed \/etc\/kubernetes\/manifests\/keepalived\.yaml[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*updated \/etc\/kubernetes\/manifests\/keepalived\.yaml/);
+  t.regex(ok.stderr, /holds a VIP: draining[\s\S]*not waiting for the VIP to move[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*removed the drain file \/etc\/keepalived\/k8s-ha-drain/);
+  t.notRegex(ok.stderr, /removed \/etc\/kubernetes\/manifests\/keepalived\.yaml/, 'keepalived keeps running: the drain moves the VIP');
   for (const f of newFiles('k8s-cp-1').filter((x) => LIVE.test(x.path))) t.is(readFileSync(join(last, f.path), 'utf8'), f.content, f.path);
+  t.false(existsSync(join(last, 'etc/keepalived/k8s-ha-drain')), 'undrained at the end');
+
+  // A drain file left by a run that failed is removed by the next run, which changes nothing else.
+  writeFileSync(join(last, 'etc/keepalived/k8s-ha-drain'), '');
+  const again = go('update-k8s-cp-1.sh', last);
+  t.is(again.code, 0, again.stderr);
+  t.notRegex(again.stderr, /draining|updated/);
+  t.regex(again.stderr, /removed the drain file/);
+  t.false(existsSync(join(last, 'etc/keepalived/k8s-ha-drain')));
+});
+
+test('the drain bound follows the profile: fall x interval + check timeout + 3 x advert_int + skew, doubled', (t) => {
+  const plan = planOf(SEED);
+  const k = plan.keepalived;
+  t.is(drainSeconds(plan), Math.max(10, Math.ceil(2 * (k.track.fall * k.track.interval + k.track.timeout + 1 + 3 * k.advertInterval + 1))));
+  const slow = { ...plan, keepalived: { ...k, advertInterval: 10 } };
+  t.true(drainSeconds(slow) >= 2 * (3 * 10 + 1));
+});
+
+test('a holder whose check script changes (one rendered before the drain existed) gets the new one before the drain starts', (t) => {
+  const plan = planOf(SEED);
+  const node = plan.nodes[0]!;
+  const check = checkScript(plan);
+  const cfg = { path: '/etc/haproxy/haproxy.cfg', mode: 0o644, content: 'global\n' };
+  const script = updateScript(plan, node, { step: 1, of: 1, last: true, writes: [cfg, check], deletes: [], restarts: ['haproxy'] });
+  const putCheck = script.indexOf("put '/etc/keepalived/check_apiserver.sh'");
+  const drain = script.indexOf(': > "$root$drain"');
+  t.true(putCheck > 0 && drain > putCheck, script);
+  t.true(script.indexOf("put '/etc/haproxy/haproxy.cfg'") > drain, 'other files after the drain');
+});
+
+test('check_apiserver.sh fails while the drain file exists, before it asks HAProxy', (t) => {
+  const script = checkScript(planOf(SEED));
+  const lines = script.content.split('\n');
+  const drain = lines.findIndex((l) => l === 'if [ -e /etc/keepalived/k8s-ha-drain ]; then exit 1; fi');
+  t.true(drain > 0, script.content);
+  t.true(drain < lines.findIndex((l) => l.startsWith('exec curl')));
 });
 
 /**
