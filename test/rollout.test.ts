@@ -327,3 +327,26 @@ test('IPv6: scripts bracket the addresses in URLs and stay shellcheck-clean', as
     t.true(sc.ok, `${s.name}: ${sc.output}`);
   }
 });
+
+test('an advert_int change with VRRPv2 is warned about (RFC 3768 7.1: two MASTERs during the rollout), with a hint; none without one', async (t) => {
+  const dir = rendered(t);
+  const slower = SEED.replace('advertInterval = 1 ', 'advertInterval = 2 ');
+  const warned = await planRolloutAgainst(planOf(slower), FIXTURE_SECRETS, join(dir, 'out'));
+  t.is(warned.plan.warnings?.length, 1);
+  t.is(warned.plan.warnings![0]!.code, 'W_ADVERT_V2');
+  t.regex(warned.plan.warnings![0]!.message, /from 1 s to 2 s with VRRP version 2.*RFC 3768 section 7\.1/);
+  t.regex(warned.plan.warnings![0]!.hint, /vrrpVersion = 3/);
+  // Sub-second: the new render runs VRRPv3, the running nodes v2 — still both sides MASTER.
+  const fast = await planRolloutAgainst(planOf(SEED.replace('advertInterval = 1 ', 'advertInterval = 0.5 ')), FIXTURE_SECRETS, join(dir, 'out'));
+  t.is(fast.plan.warnings?.[0]?.code, 'W_ADVERT_V2');
+  const none = await planRolloutAgainst(planOf(TIMING), FIXTURE_SECRETS, join(dir, 'out'));
+  t.is(none.plan.warnings, undefined);
+
+  writeFileSync(join(dir, 'slower.toml'), slower);
+  const r = cli(['rollout', 'slower.toml', '--against', 'out', '--out', 'roll', '--json', ...S], { cwd: dir });
+  t.is(r.code, 3, r.stderr);
+  t.regex(r.stderr, /warning W_ADVERT_V2: .*\n {2}hint: /);
+  t.is((JSON.parse(r.stdout) as RolloutPlan).warnings?.[0]?.code, 'W_ADVERT_V2');
+  const text = cli(['rollout', 'slower.toml', '--against', 'out', '--out', 'roll2', ...S], { cwd: dir });
+  t.regex(text.stdout, /^warning W_ADVERT_V2: /m);
+});

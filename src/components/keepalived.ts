@@ -112,7 +112,9 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
           { words: ['weight', w(t.weight)] },
           // A (re)started keepalived counts the check as failed until it passes `rise` times,
           // so a restarted node (a rollout, a reboot) does not preempt the VIP before its
-          // HAProxy serves, nor while its drain file exists (keepalived.conf(5), vrrp_script).
+          // HAProxy serves, nor while its drain file exists. Without it a script with a weight
+          // starts in INIT and keepalived applies no weight: full priority at once (keepalived
+          // vrrp/vrrp_track.c initialise_track_script_state; keepalived.conf(5) init_fail).
           { words: ['init_fail'] },
         ],
       },
