@@ -7,6 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeCloudInit } from '../src/formats/decode.js';
@@ -271,9 +272,13 @@ async function httpsServers(t: ExecutionContext, ns: Netns, dir: string, endpoin
   t.fail(`HTTPS test servers did not start on ${endpoints.join(', ')}`);
 }
 
-test('the script waits for each restarted pod with its new config hash and for /healthz through HAProxy and from every running apiserver', async (t) => {
-  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
-  const { dir, rollout, oldFiles } = await scenario(t, TIMING);
+/**
+ * A node of the TIMING rollout with everything its script waits for: a namespace holding the
+ * three node addresses, HTTPS servers for the local frontend and the apiservers, a crictl on
+ * PATH, the script of `node` written out, `node`'s old files under `root`, and the env for it.
+ */
+async function waitingNode(t: ExecutionContext, node: string) {
+  const { dir, rollout, oldFiles, newFiles } = await scenario(t, TIMING);
   const ns = new Netns();
   t.teardown(() => ns.close());
   run('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
@@ -284,11 +289,17 @@ test('the script waits for each restarted pod with its new config hash and for /
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'crictl'), '#!/bin/sh\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n', { mode: 0o755 });
-  const script = rollout.scripts.find((s) => s.name === 'update-k8s-cp-2.sh')!;
+  const script = rollout.scripts.find((s) => s.name === `update-${node}.sh`)!;
   writeFileSync(join(dir, script.name), script.content, { mode: 0o700 });
   const root = join(dir, 'root');
-  install(root, oldFiles('k8s-cp-2'));
+  install(root, oldFiles(node));
   const env = ['env', `PATH=${bin}:${process.env.PATH}`, `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT_SECONDS=6'];
+  return { dir, ns, bin, script, root, env, oldFiles, newFiles };
+}
+
+test('the script waits for each restarted pod with its new config hash and for /healthz through HAProxy and from every running apiserver', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  const { dir, ns, bin, script, root, env, oldFiles } = await waitingNode(t, 'k8s-cp-2');
   const r = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /updated \/etc\/kubernetes\/manifests\/haproxy\.yaml\n.*ok: haproxy pod ready with config sha256:[0-9a-f]{12}\n.*ok: HAProxy answering \/healthz on the local frontend\n.*ok: every running apiserver answering \/healthz\n/);
@@ -307,6 +318,36 @@ test('the script waits for each restarted pod with its new config hash and for /
   const down = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
   t.is(down.code, 1);
   t.regex(down.stderr, /error: gave up after 6 s waiting for every running apiserver answering \/healthz/);
+});
+
+test('the drained holder waits until a peer has taken the VIP before it replaces anything; with no taker it gives up, changes nothing and stays drained', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  const { dir, ns, script, root, env, oldFiles, newFiles } = await waitingNode(t, 'k8s-cp-1');
+  const drainFile = join(root, 'etc/keepalived/k8s-ha-drain');
+  const cfg = join(root, 'etc/haproxy/haproxy.cfg');
+  t.is(run('ip', ['-n', ns.name, 'addr', 'add', '172.16.100.100/32', 'dev', 'lo']).code, 0);
+  // The peer: once the drain file appears (keepalived: the check fails, the priority drops), it
+  // takes the VIP a second later; it records whether haproxy.cfg was still the old one then.
+  const seen = join(dir, 'seen-at-takeover');
+  const peer = spawn('ip', ['netns', 'exec', ns.name, 'sh', '-c', 'while [ ! -e "$1" ]; do sleep 0.1; done; sleep 1; sha256sum < "$2" > "$3"; ip addr del 172.16.100.100/32 dev lo', 'peer', drainFile, cfg, seen], { stdio: 'ignore' });
+  t.teardown(() => { peer.kill('SIGKILL'); });
+  const ok = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /holds a VIP: draining[\s\S]*ok: the VIP to move to another node[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*ok: every running apiserver answering \/healthz[\s\S]*removed the drain file/);
+  const oldCfg = oldFiles('k8s-cp-1').find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
+  t.is(readFileSync(seen, 'utf8').split(' ')[0], createHash('sha256').update(oldCfg).digest('hex'), 'nothing replaced before the VIP left');
+  t.is(readFileSync(cfg, 'utf8'), newFiles('k8s-cp-1').find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content);
+  t.false(existsSync(drainFile));
+
+  // No peer takes the VIP (all down): the bounded wait gives up, nothing is replaced, and the
+  // drain file stays so the node does not claim the VIP back with a half-done update.
+  install(root, oldFiles('k8s-cp-1'));
+  t.is(run('ip', ['-n', ns.name, 'addr', 'add', '172.16.100.100/32', 'dev', 'lo']).code, 0);
+  const stuck = run('ip', ['netns', 'exec', ns.name, ...env, 'K8S_HA_DRAIN_SECONDS=2', 'sh', join(dir, script.name)]);
+  t.is(stuck.code, 1);
+  t.regex(stuck.stderr, /error: gave up after 2 s waiting for the VIP to move to another node/);
+  t.is(readFileSync(cfg, 'utf8'), oldCfg);
+  t.true(existsSync(drainFile));
 });
 
 test('IPv6: scripts bracket the addresses in URLs and stay shellcheck-clean', async (t) => {
