@@ -14,6 +14,7 @@ import { renderCluster } from '../src/render.js';
 import { leftovers, runLab, type LabOptions, type LabReport } from '../src/lab/lab.js';
 import { reportTable, summaryTable } from '../src/lab/report.js';
 import { SCENARIOS } from '../src/lab/scenarios.js';
+import { rolloutProfileProblem } from '../src/lab/rollout.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
@@ -127,4 +128,14 @@ test.serial('lab: SIGINT in the middle of a scenario: exit 130 and nothing the l
   t.regex(r.stderr, /SIGINT: tearing the lab down/);
   // At once, no grace period: every keepalived, HAProxy, apiserver, probe and monitor is gone.
   t.deepEqual(await leftovers(pid), []);
+});
+
+test('lab: --rollout-to refuses a profile B whose control-plane nodes or VIPs differ', (t) => {
+  const { plan: a } = loadProfile(`${FIXTURES}lab.toml`);
+  const { plan: b } = loadProfile(`${FIXTURES}lab-b.toml`);
+  t.is(rolloutProfileProblem(a, b), undefined);
+  const moved = { ...b, nodes: b.nodes.map((n, i) => (i === 2 ? { ...n, address: '198.18.0.14' } : n)) };
+  t.regex(rolloutProfileProblem(a, moved) ?? '', /control-plane nodes .* differ from .*the lab rolls out changes to the same nodes only\n  hint: /s);
+  t.regex(rolloutProfileProblem(a, { ...b, nodes: b.nodes.slice(0, 2) }) ?? '', /differ/);
+  t.regex(rolloutProfileProblem(a, { ...b, vip: { ...b.vip, addresses: ['198.18.0.101'] } }) ?? '', /its VIPs \(198\.18\.0\.101\) differ/);
 });
