@@ -208,7 +208,7 @@ export async function formatDiff(diff: ClusterDiff): Promise<string> {
   return format(diff);
 }
 
-export type { Rollout, RolloutFile, RolloutPlan, RolloutStep } from './day2/rollout.js';
+export type { Rollout, RolloutFile, RolloutPlan, RolloutStep, RolloutWarning } from './day2/rollout.js';
 export { RolloutError } from './day2/rollout.js';
 
 /** Options of {@link planRolloutAgainst}. */

@@ -321,3 +321,9 @@ export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];
  */
 export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy'] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
+/**
+ * Lab scenarios that take the cluster from one profile to another (`k8s-ha lab --rollout-to B`,
+ * issue #15): not in {@link LAB_SCENARIOS}, so `k8s-ha lab` without `--scenario` never runs them.
+ */
+export const LAB_ROLLOUT_SCENARIOS = ['rollout', 'rollout-holder-first'] as const;
+export type LabRolloutScenarioName = (typeof LAB_ROLLOUT_SCENARIOS)[number];

@@ -7,13 +7,16 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeCloudInit } from '../src/formats/decode.js';
 import { parseProfile, planRolloutAgainst, renderNodes, RolloutError, type NodeFile, type Plan, type Rollout, type RolloutPlan } from '../src/index.js';
 import { cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { Netns, requireTool, run, shellcheck, testDir } from './helpers/tools.js';
+import { checkScript } from '../src/components/keepalived.js';
+import { drainSeconds, updateScript } from '../src/day2/script.js';
 import { CP4, rendered, S, SEED, WITHOUT_CP3, WORKER } from './helpers/day2.js';
 
 const TIMING = SEED.replace('image = "haproxy:2.8"', 'image = "haproxy:2.8"\ncheckInterval = 500');
@@ -180,7 +183,7 @@ for (const shell of [['sh'], ['busybox', 'sh']]) {
   });
 }
 
-test('on a node holding the VIP, a step that is not the last refuses and writes nothing; the last step moves keepalived aside and completes', async (t) => {
+test('on a node holding the VIP, a step that is not the last refuses and writes nothing; the last step drains the VIP (keepalived keeps running) and completes', async (t) => {
   const { dir, rollout, oldFiles, newFiles } = await scenario(t, TIMING);
   const ns = new Netns();
   t.teardown(() => ns.close());
@@ -204,8 +207,46 @@ test('on a node holding the VIP, a step that is not the last refuses and writes 
   install(last, oldFiles('k8s-cp-1'));
   const ok = go('update-k8s-cp-1.sh', last);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stderr, /stopping keepalived[\s\S]*removed \/etc\/kubernetes\/manifests\/keepalived\.yaml[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*updated \/etc\/kubernetes\/manifests\/keepalived\.yaml/);
+  t.regex(ok.stderr, /holds a VIP: draining[\s\S]*not waiting for the VIP to move[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*removed the drain file \/etc\/keepalived\/k8s-ha-drain/);
+  t.notRegex(ok.stderr, /removed \/etc\/kubernetes\/manifests\/keepalived\.yaml/, 'keepalived keeps running: the drain moves the VIP');
   for (const f of newFiles('k8s-cp-1').filter((x) => LIVE.test(x.path))) t.is(readFileSync(join(last, f.path), 'utf8'), f.content, f.path);
+  t.false(existsSync(join(last, 'etc/keepalived/k8s-ha-drain')), 'undrained at the end');
+
+  // A drain file left by a run that failed is removed by the next run, which changes nothing else.
+  writeFileSync(join(last, 'etc/keepalived/k8s-ha-drain'), '');
+  const again = go('update-k8s-cp-1.sh', last);
+  t.is(again.code, 0, again.stderr);
+  t.notRegex(again.stderr, /draining|updated/);
+  t.regex(again.stderr, /removed the drain file/);
+  t.false(existsSync(join(last, 'etc/keepalived/k8s-ha-drain')));
+});
+
+test('the drain bound follows the profile: fall x interval + check timeout + 3 x advert_int + skew, doubled', (t) => {
+  const plan = planOf(SEED);
+  const k = plan.keepalived;
+  t.is(drainSeconds(plan), Math.max(10, Math.ceil(2 * (k.track.fall * k.track.interval + k.track.timeout + 1 + 3 * k.advertInterval + 1))));
+  const slow = { ...plan, keepalived: { ...k, advertInterval: 10 } };
+  t.true(drainSeconds(slow) >= 2 * (3 * 10 + 1));
+});
+
+test('a holder whose check script changes (one rendered before the drain existed) gets the new one before the drain starts', (t) => {
+  const plan = planOf(SEED);
+  const node = plan.nodes[0]!;
+  const check = checkScript(plan);
+  const cfg = { path: '/etc/haproxy/haproxy.cfg', mode: 0o644, content: 'global\n' };
+  const script = updateScript(plan, node, { step: 1, of: 1, last: true, writes: [cfg, check], deletes: [], restarts: ['haproxy'] });
+  const putCheck = script.indexOf("put '/etc/keepalived/check_apiserver.sh'");
+  const drain = script.indexOf(': > "$root$drain"');
+  t.true(putCheck > 0 && drain > putCheck, script);
+  t.true(script.indexOf("put '/etc/haproxy/haproxy.cfg'") > drain, 'other files after the drain');
+});
+
+test('check_apiserver.sh fails while the drain file exists, before it asks HAProxy', (t) => {
+  const script = checkScript(planOf(SEED));
+  const lines = script.content.split('\n');
+  const drain = lines.findIndex((l) => l === 'if [ -e /etc/keepalived/k8s-ha-drain ]; then exit 1; fi');
+  t.true(drain > 0, script.content);
+  t.true(drain < lines.findIndex((l) => l.startsWith('exec curl')));
 });
 
 /**
@@ -231,9 +272,13 @@ async function httpsServers(t: ExecutionContext, ns: Netns, dir: string, endpoin
   t.fail(`HTTPS test servers did not start on ${endpoints.join(', ')}`);
 }
 
-test('the script waits for each restarted pod with its new config hash and for /healthz through HAProxy and from every running apiserver', async (t) => {
-  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
-  const { dir, rollout, oldFiles } = await scenario(t, TIMING);
+/**
+ * A node of the TIMING rollout with everything its script waits for: a namespace holding the
+ * three node addresses, HTTPS servers for the local frontend and the apiservers, a crictl on
+ * PATH, the script of `node` written out, `node`'s old files under `root`, and the env for it.
+ */
+async function waitingNode(t: ExecutionContext, node: string) {
+  const { dir, rollout, oldFiles, newFiles } = await scenario(t, TIMING);
   const ns = new Netns();
   t.teardown(() => ns.close());
   run('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
@@ -244,11 +289,17 @@ test('the script waits for each restarted pod with its new config hash and for /
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'crictl'), '#!/bin/sh\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n', { mode: 0o755 });
-  const script = rollout.scripts.find((s) => s.name === 'update-k8s-cp-2.sh')!;
+  const script = rollout.scripts.find((s) => s.name === `update-${node}.sh`)!;
   writeFileSync(join(dir, script.name), script.content, { mode: 0o700 });
   const root = join(dir, 'root');
-  install(root, oldFiles('k8s-cp-2'));
+  install(root, oldFiles(node));
   const env = ['env', `PATH=${bin}:${process.env.PATH}`, `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT_SECONDS=6'];
+  return { dir, ns, bin, script, root, env, oldFiles, newFiles };
+}
+
+test('the script waits for each restarted pod with its new config hash and for /healthz through HAProxy and from every running apiserver', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  const { dir, ns, bin, script, root, env, oldFiles } = await waitingNode(t, 'k8s-cp-2');
   const r = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /updated \/etc\/kubernetes\/manifests\/haproxy\.yaml\n.*ok: haproxy pod ready with config sha256:[0-9a-f]{12}\n.*ok: HAProxy answering \/healthz on the local frontend\n.*ok: every running apiserver answering \/healthz\n/);
@@ -269,6 +320,36 @@ test('the script waits for each restarted pod with its new config hash and for /
   t.regex(down.stderr, /error: gave up after 6 s waiting for every running apiserver answering \/healthz/);
 });
 
+test('the drained holder waits until a peer has taken the VIP before it replaces anything; with no taker it gives up, changes nothing and stays drained', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  const { dir, ns, script, root, env, oldFiles, newFiles } = await waitingNode(t, 'k8s-cp-1');
+  const drainFile = join(root, 'etc/keepalived/k8s-ha-drain');
+  const cfg = join(root, 'etc/haproxy/haproxy.cfg');
+  t.is(run('ip', ['-n', ns.name, 'addr', 'add', '172.16.100.100/32', 'dev', 'lo']).code, 0);
+  // The peer: once the drain file appears (keepalived: the check fails, the priority drops), it
+  // takes the VIP a second later; it records whether haproxy.cfg was still the old one then.
+  const seen = join(dir, 'seen-at-takeover');
+  const peer = spawn('ip', ['netns', 'exec', ns.name, 'sh', '-c', 'while [ ! -e "$1" ]; do sleep 0.1; done; sleep 1; sha256sum < "$2" > "$3"; ip addr del 172.16.100.100/32 dev lo', 'peer', drainFile, cfg, seen], { stdio: 'ignore' });
+  t.teardown(() => { peer.kill('SIGKILL'); });
+  const ok = run('ip', ['netns', 'exec', ns.name, ...env, 'sh', join(dir, script.name)]);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /holds a VIP: draining[\s\S]*ok: the VIP to move to another node[\s\S]*updated \/etc\/haproxy\/haproxy\.cfg[\s\S]*ok: every running apiserver answering \/healthz[\s\S]*removed the drain file/);
+  const oldCfg = oldFiles('k8s-cp-1').find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
+  t.is(readFileSync(seen, 'utf8').split(' ')[0], createHash('sha256').update(oldCfg).digest('hex'), 'nothing replaced before the VIP left');
+  t.is(readFileSync(cfg, 'utf8'), newFiles('k8s-cp-1').find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content);
+  t.false(existsSync(drainFile));
+
+  // No peer takes the VIP (all down): the bounded wait gives up, nothing is replaced, and the
+  // drain file stays so the node does not claim the VIP back with a half-done update.
+  install(root, oldFiles('k8s-cp-1'));
+  t.is(run('ip', ['-n', ns.name, 'addr', 'add', '172.16.100.100/32', 'dev', 'lo']).code, 0);
+  const stuck = run('ip', ['netns', 'exec', ns.name, ...env, 'K8S_HA_DRAIN_SECONDS=2', 'sh', join(dir, script.name)]);
+  t.is(stuck.code, 1);
+  t.regex(stuck.stderr, /error: gave up after 2 s waiting for the VIP to move to another node/);
+  t.is(readFileSync(cfg, 'utf8'), oldCfg);
+  t.true(existsSync(drainFile));
+});
+
 test('IPv6: scripts bracket the addresses in URLs and stay shellcheck-clean', async (t) => {
   if (!requireTool(t, 'shellcheck')) return;
   const dir = testDir(t);
@@ -286,4 +367,27 @@ test('IPv6: scripts bracket the addresses in URLs and stay shellcheck-clean', as
     const sc = shellcheck(s.content);
     t.true(sc.ok, `${s.name}: ${sc.output}`);
   }
+});
+
+test('an advert_int change with VRRPv2 is warned about (RFC 3768 7.1: two MASTERs during the rollout), with a hint; none without one', async (t) => {
+  const dir = rendered(t);
+  const slower = SEED.replace('advertInterval = 1 ', 'advertInterval = 2 ');
+  const warned = await planRolloutAgainst(planOf(slower), FIXTURE_SECRETS, join(dir, 'out'));
+  t.is(warned.plan.warnings?.length, 1);
+  t.is(warned.plan.warnings![0]!.code, 'W_ADVERT_V2');
+  t.regex(warned.plan.warnings![0]!.message, /from 1 s to 2 s with VRRP version 2.*RFC 3768 section 7\.1/);
+  t.regex(warned.plan.warnings![0]!.hint, /vrrpVersion = 3/);
+  // Sub-second: the new render runs VRRPv3, the running nodes v2 — still both sides MASTER.
+  const fast = await planRolloutAgainst(planOf(SEED.replace('advertInterval = 1 ', 'advertInterval = 0.5 ')), FIXTURE_SECRETS, join(dir, 'out'));
+  t.is(fast.plan.warnings?.[0]?.code, 'W_ADVERT_V2');
+  const none = await planRolloutAgainst(planOf(TIMING), FIXTURE_SECRETS, join(dir, 'out'));
+  t.is(none.plan.warnings, undefined);
+
+  writeFileSync(join(dir, 'slower.toml'), slower);
+  const r = cli(['rollout', 'slower.toml', '--against', 'out', '--out', 'roll', '--json', ...S], { cwd: dir });
+  t.is(r.code, 3, r.stderr);
+  t.regex(r.stderr, /warning W_ADVERT_V2: .*\n {2}hint: /);
+  t.is((JSON.parse(r.stdout) as RolloutPlan).warnings?.[0]?.code, 'W_ADVERT_V2');
+  const text = cli(['rollout', 'slower.toml', '--against', 'out', '--out', 'roll2', ...S], { cwd: dir });
+  t.regex(text.stdout, /^warning W_ADVERT_V2: /m);
 });

@@ -4,7 +4,7 @@
  * and measures failover (src/lab/). Linux and root only. Exit 0 when every scenario meets its
  * bound, 1 when one does not or the lab cannot run.
  */
-import { LAB_SCENARIOS as SCENARIOS } from '../model.js';
+import { LAB_ROLLOUT_SCENARIOS, LAB_SCENARIOS as SCENARIOS } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
@@ -14,7 +14,8 @@ interface LabArgs extends ProfileArgs, SecretsArgs {
   logs?: string;
   report?: string;
   repeat: number;
-  scenario?: (typeof SCENARIOS)[number][];
+  scenario?: ((typeof SCENARIOS)[number] | (typeof LAB_ROLLOUT_SCENARIOS)[number])[];
+  rolloutTo?: string;
 }
 
 export const labCommand: CommandModule<object, LabArgs> = {
@@ -30,7 +31,12 @@ export const labCommand: CommandModule<object, LabArgs> = {
         if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 1000) throw new Error(`--repeat: expected a whole number from 1 to 1000, got ${String(a.repeat)}`);
         return true;
       })
-      .option('scenario', { type: 'array', choices: SCENARIOS, describe: 'run only these scenarios (converge always runs first)' })
+      .option('scenario', { type: 'array', choices: [...SCENARIOS, ...LAB_ROLLOUT_SCENARIOS], describe: `run only these scenarios (converge always runs first; ${LAB_ROLLOUT_SCENARIOS.join(' and ')} need --rollout-to and run only when named)` })
+      .option('rollout-to', { type: 'string', describe: 'profile B for the rollout scenarios: same control-plane nodes and VIPs, other timing, ports or checks; its update scripts run in the node namespaces' })
+      .check((a) => {
+        if ((a.scenario ?? []).some((s) => (LAB_ROLLOUT_SCENARIOS as readonly string[]).includes(String(s))) && a.rolloutTo === undefined) throw new Error(`--scenario ${LAB_ROLLOUT_SCENARIOS.join('/')}: needs --rollout-to PROFILE_B`);
+        return true;
+      })
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
@@ -47,7 +53,13 @@ export const labCommand: CommandModule<object, LabArgs> = {
       // The lab's cluster lives for one run: without --secrets its secrets stay in memory, so no
       // secrets file is left beside the profile (in a source tree, where npm pack would ship it).
       const secrets = args.secrets === undefined && !args.rotate ? await createSecrets() : await clusterSecrets(args, plan);
-      report = await runLab(own, renderCluster(own, secrets), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, log: (l) => process.stderr.write(`${l}\n`) });
+      let rolloutTo;
+      if (args.rolloutTo !== undefined) {
+        const b = (await loadOrExit(args.rolloutTo, args.strict, args.profileFormat)).plan;
+        const ownB = { ...b, nodes: b.nodes.map(({ userContent, ssh, ...n }) => n) };
+        rolloutTo = { plan: ownB, rendered: renderCluster(ownB, secrets) };
+      }
+      report = await runLab(own, renderCluster(own, secrets), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, rolloutTo, log: (l) => process.stderr.write(`${l}\n`) });
     } catch (e) {
       if (e instanceof LabError) throw new CliError(e.message);
       throw e;

@@ -51,6 +51,8 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
       if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which rollout does not write`}, and rollout replaces the whole directory\n  hint: choose another --out`);
       throw e;
     }
+    // The text plan ends with the warnings; with --json they go to stderr too, for a person to see.
+    if (args.json) for (const w of rollout.plan.warnings ?? []) process.stderr.write(`k8s-ha: warning ${w.code}: ${w.message}\n  hint: ${w.hint}\n`);
     process.stdout.write(args.json ? `${JSON.stringify(rollout.plan, null, 2)}\n` : `${await formatRolloutPlan(rollout.plan, outDir)}scripts and rollout.json written to ${outDir}/\n`);
     if (rollout.plan.steps.length > 0) process.exitCode = EXIT_CHANGES;
   },

@@ -22,6 +22,7 @@ import type { NodeFile, Plan } from '../model.js';
 import type { ClusterDiff, FileChange, StaticPodName } from './diff.js';
 import { updateScript } from './script.js';
 import { KEEPALIVED_MANIFEST } from '../components/static-pods.js';
+import { KEEPALIVED_CONF } from '../components/keepalived.js';
 import { BOOTSTRAP_MARKER } from '../components/bootstrap.js';
 
 /** A file the update script writes: path, mode and the SHA-256 it must have afterwards. */
@@ -71,6 +72,46 @@ export interface RolloutPlan {
   holder: { node: string; source: 'given' | 'assumed' } | null;
   steps: RolloutStep[];
   firstBootOnly: { node: string; paths: string[] }[];
+  /** Hazards of this change that the order cannot avoid (absent when there are none). */
+  warnings?: RolloutWarning[];
+}
+
+/** A hazard of a rollout: what goes wrong, and what to do instead. */
+export interface RolloutWarning {
+  code: 'W_ADVERT_V2';
+  message: string;
+  hint: string;
+}
+
+/**
+ * A warning when the rollout changes keepalived's advert_int while VRRPv2 is involved (the old
+ * or the new keepalived.conf has no `vrrp_version 3`): a VRRPv2 router discards an advert whose
+ * Adver Int differs from its own (RFC 3768 section 7.1), so while old and new nodes run side
+ * by side each ignores the other's adverts and both become MASTER (two VIP holders). VRRPv3
+ * has no such check: a Backup adopts the Master's interval (RFC 5798 section 6.4.2).
+ * Read from the redacted unified diff of keepalived.conf (`-`/`+` lines of `advert_int`).
+ */
+export function advertWarnings(plan: Plan, diff: ClusterDiff): RolloutWarning[] {
+  for (const n of diff.nodes) {
+    if (n.status !== 'changed') continue;
+    const conf = n.files.find((f) => f.path === KEEPALIVED_CONF && f.diff !== undefined);
+    if (!conf?.diff) continue;
+    const lines = conf.diff.split('\n');
+    const was = lines.map((l) => /^-\s*advert_int (\S+)$/.exec(l)?.[1]).find((v) => v !== undefined);
+    const now = lines.map((l) => /^\+\s*advert_int (\S+)$/.exec(l)?.[1]).find((v) => v !== undefined);
+    if (was === undefined || now === undefined || was === now) continue;
+    // The old version: changed if the diff removes or adds `vrrp_version 3`, else the new one.
+    const wasV3 = lines.some((l) => /^-\s*vrrp_version 3$/.test(l)) || (plan.keepalived.vrrpVersion === 3 && !lines.some((l) => /^\+\s*vrrp_version 3$/.test(l)));
+    if (plan.keepalived.vrrpVersion === 3 && wasV3) return [];
+    return [
+      {
+        code: 'W_ADVERT_V2',
+        message: `keepalived advert_int changes from ${was} s to ${now} s with VRRP version 2: a VRRPv2 router discards adverts whose interval differs from its own (RFC 3768 section 7.1), so while updated and not yet updated nodes run side by side both sides become MASTER and claim the VIP`,
+        hint: 'run the update scripts of all control-plane nodes back to back in a maintenance window (two MASTERs until the last one is done), or change the interval with keepalived.vrrpVersion = 3 in place (a VRRPv3 Backup adopts the Master\'s interval, RFC 5798 section 6.4.2); the switch to version 3 is itself such a change once',
+      },
+    ];
+  }
+  return [];
 }
 
 /** A rollout plan and the update scripts to write next to it (file name -> text; mode 0700: they embed configs with secrets). */
@@ -227,6 +268,7 @@ export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<st
     .filter((d) => d.status === 'changed')
     .map((d) => ({ node: d.name, paths: d.files.filter((f) => !live(f)).map((f) => f.path) }))
     .filter((x) => x.paths.length > 0);
+  const warnings = advertWarnings(plan, diff);
   return {
     plan: {
       cluster: diff.cluster,
@@ -235,6 +277,7 @@ export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<st
       holder: holderName === undefined || updates.length === 0 ? null : { node: holderName, source: opts.holder !== undefined ? 'given' : 'assumed' },
       steps,
       firstBootOnly,
+      ...(warnings.length > 0 ? { warnings } : {}),
     },
     scripts,
   };
@@ -255,5 +298,6 @@ export function formatRollout(r: RolloutPlan, outDir?: string): string {
     for (const w of s.waitFor) lines.push(`    wait for: ${w}`);
   }
   for (const f of r.firstBootOnly) lines.push(`first boot only on ${f.node} (not copied to the running node): ${f.paths.join(', ')}`);
+  for (const w of r.warnings ?? []) lines.push(`warning ${w.code}: ${w.message}`, `  hint: ${w.hint}`);
   return `${lines.join('\n')}\n`;
 }

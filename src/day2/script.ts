@@ -12,16 +12,35 @@
  *   followed by a wait for the pod to be ready with its new config hash (and, for HAProxy,
  *   /healthz through the local frontend and from every running apiserver);
  * - a step that is not the last refuses to run on a node holding a VIP; on the last step, a VIP
- *   holder first stops its keepalived (removes its manifest: keepalived sends a priority-0
- *   advert and a backup takes over after the skew time, keepalived vrrp.c) so no restart here
- *   cuts the API, and gets it back with the new manifest at the end.
+ *   holder is drained first: it writes the new check script (if it changes) and creates the
+ *   drain file (components/keepalived.ts DRAIN_FILE), so the check script fails, keepalived
+ *   lowers this node's priority by the track weight below every healthy peer and a peer takes
+ *   the VIPs (no keepalived restart, no moment without a MASTER). It waits for the VIPs to leave
+ *   (bounded by drainSeconds), replaces the files, waits for the new pods and HAProxy backends,
+ *   and only then removes the drain file. A later run removes a drain file left by a failed
+ *   one.
  * Every value put into the script is checked against a strict pattern first (no profile value
  * can inject a command), and file contents travel base64-encoded.
  */
 import { createHash } from 'node:crypto';
 import type { NodeFile, Plan, PlanNode } from '../model.js';
 import type { StaticPodName } from './diff.js';
-import { KEEPALIVED_MANIFEST } from '../components/static-pods.js';
+import { CHECK_SCRIPT, DRAIN_FILE } from '../components/keepalived.js';
+
+/**
+ * Upper bound, in whole seconds, on how long a drained VIP holder keeps the VIPs:
+ * - the check script must fail `fall` times in a row: fall x interval, plus one run's
+ *   keepalived timeout (track.timeout + 1, components/keepalived.ts);
+ * - then the holder advertises its lowered priority; a preempting BACKUP of higher priority
+ *   ignores a lower-priority advert and takes over when its Master_Down_Interval runs out:
+ *   3 x advert_int + Skew_Time (< 1 s) (RFC 3768 section 6.1, RFC 5798 section 6.1);
+ * doubled for a loaded machine, at least 10 s.
+ */
+export function drainSeconds(plan: Plan): number {
+  const k = plan.keepalived;
+  const protocol = k.track.fall * k.track.interval + (k.track.timeout + 1) + 3 * k.advertInterval + 1;
+  return Math.max(10, Math.ceil(2 * protocol));
+}
 
 /** What one node's script does. */
 export interface ScriptStep {
@@ -85,7 +104,11 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
   const apiservers = (s.apiservers ?? plan.nodes.filter((n) => n.vrrp !== undefined).map((n) => n.address)).map((a) => hostPort(a, plan.kubernetes.apiServerPort));
   const checks = s.writes.map((f) => `needs ${q(f.path)} ${q(f.mode.toString(8))} ${q(sha(f))}`);
   const body: string[] = [];
-  for (const f of s.writes) {
+  // The running keepalived runs the check script from the host directory at each interval: the
+  // new one (which honours the drain file) goes first, before a drain needs it.
+  const writes = [...s.writes.filter((f) => f.path === CHECK_SCRIPT), ...s.writes.filter((f) => f.path !== CHECK_SCRIPT)];
+  const newCheck = writes[0]?.path === CHECK_SCRIPT ? writes[0] : undefined;
+  for (const f of writes) {
     body.push(...putLines(f, sha(f)));
     const pod = podOf(f.path);
     const hash = manifestHash(f);
@@ -109,7 +132,8 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
     '# then renamed over the old one. It holds configs with secrets: keep it 0700, delete it after.',
     '# Environment: K8S_HA_ROOT=DIR writes under DIR instead of / (tests); K8S_HA_WAIT=0 skips the',
     '# waits, K8S_HA_WAIT_SECONDS=N (default 300) bounds each; K8S_HA_FORCE=1 runs a step that is',
-    '# not the last on a VIP holder.',
+    '# not the last on a VIP holder; K8S_HA_DRAIN_SECONDS=N bounds the wait for the VIPs to leave',
+    `# a drained holder (default ${drainSeconds(plan)}, from the profile's check and advert timing).`,
     'set -eu',
     '',
     'root=${K8S_HA_ROOT:-}',
@@ -118,7 +142,8 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
     `vips=${q(plan.vip.addresses.join(' ').replace(/ /g, ','))}`,
     `lb_url=${q(`https://${hostPort(lb, plan.vip.port)}/healthz`)}`,
     `apiservers=${q(apiservers.join(','))}`,
-    `manifest_keepalived=${q(KEEPALIVED_MANIFEST)}`,
+    `drain=${q(DRAIN_FILE)}`,
+    `drain_seconds=${q(drainSeconds(plan))}`,
     'tmp=',
     'trap \'[ -z "$tmp" ] || rm -f "$tmp"\' EXIT',
     '',
@@ -165,13 +190,16 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
     '',
     '# wait_until DESCRIPTION COMMAND...: runs COMMAND every 2 s until it succeeds, for at most',
     '# K8S_HA_WAIT_SECONDS (default 300).',
-    'wait_until() {',
-    '  what=$1',
-    '  shift',
+    'wait_until() { wait_within "${K8S_HA_WAIT_SECONDS:-300}" "$@"; }',
+    '# wait_within SECONDS DESCRIPTION COMMAND...: the same with its own bound.',
+    'wait_within() {',
+    '  limit=$1',
+    '  what=$2',
+    '  shift 2',
     '  if [ "${K8S_HA_WAIT:-1}" = 0 ]; then log "not waiting for $what (K8S_HA_WAIT=0)"; return 0; fi',
     '  waited=0',
     '  until "$@"; do',
-    '    [ "$waited" -lt "${K8S_HA_WAIT_SECONDS:-300}" ] || die "gave up after $waited s waiting for $what"',
+    '    [ "$waited" -lt "$limit" ] || die "gave up after $waited s waiting for $what"',
     '    sleep 2',
     '    waited=$((waited + 2))',
     '  done',
@@ -198,12 +226,16 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
     '  if [ "$last" = 0 ] && [ "${K8S_HA_FORCE:-0}" != 1 ]; then',
     '    die "this node holds a VIP: update the other nodes first and this one last (k8s-ha rollout prints the order); K8S_HA_FORCE=1 overrides"',
     '  fi',
-    '  log "holds a VIP: stopping keepalived so that the VIP moves to an updated node first"',
-    '  remove "$manifest_keepalived"',
-    '  wait_until "the VIP to move to another node" not_holder',
+    ...(newCheck ? ['  ' + putLines(newCheck, sha(newCheck)).join('\n')] : []),
+    '  log "holds a VIP: draining (the check script fails while $drain exists) so that the VIP moves to an updated node first"',
+    '  mkdir -p "$(dirname "$root$drain")"',
+    '  : > "$root$drain"',
+    '  wait_within "${K8S_HA_DRAIN_SECONDS:-$drain_seconds}" "the VIP to move to another node (is a peer healthy? the drain file stays until a run completes)" not_holder',
     'fi',
     '',
     ...body,
+    '# Undrain: the check script passes again and this node may take the VIPs back.',
+    'if [ -e "$root$drain" ]; then rm -f "$root$drain"; log "removed the drain file $drain"; fi',
     'log "done: step ' + String(s.step) + ' of ' + String(s.of) + '"',
     '',
   ].join('\n');

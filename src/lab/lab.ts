@@ -9,7 +9,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { findExecutable, pidAlive } from '../system.js';
-import type { NodeUnit, Plan } from '../model.js';
+import { LAB_ROLLOUT_SCENARIOS, type LabRolloutScenarioName, type NodeUnit, type Plan } from '../model.js';
 import type { RenderedNode } from '../render.js';
 import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, readTree, type Tree } from './apply.js';
 import { makeCert } from './apiserver.js';
@@ -19,6 +19,7 @@ import { buildTopology, labNamespaces, removeStale, PREFIX, SYSTEM_PATH } from '
 import { CommandError, killAllDaemons, labProcesses, nowMs, refuseNewDaemons, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { handoverBoundMs, haproxyMarkDownMs, haproxyMarkUpMs } from './bounds.js';
+import { rolloutProfileProblem, runRolloutScenario } from './rollout.js';
 import { summarize, type ScenarioSummary } from './stats.js';
 import { HAPROXY_CFG } from '../components/haproxy.js';
 
@@ -115,7 +116,7 @@ async function workDirs(): Promise<string[]> {
 /** Options of {@link runLab}. */
 export interface LabOptions {
   /** Scenarios to run, in {@link SCENARIOS} order (default: all). */
-  scenarios?: ScenarioName[];
+  scenarios?: (ScenarioName | LabRolloutScenarioName)[];
   /** Progress messages (default: none). */
   log?: (line: string) => void;
   /**
@@ -126,6 +127,11 @@ export interface LabOptions {
    * also when the lab fails.
    */
   logsDir?: string;
+  /**
+   * Profile B and its render (with A's secrets) for the rollout scenarios (src/lab/rollout.ts),
+   * which run after the others of each run when {@link scenarios} names them.
+   */
+  rolloutTo?: { plan: Plan; rendered: RenderedNode[] };
   /** Run the scenarios this many times (default 1); converge starts every run from cold. */
   repeat?: number;
   /**
@@ -206,6 +212,11 @@ function takeUnits(ign: Tree, units: readonly NodeUnit[]): string[] {
  *   exits at once, the cluster never becomes healthy); scenario failures are in the report.
  */
 export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOptions = {}): Promise<LabReport> {
+  if (opts.rolloutTo) {
+    // Before anything runs: B must fit the namespaces built from A.
+    const problem = rolloutProfileProblem(plan, opts.rolloutTo.plan);
+    if (problem) throw new LabError(problem);
+  }
   const started = nowMs();
   const progress: { t: number; line: string }[] = [];
   const log = (line: string) => {
@@ -269,6 +280,14 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
       for (const name of wanted) {
         log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
         const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain });
+        res.run = i;
+        log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+        results.push(res);
+      }
+      for (const name of LAB_ROLLOUT_SCENARIOS.filter((s) => opts.scenarios?.includes(s))) {
+        if (!opts.rolloutTo) throw new LabError(`scenario ${name} needs --rollout-to PROFILE_B`);
+        log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
+        const res = await runRolloutScenario(cluster, name, { planA: plan, renderedA: rendered, planB: opts.rolloutTo.plan, renderedB: opts.rolloutTo.rendered, roots, work, log });
         res.run = i;
         log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
         results.push(res);

@@ -16,7 +16,7 @@
 import type { ProbeRecord } from './probe.js';
 import type { LabCluster, LabNode } from './cluster.js';
 import { nowMs, sleep } from './proc.js';
-import { LAB_SCENARIOS, type LabScenarioName, type Plan } from '../model.js';
+import { LAB_SCENARIOS, type LabRolloutScenarioName, type LabScenarioName, type Plan } from '../model.js';
 import { SCHEDULING_ALLOWANCE_MS, SETTLE_GRACE_MS, handoverBoundMs, masterDownMs, outageBoundsMs } from './bounds.js';
 
 /** The VIP counts as settled once it has not changed for this long, ms. */
@@ -62,7 +62,7 @@ export interface Timeline {
 
 /** One row of the report; the first nine fields are the issue's JSON contract. */
 export interface ScenarioResult {
-  name: ScenarioName;
+  name: ScenarioName | LabRolloutScenarioName;
   passed: boolean;
   /** Longest run of failed requests to one VIP, ms (first failed start to next success start). */
   outageMs: number;
@@ -131,7 +131,7 @@ export function outageByTargetMs(records: ProbeRecord[], end: number): Record<st
 }
 
 /** Waits until the VIP is on the expected MASTER alone and every apiserver answers through it. */
-async function healthy(c: LabCluster): Promise<void> {
+export async function healthy(c: LabCluster): Promise<void> {
   await c.heal();
   const expected = c.expectedMaster().plan.name;
   const names = c.nodes.map((n) => n.plan.name);
@@ -143,7 +143,7 @@ async function healthy(c: LabCluster): Promise<void> {
   if (!ok) throw new Error(`the lab cluster did not return to health within 30 s (VIP holders: ${c.holders().join(', ') || 'none'})`);
 }
 
-interface Step {
+export interface Step {
   /** The action; returns extra instants to mark (ms since the epoch), e.g. a restore. */
   action: () => Promise<{ at: number; label: string }[] | void>;
   /** The VIP has reached its end state. */
@@ -180,7 +180,7 @@ interface Step {
 }
 
 /** Runs one measured step and builds its result row. */
-async function measure(c: LabCluster, name: ScenarioName, step: Step): Promise<ScenarioResult> {
+export async function measure(c: LabCluster, name: ScenarioName | LabRolloutScenarioName, step: Step): Promise<ScenarioResult> {
   const vips = c.plan.vip.addresses;
   const holderBefore = c.holders()[0] ?? null;
   const t0 = nowMs();

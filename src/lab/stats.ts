@@ -7,7 +7,7 @@ import type { ScenarioName, ScenarioResult } from './scenarios.js';
 
 /** One scenario over all its runs; times in ms. */
 export interface ScenarioSummary {
-  name: ScenarioName;
+  name: ScenarioResult["name"];
   runs: number;
   passed: number;
   failed: number;
