@@ -105,10 +105,9 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
   const checks = s.writes.map((f) => `needs ${q(f.path)} ${q(f.mode.toString(8))} ${q(sha(f))}`);
   const body: string[] = [];
   // The running keepalived runs the check script from the host directory at each interval: the
-  // new one (which honours the drain file) goes first, before a drain needs it.
-  const writes = [...s.writes.filter((f) => f.path === CHECK_SCRIPT), ...s.writes.filter((f) => f.path !== CHECK_SCRIPT)];
-  const newCheck = writes[0]?.path === CHECK_SCRIPT ? writes[0] : undefined;
-  for (const f of writes) {
+  // new one (which honours the drain file) is written once, before the drain and the rest.
+  const newCheck = s.writes.find((f) => f.path === CHECK_SCRIPT);
+  for (const f of s.writes.filter((x) => x !== newCheck)) {
     body.push(...putLines(f, sha(f)));
     const pod = podOf(f.path);
     const hash = manifestHash(f);
@@ -222,11 +221,15 @@ export function updateScript(plan: Plan, node: PlanNode, s: ScriptStep): string 
     'pending=0',
     ...checks.map((c) => `if ${c}; then pending=1; fi`),
     '',
+    'draining=0',
     'if [ "$pending" = 1 ] && holds_vip; then',
     '  if [ "$last" = 0 ] && [ "${K8S_HA_FORCE:-0}" != 1 ]; then',
     '    die "this node holds a VIP: update the other nodes first and this one last (k8s-ha rollout prints the order); K8S_HA_FORCE=1 overrides"',
     '  fi',
-    ...(newCheck ? ['  ' + putLines(newCheck, sha(newCheck)).join('\n')] : []),
+    '  draining=1',
+    'fi',
+    ...(newCheck ? putLines(newCheck, sha(newCheck)) : []),
+    'if [ "$draining" = 1 ]; then',
     '  log "holds a VIP: draining (the check script fails while $drain exists) so that the VIP moves to an updated node first"',
     '  mkdir -p "$(dirname "$root$drain")"',
     '  : > "$root$drain"',
