@@ -42,13 +42,18 @@ function parseNetworkConfig(file: string): unknown {
   return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
 }
 
-test('dual stack: network-config carries both addresses, and cloud-init\'s parser makes a static subnet of each', (t) => {
+test('dual stack: network-config carries both addresses; cloud-init parses a static subnet of each and writes both to systemd-networkd', (t) => {
   if (!requireTool(t, '/usr/bin/python3', 'python3') || !requireTool(t, 'cloud-init')) return;
   const node = { ...labPlan().nodes[0]!, secondaryAddress: '2001:2::11', secondaryPrefix: 64 };
   const file = join(testDir(t), 'network-config');
   writeFileSync(file, networkConfigV2(staticNetwork(node)!));
   const [iface] = parseNetworkConfig(file) as { subnets: { type: string; address: string; prefix: number; routes?: unknown[] }[] }[];
   t.deepEqual(iface!.subnets.map((s) => [s.type, s.address, s.prefix]), [['static', '198.18.0.11', 16], ['static', '2001:2::11', 64]]);
+  // What cloud-init writes for systemd-networkd on Debian 12 from it: both addresses on the NIC.
+  const out = join(testDir(t), 'networkd');
+  execFileSync('cloud-init', ['devel', 'net-convert', '-p', file, '-k', 'yaml', '-d', out, '-D', 'debian', '-O', 'networkd'], { stdio: 'pipe' });
+  const unit = readFileSync(join(out, 'etc/systemd/network/10-cloud-init-eth0.network'), 'utf8');
+  t.deepEqual(unit.match(/^Address=.*$/gm), ['Address=198.18.0.11/16', 'Address=2001:2::11/64'], unit);
   // A static node's second address needs its prefix: refused when the profile loads, and here.
   t.throws(() => staticNetwork({ ...node, secondaryPrefix: undefined }), { message: /2001:2::11 has no prefix length/ });
 });

@@ -36,14 +36,13 @@ export interface StaticNetwork {
  */
 export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
-  const problem = staticNetworkProblem(node.address, node.prefix, node.gateway, node.dns);
+  const secondary = node.secondaryAddress === undefined ? undefined : { address: node.secondaryAddress, prefix: node.secondaryPrefix };
+  const problem = staticNetworkProblem(node.address, node.prefix, node.gateway, node.dns, secondary);
   if (problem) throw new BundleError('E_NETWORK', ['nodes', node.index, problem.field], problem.message, problem.hint);
-  if (node.secondaryAddress !== undefined && node.secondaryPrefix === undefined)
-    throw new BundleError('E_NETWORK', ['nodes', node.index, 'secondaryAddress'], `${node.secondaryAddress} has no prefix length, which static network settings (gateway, dns) need`, `write the address with its prefix, e.g. ${node.secondaryAddress}/64`);
   return {
     address: node.address,
     prefix: node.prefix!, // staticNetworkProblem reported a missing one
-    ...(node.secondaryAddress === undefined ? {} : { secondary: { address: node.secondaryAddress, prefix: node.secondaryPrefix! } }),
+    ...(secondary === undefined ? {} : { secondary: { address: secondary.address, prefix: secondary.prefix! } }),
     ...(node.gateway === undefined ? {} : { gateway: node.gateway }),
     dns: node.dns ?? [],
     interface: node.interface,

@@ -146,11 +146,8 @@ export function resolvePlan(
   // Static network settings (gateway, dns) go into NoCloud network-config and `ip=` kernel
   // arguments (bundle, seed): they need the node's prefix and a gateway on its subnet.
   all.forEach((h, j) => {
-    const p = staticNetworkProblem(h.address, h.prefix, h.raw.gateway, h.raw.dns);
+    const p = staticNetworkProblem(h.address, h.prefix, h.raw.gateway, h.raw.dns, h.secondary);
     if (p) problems.push(error('E_NETWORK', [...where(j), p.field], p.message, p.hint));
-    // Dual stack: the second address goes into the same static settings, so it needs its prefix too.
-    if (h.secondary && h.secondary.prefix === undefined && (h.raw.gateway !== undefined || (h.raw.dns ?? []).length > 0))
-      problems.push(error('E_NETWORK', [...where(j), 'secondaryAddress'], `${h.secondary.address} has no prefix length, which static network settings (gateway, dns) need`, `write the address with its prefix, e.g. ${h.secondary.address}/64`));
   });
   const reserved = new Set<number>();
   nodes.forEach((n) => {

@@ -201,22 +201,29 @@ export function isCidrList(s: string): boolean {
 }
 
 /** What is wrong with a node's static network settings, and at which of its fields. */
-export interface StaticNetworkProblem { field: 'address' | 'gateway'; message: string; hint: string }
+export interface StaticNetworkProblem { field: 'address' | 'secondaryAddress' | 'gateway'; message: string; hint: string }
 
 /**
  * The rule static network settings (NoCloud network-config, `ip=` kernel arguments) follow:
- * with a gateway or DNS servers, the address needs its prefix length, and the gateway must be
+ * with a gateway or DNS servers, the address (and a dual-stack node's `secondary` address)
+ * needs its prefix length, and the gateway must be
  * of the address's family and inside its subnet. Shared by the profile check (resolve.ts) and
  * the bundle (network.ts, for plans made in code).
  * @returns the problem, or undefined when the settings are usable (or there are none).
  */
-export function staticNetworkProblem(address: string, prefix: number | undefined, gateway: string | undefined, dns: readonly string[] | undefined): StaticNetworkProblem | undefined {
+export function staticNetworkProblem(
+  address: string, prefix: number | undefined, gateway: string | undefined, dns: readonly string[] | undefined,
+  secondary?: { address: string; prefix?: number | undefined },
+): StaticNetworkProblem | undefined {
   if (gateway === undefined && (dns ?? []).length === 0) return undefined;
-  if (prefix === undefined)
-    return { field: 'address', message: `${address} has no prefix length, which static network settings (gateway, dns) need`, hint: `write the address with its prefix, e.g. ${address}/24` };
+  // Dual stack: the second address goes into the same settings, so it needs its prefix too.
+  for (const [field, a, p] of [['address', address, prefix], ['secondaryAddress', secondary?.address, secondary?.prefix]] as const) {
+    if (a !== undefined && p === undefined)
+      return { field, message: `${a} has no prefix length, which static network settings (gateway, dns) need`, hint: `write the address with its prefix, e.g. ${a}/${ipFamily(a) === 6 ? 64 : 24}` };
+  }
   if (gateway !== undefined) {
     const [a, g] = [ipaddr.parse(address), ipaddr.parse(gateway)];
-    if (g.kind() !== a.kind() || !g.match(a, prefix))
+    if (g.kind() !== a.kind() || !g.match(a, prefix!))
       return { field: 'gateway', message: `${gateway} is not inside ${address}/${prefix}`, hint: "the default gateway must be on the node's own subnet" };
   }
   return undefined;
