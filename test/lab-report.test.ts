@@ -12,7 +12,7 @@ import { SCHEDULING_ALLOWANCE_MS, handoverBoundMs, haproxyMarkDownMs, haproxyMar
 import { haproxyCfg } from '../src/components/haproxy.js';
 import { percentile, summarize } from '../src/lab/stats.js';
 import { reportHtml, reportTable, summaryTable } from '../src/lab/report.js';
-import { SCENARIOS, type ScenarioResult } from '../src/lab/scenarios.js';
+import { SCENARIOS, outageByVipMs, type ScenarioResult } from '../src/lab/scenarios.js';
 import type { LabReport } from '../src/lab/lab.js';
 import { checkCharts, renderInChromium } from './helpers/chromium.js';
 import { testDir } from './helpers/tools.js';
@@ -37,6 +37,16 @@ test('HAProxy mark-down and mark-up times come from the haproxy.cfg that runs (i
   t.is(haproxyMarkUpMs(cfg, plan), 1000 + 500 + 2 * check);
   // HAProxy's own defaults where the line says nothing: inter 2 s, rise 2, fall 3.
   t.is(haproxyMarkUpMs('default-server check', { ...plan, haproxy: { ...plan.haproxy, checkIntervalMs: 2000 } }), 4000);
+});
+
+test('outage per VIP: the longest run of failures to each VIP, IPv6 targets in brackets mapped to their VIP, an open run ending at the end', (t) => {
+  const rec = (t: number, target: string, ok: boolean) => ({ t, target, ok, by: ok ? 'cp-1' : null, err: ok ? null : 'timeout' });
+  const records = [
+    rec(0, '198.18.0.100:7443', true), rec(10, '198.18.0.100:7443', false), rec(30, '198.18.0.100:7443', false), rec(50, '198.18.0.100:7443', true),
+    rec(60, '198.18.0.100:7443', false), rec(70, '198.18.0.100:7443', true),
+    rec(0, '[2001:2::100]:7443', true), rec(80, '[2001:2::100]:7443', false),
+  ];
+  t.deepEqual(outageByVipMs(records, ['198.18.0.100', '2001:2::100', '198.18.0.101'], 200), { '198.18.0.100': 40, '2001:2::100': 120, '198.18.0.101': 0 });
 });
 
 test('overlaps: each stretch of two holders with its start, length and nodes; holdings per node', (t) => {

@@ -4,7 +4,7 @@
  */
 import { IGNITION_VERSIONS, type IgnitionVersion, type Plan } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
+import { asCliError, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 /**
@@ -15,7 +15,7 @@ import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 function deliverHint(plan: Plan, profile: string, secretsFile: string | undefined): string {
   const init = plan.nodes.find((n) => n.role === 'init');
   if (plan.kubernetes.caKey !== 'deliver' || init === undefined) return '';
-  return `CA key: in no output (caKey = "deliver"); k8s-ha render ${profile}${secretsFile === undefined ? '' : ` --secrets ${secretsFile}`} --node ${init.name} writes it as ca.key (mode 0600): copy it to /etc/kubernetes/pki/ca.key on ${init.name} (mode 0600): its bootstrap waits for it\n`;
+  return caKeyDeliverLine(`k8s-ha render ${profile}${secretsFile === undefined ? '' : ` --secrets ${secretsFile}`} --node ${init.name} writes it as ca.key (mode 0600): copy it`, init.name);
 }
 
 interface BundleArgs extends ProfileArgs, SecretsArgs {

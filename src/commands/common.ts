@@ -219,3 +219,12 @@ export function vipLine(plan: Plan): string {
     failoverLine(plan),
   ].join('\n');
 }
+
+/**
+ * The line render and bundle print with kubernetes.caKey = "deliver": no output holds the CA
+ * private key, `source` says where the user gets it (a ca.key file, or the command that writes
+ * one), and the init node `initName` waits (bounded) for it at /etc/kubernetes/pki/ca.key.
+ */
+export function caKeyDeliverLine(source: string, initName: string): string {
+  return `CA key: in no output (caKey = "deliver"); ${source} to /etc/kubernetes/pki/ca.key on ${initName} (mode 0600): its bootstrap waits for it\n`;
+}

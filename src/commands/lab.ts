@@ -49,14 +49,14 @@ export const labCommand: CommandModule<object, LabArgs> = {
       await preflight();
       // The lab proves k8s-ha's own files: the user's content and SSH users, which cloud-init
       // and Ignition merge on a real node, stay out of its comparison of the two formats.
-      const own = { ...plan, nodes: plan.nodes.map(({ userContent, ssh, ...n }) => n) };
+      const ownFiles = (p: typeof plan) => ({ ...p, nodes: p.nodes.map(({ userContent, ssh, ...n }) => n) });
+      const own = ownFiles(plan);
       // The lab's cluster lives for one run: without --secrets its secrets stay in memory, so no
       // secrets file is left beside the profile (in a source tree, where npm pack would ship it).
       const secrets = args.secrets === undefined && !args.rotate ? await createSecrets() : await clusterSecrets(args, plan);
       let rolloutTo;
       if (args.rolloutTo !== undefined) {
-        const b = (await loadOrExit(args.rolloutTo, args.strict, args.profileFormat)).plan;
-        const ownB = { ...b, nodes: b.nodes.map(({ userContent, ssh, ...n }) => n) };
+        const ownB = ownFiles((await loadOrExit(args.rolloutTo, args.strict, args.profileFormat)).plan);
         rolloutTo = { plan: ownB, rendered: renderCluster(ownB, secrets) };
       }
       report = await runLab(own, renderCluster(own, secrets), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, rolloutTo, log: (l) => process.stderr.write(`${l}\n`) });

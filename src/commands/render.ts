@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
 import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
-import { asCliError, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile, profileName } from './common.js';
+import { asCliError, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile, profileName } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
@@ -108,7 +108,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       `k8s-ha: rendered cluster ${plan.name} (${rendered.length} node${rendered.length === 1 ? '' : 's'}) into ${outDir}/ (Ignition ${args.ignitionVersion})${write.written ? '' : '; the files there were the same, nothing written'}\n${vipLine(plan)}\n${table(rows)}\n` +
         (args.showSecrets ? `bootstrap token ${secrets.bootstrapToken}\ncertificate key ${secrets.certificateKey}\n` : '') +
         `CA cert hash ${secrets.caCertHash}\n` +
-        (deliverKey ? `CA key: in no output (caKey = "deliver"); copy ${args.node === undefined ? outDir : `${outDir}/${args.node}`}/ca.key to /etc/kubernetes/pki/ca.key on ${initNode!.node.name} (mode 0600): its bootstrap waits for it\n` : '') +
+        (deliverKey ? caKeyDeliverLine(`copy ${args.node === undefined ? outDir : `${outDir}/${args.node}`}/ca.key`, initNode!.node.name) : '') +
         (args.format !== 'ignition' ? `User-data size against platform limits:\n${budgetReport(sizes)}` : ''),
     );
   },

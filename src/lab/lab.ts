@@ -212,11 +212,11 @@ function takeUnits(ign: Tree, units: readonly NodeUnit[]): string[] {
  *   exits at once, the cluster never becomes healthy); scenario failures are in the report.
  */
 export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOptions = {}): Promise<LabReport> {
-  if (opts.rolloutTo) {
-    // Before anything runs: B must fit the namespaces built from A.
-    const problem = rolloutProfileProblem(plan, opts.rolloutTo.plan);
-    if (problem) throw new LabError(problem);
-  }
+  // Before anything runs: a rollout scenario needs profile B, and B must fit the namespaces built from A.
+  const rollout = LAB_ROLLOUT_SCENARIOS.find((s) => opts.scenarios?.includes(s));
+  if (rollout && !opts.rolloutTo) throw new LabError(`scenario ${rollout} needs --rollout-to PROFILE_B`);
+  const problem = opts.rolloutTo && rolloutProfileProblem(plan, opts.rolloutTo.plan);
+  if (problem) throw new LabError(problem);
   const started = nowMs();
   const progress: { t: number; line: string }[] = [];
   const log = (line: string) => {
@@ -276,21 +276,20 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     const wanted = opts.scenarios?.length ? SCENARIOS.filter((s) => opts.scenarios!.includes(s)) : [...SCENARIOS];
     if (wanted[0] !== 'converge') wanted.unshift('converge'); // every scenario needs a converged cluster
     const runs = Math.max(1, opts.repeat ?? 1);
+    const announce = (name: string, run: number) => log(`scenario ${name}${runs > 1 ? ` (run ${run}/${runs})` : ''}`);
+    const record = (run: number, res: ScenarioResult) => {
+      res.run = run;
+      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+      results.push(res);
+    };
     for (let i = 1; i <= runs; i++) {
       for (const name of wanted) {
-        log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
-        const res = await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain });
-        res.run = i;
-        log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
-        results.push(res);
+        announce(name, i);
+        record(i, await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain }));
       }
       for (const name of LAB_ROLLOUT_SCENARIOS.filter((s) => opts.scenarios?.includes(s))) {
-        if (!opts.rolloutTo) throw new LabError(`scenario ${name} needs --rollout-to PROFILE_B`);
-        log(`scenario ${name}${runs > 1 ? ` (run ${i}/${runs})` : ''}`);
-        const res = await runRolloutScenario(cluster, name, { planA: plan, renderedA: rendered, planB: opts.rolloutTo.plan, renderedB: opts.rolloutTo.rendered, roots, work, log });
-        res.run = i;
-        log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
-        results.push(res);
+        announce(name, i);
+        record(i, await runRolloutScenario(cluster, name, { planA: plan, renderedA: rendered, planB: opts.rolloutTo!.plan, renderedB: opts.rolloutTo!.rendered, roots, work, log }));
       }
     }
     return {

@@ -25,15 +25,12 @@ export interface NetNode {
   iface: string;
   address: string;
   prefix: number;
-  /** Dual stack: the node's address of the other family (no prefix). */
-  secondaryAddress?: string;
 }
 
 /** The built topology. */
 export interface Topology {
   nodes: NetNode[];
-  /** The client; `secondaryAddress` in the nodes' other family when they have one. */
-  client: { ns: string; iface: string; address: string; secondaryAddress?: string };
+  client: { ns: string; iface: string; address: string };
 }
 
 /** Input of {@link buildTopology}: the nodes and the VIPs the client must reach. */
@@ -97,7 +94,10 @@ export function clientAddress(spec: TopologySpec): { address: string; prefix: nu
  */
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   const ip = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
-  const nodad = (a: string) => (isIP(a) === 6 ? ['nodad'] : []);
+  // IPv6 without duplicate address detection, which would leave the address tentative
+  // (unusable) for a second.
+  const addAddress = (ns: string, iface: string, address: string, prefix: number) =>
+    ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', iface, ...(isIP(address) === 6 ? ['nodad'] : []));
   await run(['ip', 'netns', 'add', BRIDGE_NS]);
   await ip(BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge');
   await ip(BRIDGE_NS, 'link', 'set', 'br0', 'up');
@@ -110,29 +110,24 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
     // flushes IPv6 addresses on link down unless keep_addr_on_down is set (kernel
     // ip-sysctl.rst), while a real node keeps or reconfigures its address when the link returns.
     await run(['ip', 'netns', 'exec', ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/keep_addr_on_down']);
-    await ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', iface, ...nodad(address));
+    await addAddress(ns, iface, address, prefix);
     await ip(ns, 'link', 'set', iface, 'up');
   };
-  // Dual stack: every node's second address (IPv6 without duplicate address detection, which
-  // would leave it tentative, unusable, for a second), and one for the client in that subnet.
-  const addSecondary = (ns: string, iface: string, address: string, prefix: number) => ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', iface, ...nodad(address));
   const nodes: NetNode[] = [];
   for (const [i, n] of spec.nodes.entries()) {
     const node: NetNode = { name: n.name, ns: `${PREFIX}node${i}`, iface: n.iface, address: n.address, prefix: n.prefix ?? defaultPrefix(n.address) };
     await attach(node.ns, `n${i}`, node.iface, node.address, node.prefix);
-    if (n.secondary) {
-      await addSecondary(node.ns, node.iface, n.secondary.address, n.secondary.prefix ?? defaultPrefix(n.secondary.address));
-      node.secondaryAddress = n.secondary.address;
-    }
+    // Dual stack: the node's second address, and below one for the client in that subnet.
+    if (n.secondary) await addAddress(node.ns, node.iface, n.secondary.address, n.secondary.prefix ?? defaultPrefix(n.secondary.address));
     nodes.push(node);
   }
   const c = clientAddress(spec);
   await attach(CLIENT_NS, 'c0', 'eth0', c.address, c.prefix);
   const secondaries = spec.nodes.flatMap((n) => (n.secondary ? [{ ...n, ...n.secondary }] : []));
   const c2 = secondaries.length === spec.nodes.length ? clientAddress({ nodes: secondaries, vips: spec.vips }) : undefined;
-  if (c2) await addSecondary(CLIENT_NS, 'eth0', c2.address, c2.prefix);
+  if (c2) await addAddress(CLIENT_NS, 'eth0', c2.address, c2.prefix);
   for (const vip of spec.vips) await ip(CLIENT_NS, 'route', 'replace', vip, 'dev', 'eth0', 'scope', 'link');
-  return { nodes, client: { ns: CLIENT_NS, iface: 'eth0', address: c.address, ...(c2 ? { secondaryAddress: c2.address } : {}) } };
+  return { nodes, client: { ns: CLIENT_NS, iface: 'eth0', address: c.address } };
 }
 
 

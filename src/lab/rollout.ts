@@ -21,11 +21,14 @@
  * running pod under the node's state directory.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import type { NodeFile, Plan } from '../model.js';
 import type { RenderedNode } from '../render.js';
 import { MANIFESTS_DIR } from '../components/static-pods.js';
+import { DRAIN_FILE, KEEPALIVED_DIR } from '../components/keepalived.js';
+import { HAPROXY_DIR } from '../components/haproxy.js';
 import { readStaticPods } from './kubelet.js';
 import type { LabCluster, LabNode } from './cluster.js';
 import { nowMs, sleep, stopDaemon } from './proc.js';
@@ -65,17 +68,16 @@ export function rolloutProfileProblem(a: Plan, b: Plan): string | undefined {
 
 /** The files a running node needs (static pods and what they mount), not first-boot ones. */
 function liveFiles(r: RenderedNode): NodeFile[] {
-  return r.payload.files.filter((f) => f.path.startsWith(`${MANIFESTS_DIR}/`) || f.path.startsWith('/etc/haproxy/') || f.path.startsWith('/etc/keepalived/'));
+  return r.payload.files.filter((f) => [MANIFESTS_DIR, HAPROXY_DIR, KEEPALIVED_DIR].some((d) => f.path.startsWith(`${d}/`)));
 }
 
 /** The pod name and config hash of each manifest under `root`, by manifest file name. */
 async function manifests(root: string): Promise<Map<string, { pod: string; hash: string; text: string }>> {
-  const { parse } = await import('yaml');
   const dir = join(root, MANIFESTS_DIR);
   const out = new Map<string, { pod: string; hash: string; text: string }>();
   for (const f of (await readdir(dir)).filter((x) => /^[^.].*\.(ya?ml|json)$/.test(x)).sort()) {
     const text = await readFile(join(dir, f), 'utf8');
-    const pod = parse(text) as { metadata?: { name?: string; annotations?: Record<string, string> } };
+    const pod = parseYaml(text) as { metadata?: { name?: string; annotations?: Record<string, string> } };
     out.set(f, { pod: pod.metadata?.name ?? f, hash: pod.metadata?.annotations?.['k8s-ha/config-hash'] ?? '', text });
   }
   return out;
@@ -159,8 +161,9 @@ async function withKubelet<T>(c: LabCluster, ctx: RolloutContext, work: () => Pr
  * moves by preemption between two healthy nodes (drain, then back): VRRP hands it over without
  * a gap (the new master adds it before the old one drops it, RFC 5798 6.4.3), and the pod
  * restarts happen on nodes that do not hold the VIP. What fails is a request in flight on a
- * connection through the VIP at a move (reset by the new holder): one probe period, plus how
- * late the machine schedules the lab ({@link SCHEDULING_ALLOWANCE_MS}).
+ * connection through the VIP at a move (reset by the new holder), so the outage is one or two
+ * probe periods (20 ms each); the bound is how late the machine may schedule the lab
+ * ({@link SCHEDULING_ALLOWANCE_MS}), which covers those periods.
  */
 export function rolloutBoundMs(): number {
   return SCHEDULING_ALLOWANCE_MS;
@@ -171,7 +174,7 @@ async function backToA(c: LabCluster, ctx: RolloutContext): Promise<void> {
   for (const n of c.nodes) {
     const r = ctx.renderedA.find((x) => x.node.name === n.plan.name)!;
     await copyFiles(ctx.roots.get(n.plan.name)!, liveFiles(r));
-    await rm(join(ctx.roots.get(n.plan.name)!, '/etc/keepalived/k8s-ha-drain'), { force: true });
+    await rm(join(ctx.roots.get(n.plan.name)!, DRAIN_FILE), { force: true });
     await resyncNode(c, n, ctx);
   }
   await healthy(c);
@@ -195,7 +198,7 @@ export async function runRolloutScenario(c: LabCluster, name: LabRolloutScenario
   const order = holderFirst ? [...steps.filter((s) => s.holder), ...steps.filter((s) => !s.holder)] : steps;
   const bound = rolloutBoundMs();
   const failures: string[] = [];
-  const result = await measure(c, name, {
+  return measure(c, name, {
     action: async () => {
       const marks: { at: number; label: string }[] = [];
       await withKubelet(c, ctx, async () => {
@@ -229,5 +232,4 @@ export async function runRolloutScenario(c: LabCluster, name: LabRolloutScenario
       return notes;
     },
   });
-  return result;
 }

@@ -109,14 +109,15 @@ export interface ScenarioOptions {
   expectSplitBrain?: boolean;
 }
 
-/** Longest run of consecutive failures per target, in ms; a run open at the end ends at `end`. */
-export function longestOutageMs(records: ProbeRecord[], end: number): number {
-  return Math.max(0, ...Object.values(outageByTargetMs(records, end)));
-}
+/** The VIP a probe target (`host:port`, IPv6 hosts in brackets) points at. */
+const vipOf = (target: string): string => target.replace(/^\[|\]?:\d+$/g, '');
 
-/** Longest run of consecutive failures of each target (`host:port` as probed), in ms. */
-export function outageByTargetMs(records: ProbeRecord[], end: number): Record<string, number> {
-  const out: Record<string, number> = {};
+/**
+ * Longest run of consecutive failures to each VIP, in ms, keyed by the VIP as `vips` writes it
+ * (0 for a VIP without failures); a run open at the end ends at `end`.
+ */
+export function outageByVipMs(records: ProbeRecord[], vips: readonly string[], end: number): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(vips.map((v) => [v, 0]));
   for (const target of new Set(records.map((r) => r.target))) {
     let longest = 0;
     let start: number | null = null;
@@ -125,7 +126,7 @@ export function outageByTargetMs(records: ProbeRecord[], end: number): Record<st
       if (r.ok && start !== null) { longest = Math.max(longest, r.t - start); start = null; }
     }
     if (start !== null) longest = Math.max(longest, end - start);
-    out[target] = Math.round(longest);
+    out[vipOf(target)] = Math.round(longest);
   }
   return out;
 }
@@ -211,10 +212,9 @@ export async function measure(c: LabCluster, name: ScenarioName | LabRolloutScen
   const lateFrom = Math.max(settleAt + SETTLE_GRACE_MS, ...marks.map((m) => m.at + (step.markGraceMs ?? SETTLE_GRACE_MS)));
   const lateFailures = failed.filter((r) => r.t > lateFrom).length;
   const holderAfter = c.holders()[0] ?? null;
-  const outageMs = longestOutageMs(records, t1);
-  // Per VIP (dual stack: per family), keyed by the VIP as the plan writes it.
-  const byTarget = outageByTargetMs(records, t1);
-  const outageByVipMs = Object.fromEntries(vips.map((v) => [v, Object.entries(byTarget).find(([k]) => k.replace(/^\[|\]?:\d+$/g, '') === v)?.[1] ?? 0]));
+  // Per VIP (dual stack: per family); the scenario's outage is the longest of them.
+  const byVip = outageByVipMs(records, vips, t1);
+  const outageMs = Math.max(0, ...Object.values(byVip));
   const boundMs = step.boundMs + (step.boundFromActionEnd ? tActEnd - t0 : 0);
   // Notes that fail the scenario, and notes that only report.
   const notes: string[] = [];
@@ -241,14 +241,14 @@ export async function measure(c: LabCluster, name: ScenarioName | LabRolloutScen
   const flapping = moves.find((m) => m.length > (step.maxMoves ?? 1));
   if (flapping) notes.push(`VIP ${flapping[0]!.vip} was taken ${flapping.length} times (${flapping.map((e) => e.node).join(' -> ')}); at most ${step.maxMoves ?? 1} expected`);
   if (step.outageBounded !== false && outageMs > boundMs) notes.push(`outage ${outageMs} ms > bound ${Math.round(boundMs)} ms`);
-  if (lateFailures) (step.lateFailuresFail === false ? info : notes).push(`${lateFailures} failed requests later than ${SETTLE_GRACE_MS} ms after the VIP settled (last: ${failed.at(-1)?.err})`);
+  if (lateFailures) (step.lateFailuresFail === false ? info : notes).push(`${lateFailures} failed requests later than ${SETTLE_GRACE_MS} ms after the VIP settled${step.markGraceMs === undefined ? '' : ` and ${Math.round(step.markGraceMs)} ms after the action's last step`} (last: ${failed.at(-1)?.err})`);
   // Dual stack: the VIPs of both families end on one node (their instances are synced).
   const endHolders = vips.map((v) => c.watch.holders(v).join(' and ') || 'none');
   if (new Set(endHolders).size > 1) notes.push(`the VIPs ended on different nodes: ${vips.map((v, i) => `${v} on ${endHolders[i]}`).join(', ')}`);
   notes.push(...(step.checks?.({ records, tAct, holderAfter }) ?? []));
   const rel = (t: number) => Math.round(t - tAct);
   return {
-    name, passed: notes.length === 0, outageMs, outageByVipMs, failed: failed.length, total: records.length, holderBefore, holderAfter,
+    name, passed: notes.length === 0, outageMs, outageByVipMs: byVip, failed: failed.length, total: records.length, holderBefore, holderAfter,
     dualHolder: unexpected.length > 0, boundMs: Math.round(boundMs), run: 1, settleMs: Math.round(settleAt - tAct),
     lateFailures, overlapMs: Math.round(Math.max(0, ...overlaps.map((o) => o.ms))), handoverBoundMs: Math.round(handover),
     expectSplitBrain: step.provokesOverlap === true, overlaps,
@@ -256,7 +256,7 @@ export async function measure(c: LabCluster, name: ScenarioName | LabRolloutScen
       .map((e) => ({ atMs: rel(e.t), node: e.node, vip: e.vip, held: e.held })),
     timeline: {
       fromMs: rel(t0), toMs: rel(t1),
-      requests: records.map((r) => [rel(r.t), r.ok ? 1 : 0, Math.max(0, vips.findIndex((v) => r.target.replace(/^\[|\]?:\d+$/g, '') === v))]),
+      requests: records.map((r) => [rel(r.t), r.ok ? 1 : 0, Math.max(0, vips.indexOf(vipOf(r.target)))]),
       holdings: vips.flatMap((v) => c.watch.holdings(v, t0, t1)).map((h) => ({ node: h.node, vip: h.vip, fromMs: rel(h.from), toMs: rel(h.to) })),
       marks: marks.map((m) => ({ atMs: rel(m.at), label: m.label })),
       ...(step.outageBounded !== false ? { boundAtMs: Math.round((step.boundFromActionEnd ? rel(t0) : 0) + boundMs) } : {}),
