@@ -14,7 +14,7 @@ import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { decodeCloudInit } from '../src/formats/decode.js';
 import { Netns, cloudInitCheck, haproxyCheck, ignitionCheck, run, runOk } from './helpers/tools.js';
-import { ROOT, SHARED } from './helpers/cli.js';
+import { ROOT, SCHEMAS } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
 /** Every example profile users copy (all of profiles/), plus the IPv6 fixture. */
@@ -46,7 +46,7 @@ for (const profile of PROFILES) {
       t.true(res.ok, `${r.node.name}: ignition-validate must report nothing, not even a warning: ${res.output}`);
     }
     for (const v of ['3.4.0', '3.5.0'] as const) {
-      const schema = JSON.parse(readFileSync(join(SHARED, 'schemas', 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
+      const schema = JSON.parse(readFileSync(join(SCHEMAS, 'ignition', `v${v.slice(0, 3).replace('.', '_')}.json`), 'utf8'));
       const validate = new AjvDraft04.default({ strict: false, allErrors: true }).compile(schema);
       for (const r of renderCluster(plan, FIXTURE_SECRETS, { ignitionVersion: v })) {
         const cfg = JSON.parse(r.ignition);

@@ -2,10 +2,10 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
-import { SHARED } from './helpers/cli.js';
+import { SCHEMAS } from './helpers/cli.js';
 import { checkKubeadmYaml, expectedKubeadmApiVersion } from './helpers/kubeadm-schema.js';
 
-const EXAMPLES = join(SHARED, 'schemas', 'kubeadm', 'examples');
+const EXAMPLES = join(SCHEMAS, 'kubeadm', 'examples');
 const example = (name: string) => readFileSync(`${EXAMPLES}/${name}`, 'utf8');
 
 /** `text` with `value` set at `path` of document `doc` (yaml Document.setIn; missing parents become !!omap). */

@@ -1,7 +1,7 @@
 /**
  * The kubeadm configuration file for a node, as typed objects serialised to a multi-document
  * YAML file. Field names follow kubeadm's v1beta3/v1beta4 types
- * (kubernetes/kubernetes cmd/kubeadm/app/apis/kubeadm, see shared/schemas/kubeadm).
+ * (kubernetes/kubernetes cmd/kubeadm/app/apis/kubeadm, see test/fixtures/schemas/kubeadm).
  */
 import type { NodeFile, Plan, PlanNode } from '../model.js';
 import { toYamlStream } from '../formats/yaml.js';
@@ -30,7 +30,7 @@ export interface Arg {
 
 export interface NodeRegistrationOptions {
   name: string;
-  /** Extra kubelet flags: v1beta3 `map[string]string`, v1beta4 `[]Arg` (shared/schemas/kubeadm NOTES.md). */
+  /** Extra kubelet flags: v1beta3 `map[string]string`, v1beta4 `[]Arg` (test/fixtures/schemas/kubeadm/NOTES.md). */
   kubeletExtraArgs?: Record<string, string> | Arg[];
   /** Preflight errors to ignore (kubeadm's check names, e.g. DirAvailable--etc-kubernetes-manifests). */
   ignorePreflightErrors?: string[];

@@ -10,11 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The package's bin: run it directly (its shebang finds node on PATH) or as `node bin/k8s-ha`. */
 export const CLI = join(ROOT, 'bin', 'k8s-ha');
-/**
- * The project's read-only shared/ folder (Ignition and kubeadm schemas): beside the clone, as
- * CI lays it out, or wherever K8S_HA_SHARED points (e.g. from a git worktree elsewhere).
- */
-export const SHARED = process.env.K8S_HA_SHARED ?? join(ROOT, '..', 'shared');
+/** The Ignition and kubeadm schemas the suite checks outputs against (test/fixtures/schemas/README.md). */
+export const SCHEMAS = join(ROOT, 'test', 'fixtures', 'schemas');
 
 /** Exit code and output of one CLI run. */
 export interface CliResult {

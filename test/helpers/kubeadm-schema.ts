@@ -1,6 +1,6 @@
 /**
  * A strict structural checker for kubeadm configuration YAML, driven by the field reference
- * shared/schemas/kubeadm/fields.json (taken from kubeadm's v1beta3/v1beta4 types.go; see
+ * test/fixtures/schemas/kubeadm/fields.json (taken from kubeadm's v1beta3/v1beta4 types.go; see
  * its `source` and NOTES.md next to it). kubeadm itself only warns about unknown fields; this
  * checker fails on them, so a typo in a generated config cannot go unnoticed.
  *
@@ -17,12 +17,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED } from './cli.js';
+import { SCHEMAS } from './cli.js';
 import { isIP } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 
 /** Path of the field reference the checker reads. */
-export const FIELDS_JSON = join(SHARED, 'schemas', 'kubeadm', 'fields.json');
+export const FIELDS_JSON = join(SCHEMAS, 'kubeadm', 'fields.json');
 
 interface FieldSpec {
   type: string;
