@@ -4,15 +4,26 @@ import { checkBootSettings } from '../src/bundle/boot.js';
 import { bundleEntries } from '../src/bundle/layout.js';
 import { testSource } from './helpers/bundle-fixture.js';
 
-test('3 control-plane nodes + 1,000 workers: bundle in well under 5 s, peak RSS nearly flat vs 100 workers', (t) => {
-  const small = benchBundle(100);
+test('3 control-plane nodes + 1,000 workers: bundle in well under 5 s', (t) => {
   const large = benchBundle(1000);
-  t.log(`${small.nodes} nodes: ${small.ms} ms, ${small.peakRssMiB} MiB; ${large.nodes} nodes: ${large.ms} ms, ${large.peakRssMiB} MiB`);
+  t.log(`${large.nodes} nodes: ${large.ms} ms, peak RSS ${large.peakRssMiB} MiB`);
   t.is(large.nodes, 1003);
   t.true(large.ms < 5000, `${large.ms} ms`);
-  // Ten times the nodes may not cost ten times the memory: rendered nodes are dropped as soon
-  // as their members are written, so only V8's heap sizing grows a little.
-  t.true(large.peakRssMiB - small.peakRssMiB < 48, `${small.peakRssMiB} -> ${large.peakRssMiB} MiB`);
+});
+
+test('ten times the workers, nearly the same live heap: rendered nodes are not kept', (t) => {
+  // Peak RSS is no proof here: how much memory V8 keeps after collecting depends on allocation
+  // pace and machine load (CI saw 88 -> 136 MiB between these sizes). The live heap after a
+  // forced full collection is what the build still references. A build that kept every
+  // rendered node would hold at least the 900 extra workers' files (the tar's growth, ~23 MiB);
+  // a streaming one grows by the plan's 900 extra nodes only (measured: 14 -> 16 MiB). The
+  // bound, a quarter of the tar's growth, sits between the two.
+  const small = benchBundle(100, true);
+  const large = benchBundle(1000, true);
+  const grownMiB = (large.tarBytes - small.tarBytes) / (1024 * 1024);
+  t.log(`live heap ${small.peakLiveHeapMiB} -> ${large.peakLiveHeapMiB} MiB; tar ${small.tarBytes} -> ${large.tarBytes} bytes`);
+  t.true(small.peakLiveHeapMiB > 0, 'the live heap was sampled');
+  t.true(large.peakLiveHeapMiB - small.peakLiveHeapMiB < grownMiB / 4, `grew by more than ${(grownMiB / 4).toFixed(1)} MiB`);
 });
 
 test('nodes are rendered one at a time, while their members are written', (t) => {
