@@ -4,14 +4,14 @@ import { checkBootSettings } from '../src/bundle/boot.js';
 import { bundleEntries } from '../src/bundle/layout.js';
 import { testSource } from './helpers/bundle-fixture.js';
 
-test('3 control-plane nodes + 1,000 workers: bundle in well under 5 s', (t) => {
+test.serial('3 control-plane nodes + 1,000 workers: bundle in well under 5 s', (t) => {
   const large = benchBundle(1000);
   t.log(`${large.nodes} nodes: ${large.ms} ms, peak RSS ${large.peakRssMiB} MiB`);
   t.is(large.nodes, 1003);
   t.true(large.ms < 5000, `${large.ms} ms`);
 });
 
-test('ten times the workers, nearly the same live heap: rendered nodes are not kept', (t) => {
+test.serial('ten times the workers, nearly the same live heap: rendered nodes are not kept', (t) => {
   // Peak RSS is no proof here: how much memory V8 keeps after collecting depends on allocation
   // pace and machine load (CI saw 88 -> 136 MiB between these sizes). The live heap after a
   // forced full collection is what the build still references. A build that kept every
