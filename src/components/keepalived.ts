@@ -25,6 +25,43 @@ const SYNC_GROUP = 'k8s_api_vips';
 const instanceName = (index: number, family: Family): string => (index === 0 ? INSTANCE : `${INSTANCE}_ipv${family}`);
 
 /**
+ * Gratuitous ARP / unsolicited NA settings (keepalived global_defs) so that, after a split brain
+ * heals, the single remaining holder re-announces the VIPs and neighbours that learned the
+ * loser's MAC converge (keepalived#2649, kube-vip#1413). Facts (keepalived.conf(5) 2.2.7,
+ * "vrrp_garp_*"; keepalived/vrrp/vrrp.c vrrp_state_master_rx in acassen/keepalived):
+ * - a MASTER that receives a LOWER-priority advert (the healed split brain's loser, still
+ *   MASTER) sends an advert and `vrrp_garp_lower_prio_repeat` GARP/NA at once, and another set
+ *   `vrrp_garp_lower_prio_delay` s later;
+ * - the loser receives the winner's HIGHER-priority advert and goes BACKUP; without
+ *   `vrrp_higher_prio_send_advert` it may do so before the winner ever heard one of its adverts,
+ *   and then the winner sends no GARP at all: with it, the loser sends one last (lower
+ *   priority) advert first, which triggers the winner's GARPs;
+ * - `vrrp_garp_master_refresh` (whole seconds) re-sends GARP/NA every that many seconds while
+ *   MASTER: the backstop that bounds a stale neighbour entry when every advert of the heal is
+ *   lost. {@link garpSettings} derives it from advert_int: {@link GARP_REFRESH_ADVERTS} adverts,
+ *   rounded up to whole seconds (keepalived's resolution), so a client's stale entry lasts at most
+ *   about one failover time longer.
+ * `vrrp_garp_master_delay`/`_repeat` keep keepalived's defaults (5 s, 5 messages), written out
+ * so the behaviour does not depend on the image's build.
+ */
+export const GARP_REFRESH_ADVERTS = 5;
+
+/** GARP timing of a plan, seconds (see {@link GARP_REFRESH_ADVERTS}); also the lab's heal-garp bound. */
+export interface GarpSettings {
+  /** vrrp_garp_master_delay / vrrp_garp_lower_prio_delay: seconds until the second set. */
+  delay: number;
+  /** vrrp_garp_master_repeat / vrrp_garp_lower_prio_repeat: messages per set. */
+  repeat: number;
+  /** vrrp_garp_master_refresh: seconds between refreshes while MASTER (>= 1). */
+  refresh: number;
+}
+
+/** The GARP settings for `advertInterval` (seconds, > 0). */
+export function garpSettings(advertInterval: number): GarpSettings {
+  return { delay: 5, repeat: 5, refresh: Math.max(1, Math.ceil(GARP_REFRESH_ADVERTS * advertInterval - 1e-9)) };
+}
+
+/**
  * keepalived.conf for one control-plane node:
  * - one vrrp_instance per VIP family (an instance cannot mix IPv4 and IPv6 VIPs), the nodes'
  *   primary family first with `vip.routerId`, the other with `vip.secondaryRouterId`; the
@@ -38,7 +75,8 @@ const instanceName = (index: number, family: Family): string => (index === 0 ? I
  * - `vrrp_version 3` for IPv6 or sub-second advert_int, and then no authentication block
  *   (keepalived -t fails on one: "VRRP version 3 does not support authentication");
  * - a tracked `vrrp_script` whose negative weight exceeds the priority spread, so a MASTER
- *   whose HAProxy fails drops below every healthy BACKUP.
+ *   whose HAProxy fails drops below every healthy BACKUP;
+ * - the GARP settings of {@link garpSettings} in global_defs.
  * @throws Error for a worker node (workers run no keepalived).
  */
 export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
@@ -53,6 +91,17 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
     { words: ['enable_script_security'] },
   ];
   if (k.vrrpVersion === 3) globals.push({ words: ['vrrp_version', '3'] });
+  // Re-announce the VIPs after a split brain heals (see GarpSettings).
+  const garp = garpSettings(k.advertInterval);
+  globals.push(
+    { words: ['vrrp_garp_master_delay', w(garp.delay)] },
+    { words: ['vrrp_garp_master_repeat', w(garp.repeat)] },
+    { words: ['vrrp_garp_lower_prio_delay', w(garp.delay)] },
+    { words: ['vrrp_garp_lower_prio_repeat', w(garp.repeat)] },
+    { words: ['vrrp_garp_master_refresh', w(garp.refresh)] },
+    { words: ['vrrp_garp_master_refresh_repeat', '1'] },
+    { words: ['vrrp_higher_prio_send_advert', 'true'] },
+  );
   const vrrp = node.vrrp;
   const trackScript: Stmt = { words: ['track_script'], block: [{ words: [SCRIPT] }] };
   const families = ([plan.family, plan.family === 4 ? 6 : 4] as Family[]).filter((f) => plan.vip.addresses.some((a) => ipFamily(a) === f));
