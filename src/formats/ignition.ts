@@ -5,7 +5,6 @@
  */
 import type { IgnitionVersion, NodeFile, NodePayload, PlanNode, RemoteFile, UserPart } from '../model.js';
 import { gzip } from './cloud-init.js';
-import { memoByString } from './memo.js';
 
 export { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 
@@ -39,9 +38,7 @@ const toWellFormed = (s: string): string => (s as string & { toWellFormed(): str
  * `compression: "gzip"`. `compression` is always set (`""` for none), as Butane does, so it is
  * never inherited from a merged parent config.
  */
-export const dataUrl: (content: string) => IgnitionFile['contents'] = memoByString(shortestDataUrl);
-
-function shortestDataUrl(content: string): IgnitionFile['contents'] {
+export function dataUrl(content: string): IgnitionFile['contents'] {
   const plain = `data:,${pathEscape(content)}`;
   const b64 = `data:;base64,${Buffer.from(content, 'utf8').toString('base64')}`;
   const gz = `data:;base64,${gzip(content).toString('base64')}`;
@@ -50,7 +47,7 @@ function shortestDataUrl(content: string): IgnitionFile['contents'] {
 }
 
 function ignitionFile(f: NodeFile): IgnitionFile {
-  return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: { ...dataUrl(f.content) } };
+  return { path: f.path, mode: f.mode & 0o7777, overwrite: true, contents: dataUrl(f.content) };
 }
 
 /** A download Ignition verifies before writing (`verification.hash` = `sha512-<hex>`). */
@@ -81,7 +78,7 @@ export function newerUserIgnition(node: Pick<PlanNode, 'userContent'>, version: 
 export function renderIgnition(payload: NodePayload, version: IgnitionVersion = '3.3.0', node?: Pick<PlanNode, 'ssh' | 'userContent'>): string {
   const newer = node ? newerUserIgnition(node, version) : undefined;
   if (newer) throw new Error(`${newer.file} is Ignition spec ${newer.version}, newer than the output's ${version}`);
-  const merge = (node?.userContent?.ignition ?? []).map((part) => ({ ...dataUrl(part.text) }));
+  const merge = (node?.userContent?.ignition ?? []).map((part) => dataUrl(part.text));
   const config: Record<string, unknown> = {
     ignition: merge.length > 0 ? { version, config: { merge } } : { version },
     ...(node?.ssh ? { passwd: { users: [{ name: node.ssh.user ?? IGNITION_DEFAULT_USER, sshAuthorizedKeys: [...node.ssh.authorizedKeys] }] } } : {}),
