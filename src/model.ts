@@ -63,14 +63,11 @@ export interface RemoteFile {
  */
 export interface NodePayload {
   files: NodeFile[];
-  /**
-   * argv vectors run once at first boot after the files exist (cloud-init `runcmd`).
-   * Read-only: nodes of one role share them (components/index.ts).
-   */
+  /** argv vectors run once at first boot after the files exist (cloud-init `runcmd`). */
   runcmd: readonly (readonly string[])[];
-  /** systemd units (Ignition runs first-boot work through a oneshot unit); shared, read-only. */
+  /** systemd units (Ignition runs first-boot work through a oneshot unit). */
   units: readonly NodeUnit[];
-  /** Files Ignition downloads and verifies (absent or empty: none); shared, read-only. */
+  /** Files Ignition downloads and verifies (absent or empty: none). */
   downloads?: readonly RemoteFile[];
   /**
    * `[install]` (cloud-init only): files written with the others and argv vectors run from

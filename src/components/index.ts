@@ -11,62 +11,6 @@ import { MANIFESTS_DIR, haproxyPodFile, keepalivedPodFile } from './static-pods.
 import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
- * The files every control-plane node gets alike (the check script, haproxy.cfg and the HAProxy
- * static pod, whose config hash covers haproxy.cfg alone, depend on the plan alone): made once
- * per plan, shared read-only (frozen) by the nodes' payloads. The keepalived static pod is per
- * node: its config hash covers the node's own keepalived.conf.
- */
-const sharedFiles = new WeakMap<Plan, readonly NodeFile[]>();
-function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
-  let files = sharedFiles.get(plan);
-  if (files === undefined) {
-    const config = [checkScript(plan), haproxyCfg(plan)];
-    files = [...config, haproxyPodFile(plan, config)].map((f) => Object.freeze(f));
-    sharedFiles.set(plan, files);
-  }
-  return files;
-}
-
-const sharedInstall = new WeakMap<Plan, NonNullable<NodePayload['install']>>();
-/** The `[install]` step of a plan (the same on every node), made once, frozen. */
-function installFor(plan: Plan): NonNullable<NodePayload['install']> {
-  let install = sharedInstall.get(plan);
-  if (install === undefined) {
-    install = Object.freeze({ files: Object.freeze(installFiles(plan.kubernetes.version).map((f) => Object.freeze(f))), runcmd: Object.freeze([Object.freeze([INSTALL_SCRIPT])]) });
-    sharedInstall.set(plan, install);
-  }
-  return install;
-}
-
-/** A bootstrap step as cached: every array and object frozen. */
-type SharedPayload = Omit<NodePayload, 'files'> & { files: readonly NodeFile[] };
-
-const sharedBootstrap = new WeakMap<Plan, Map<PlanNode['role'], SharedPayload>>();
-
-/**
- * The bootstrap step of a role (it depends on the plan and the role alone): made once per plan
- * and role (a bundle of 1,000 workers builds the script 3 times, not 1,003), shared read-only
- * (frozen) by the nodes' payloads. Like {@link controlPlaneFiles}, it relies on a plan not
- * changing once resolvePlan has made it.
- */
-function bootstrapFor(plan: Plan, role: PlanNode['role']): SharedPayload {
-  let byRole = sharedBootstrap.get(plan);
-  if (byRole === undefined) sharedBootstrap.set(plan, (byRole = new Map()));
-  let boot = byRole.get(role);
-  if (boot === undefined) {
-    const b = bootstrapPayload(plan, role);
-    boot = {
-      files: Object.freeze(b.files.map((f) => Object.freeze(f))),
-      runcmd: Object.freeze(b.runcmd.map((c) => Object.freeze(c))),
-      units: Object.freeze(b.units.map((u) => Object.freeze(u))),
-      downloads: Object.freeze((b.downloads ?? []).map((d) => Object.freeze(d))),
-    };
-    byRole.set(role, boot);
-  }
-  return boot;
-}
-
-/**
  * /etc/hostname (0644, the name and a newline, as cloud-init's Debian distro and Butane write
  * it): how Ignition systems (Fedora CoreOS, Flatcar) get their hostname, and in write_files the
  * same file cloud-init's `hostname:` leads to, so both formats put the same files on the node.
@@ -79,22 +23,23 @@ export function hostnameFile(node: PlanNode): NodeFile {
  * The payload of one node: files sorted by path (so both formats list them in one order).
  * Every node gets /etc/hostname, its kubeadm config and the bootstrap step (script, runcmd, unit, optional
  * sysext download); control-plane nodes keepalived, HAProxy and their static pods; the init
- * node also the cluster CA. The `files` array is the node's own; the file objects it shares
- * with other nodes, and `runcmd`, `units` and `downloads`, are frozen and shared by every
- * node of the same plan and role.
+ * node also the cluster CA.
  */
 export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets): NodePayload {
-  const boot = bootstrapFor(plan, node.role);
+  const boot = bootstrapPayload(plan, node.role);
   const files = [hostnameFile(node), kubeadmConfig(plan, node, secrets), ...boot.files];
   if (node.role !== 'worker') {
-    const shared = controlPlaneFiles(plan);
+    // The HAProxy static pod's config hash covers haproxy.cfg alone, keepalived's its own
+    // keepalived.conf with the others.
+    const shared = [checkScript(plan), haproxyCfg(plan)];
     const conf = keepalivedConf(plan, node);
-    files.push(conf, ...shared, keepalivedPodFile(plan, [conf, ...shared]));
+    files.push(conf, ...shared, haproxyPodFile(plan, shared), keepalivedPodFile(plan, [conf, ...shared]));
   }
   if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  if (plan.install) return { ...boot, files, install: installFor(plan) };
-  return { ...boot, files };
+  const payload: NodePayload = { files, runcmd: boot.runcmd, units: boot.units, downloads: boot.downloads ?? [] };
+  if (plan.install) payload.install = { files: installFiles(plan.kubernetes.version), runcmd: [[INSTALL_SCRIPT]] };
+  return payload;
 }
 
 /**
