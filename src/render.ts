@@ -14,8 +14,7 @@ import type { NodePayload, Plan, PlanNode } from './model.js';
 import type { ClusterSecrets } from './secrets/store.js';
 
 /**
- * What `render` produces for one node. The three texts are rendered when first read, then
- * kept: a caller that needs one format (`render --format cloud-init`) pays for that one.
+ * What `render` produces for one node: its payload rendered to every format.
  */
 export interface RenderedNode {
   readonly node: PlanNode;
@@ -29,7 +28,6 @@ export interface RenderedNode {
   /**
    * NoCloud `network-config` (version 2) when the node has static network settings (a
    * gateway or DNS servers in the profile), else undefined: the image's DHCP applies.
-   * @throws BundleError for static settings without a prefix (a loaded profile never has them).
    */
   readonly networkConfig: string | undefined;
 }
@@ -44,8 +42,7 @@ export interface RenderOptions {
 /**
  * Renders every node of the plan (or the one named in `opts.node`) with the cluster's secrets
  * (see secrets/store.ts: the same secrets give byte-identical outputs).
- * @throws Error when `opts.node` names no node of the plan; BundleError (E_USER_CONTENT) when a
- *   node's own Ignition config has a newer spec than `opts.ignitionVersion`.
+ * @throws Error when `opts.node` names no node of the plan; whatever {@link renderNode} throws.
  */
 export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderOptions = {}): RenderedNode[] {
   const nodes = opts.node === undefined ? plan.nodes : plan.nodes.filter((n) => n.name === opts.node);
@@ -54,49 +51,37 @@ export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderO
 }
 
 /**
- * Renders one node of the plan: its payload now, and as cloud-init user-data, NoCloud
- * meta-data and Ignition when those are first read. The bundle calls this node by node so
- * that memory does not grow with the cluster.
- * @throws BundleError (E_USER_CONTENT) when `ignitionVersion` is given and one of the node's own
- *   Ignition configs has a newer spec (Ignition cannot merge it).
+ * Renders one node of the plan: its payload, as cloud-init user-data, NoCloud meta-data,
+ * Ignition (spec `ignitionVersion`, default 3.3.0) and network-config. The bundle calls this
+ * node by node so that memory does not grow with the cluster.
+ * @throws BundleError (E_USER_CONTENT) when one of the node's own Ignition configs has a newer
+ *   spec than `ignitionVersion` (Ignition cannot merge it); BundleError for static network
+ *   settings without a prefix (a loaded profile never has them).
  */
-export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion?: IgnitionVersion): RenderedNode {
-  const newer = ignitionVersion === undefined ? undefined : newerUserIgnition(node, ignitionVersion);
+export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion: IgnitionVersion = '3.3.0'): RenderedNode {
+  const newer = newerUserIgnition(node, ignitionVersion);
   if (newer)
     throw new BundleError('E_USER_CONTENT', newer.field, `${newer.file} is Ignition spec ${newer.version}, newer than the output's ${ignitionVersion}: Ignition cannot merge a newer spec into an older one`, `render with --ignition-version ${newer.version}, or write ${newer.file} as spec ${ignitionVersion}`);
   const payload = nodePayload(plan, node, secrets);
-  let userData: string | undefined;
-  let metaData: string | undefined;
-  let ignition: string | undefined;
+  const ours = renderCloudInit(node, payload, [
+    `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
+    `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
+  ]);
+  // The user's own cloud-config: one MIME multipart, the user's parts first (formats/mime.ts).
+  const user = node.userContent?.cloudConfig ?? [];
+  const userData =
+    user.length === 0
+      ? ours
+      : cloudConfigMultipart([...user.map((p, i) => ({ filename: `user-${i + 1}-${basename(p.file)}`, text: p.text })), { filename: 'k8s-ha.cfg', text: ours }]);
+  // The instance-id changes whenever user-data does (cloud-init then runs again).
+  const instanceId = `${plan.name}-${node.name}-${createHash('sha256').update(userData).digest('hex').slice(0, 12)}`;
+  const net = staticNetwork(node);
   return {
     node,
     payload,
-    get userData() {
-      if (userData !== undefined) return userData;
-      const ours = renderCloudInit(node, payload, [
-        `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,
-        `controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}. Generated file: do not edit, re-render the profile.`,
-      ]);
-      // The user's own cloud-config: one MIME multipart, the user's parts first (formats/mime.ts).
-      const user = node.userContent?.cloudConfig ?? [];
-      return (userData =
-        user.length === 0
-          ? ours
-          : cloudConfigMultipart([...user.map((p, i) => ({ filename: `user-${i + 1}-${basename(p.file)}`, text: p.text })), { filename: 'k8s-ha.cfg', text: ours }]));
-    },
-    get metaData() {
-      // The instance-id changes whenever user-data does (cloud-init then runs again).
-      return (metaData ??= toYaml(
-        { 'instance-id': `${plan.name}-${node.name}-${createHash('sha256').update(this.userData).digest('hex').slice(0, 12)}`, 'local-hostname': node.name },
-        { sortKeys: false },
-      ));
-    },
-    get ignition() {
-      return (ignition ??= renderIgnition(payload, ignitionVersion, node));
-    },
-    get networkConfig() {
-      const net = staticNetwork(node);
-      return net === undefined ? undefined : networkConfigV2(net);
-    },
+    userData,
+    metaData: toYaml({ 'instance-id': instanceId, 'local-hostname': node.name }, { sortKeys: false }),
+    ignition: renderIgnition(payload, ignitionVersion, node),
+    networkConfig: net === undefined ? undefined : networkConfigV2(net),
   };
 }
