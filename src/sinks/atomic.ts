@@ -25,7 +25,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fchmodSync, fsync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
@@ -101,24 +101,18 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
   const keep = (f: TreeFile) => !changedSet.has(f.path); // every path is changed when `dir` is new
   const suffix = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const tmp = `${dir}.tmp-${suffix}`;
-  const open = new OpenFiles();
   try {
     mkdirSync(tmp, { mode: DIR_MODE });
     const dirs = new Set<string>([tmp]);
     for (const f of sorted) {
       const target = join(tmp, ...f.path.split('/'));
-      const d = dirname(target);
-      if (!dirs.has(d)) {
-        mkdirSync(d, { recursive: true, mode: DIR_MODE });
-        for (let p = d; p !== tmp && !dirs.has(p); p = dirname(p)) dirs.add(p);
-      }
-      const kept = keep(f) ? linkExisting(join(dir, ...f.path.split('/')), target) : undefined;
-      await open.add(kept ?? createNew(target, f.content, f.mode));
+      for (let d = dirname(target); !dirs.has(d); d = dirname(d)) dirs.add(d);
+      mkdirSync(dirname(target), { recursive: true, mode: DIR_MODE });
+      if (keep(f) && linkExisting(join(dir, ...f.path.split('/')), target)) fsyncPath(target);
+      else writeNew(target, f.content, f.mode);
     }
-    for (const d of dirs) await open.add(openSync(d, constants.O_RDONLY | constants.O_DIRECTORY));
-    await open.flush();
+    for (const d of dirs) fsyncPath(d);
   } catch (e) {
-    open.abandon();
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
@@ -142,13 +136,8 @@ export async function writeTreeAtomic(dir: string, files: readonly TreeFile[], r
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  // The previous tree is removed while the parent's new entry is flushed.
-  const synced = fsyncAsync(openSync(parent, constants.O_RDONLY | constants.O_DIRECTORY));
-  try {
-    if (hadOld) removeTree(old, previous);
-  } finally {
-    await synced;
-  }
+  fsyncPath(parent);
+  if (hadOld) rmSync(old, { recursive: true, force: true });
   return { written: true, changed };
 }
 
@@ -170,7 +159,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     rmSync(tmp, { force: true });
     throw e;
   }
-  fsyncDir(dirname(path));
+  fsyncPath(dirname(path));
 }
 
 /**
@@ -196,7 +185,7 @@ export async function writeStreamAtomic(path: string, fill: (out: Writable) => P
     rmSync(tmp, { force: true });
     throw e;
   }
-  fsyncDir(dirname(path));
+  fsyncPath(dirname(path));
 }
 
 /**
@@ -225,17 +214,16 @@ export function recoverTree(target: string): void {
     if (old) {
       const tmp = old.replace(/\.old-(?=\d+-[0-9a-f]{16}$)/, '.tmp-');
       renameSync(join(parent, dead.includes(tmp) ? tmp : old), target);
-      fsyncDir(parent);
+      fsyncPath(parent);
     }
   }
   for (const e of dead) rmSync(join(parent, e), { recursive: true, force: true });
 }
 
-/** What {@link listReplaceable} found in an existing output: relative paths, parents after children. */
+/** What {@link listReplaceable} found in an existing output: its files' relative paths. */
 interface TreeListing {
   exists: boolean;
   files: string[];
-  dirs: string[];
 }
 
 /**
@@ -243,7 +231,7 @@ interface TreeListing {
  * @throws TreeConflictError unless `dir` is missing, or a directory of files `replaces` accepts.
  */
 function listReplaceable(dir: string, replaces: (path: string) => boolean): TreeListing {
-  const found: TreeListing = { exists: false, files: [], dirs: [] };
+  const found: TreeListing = { exists: false, files: [] };
   let st;
   try {
     st = lstatSync(dir);
@@ -264,10 +252,8 @@ function listReplaceable(dir: string, replaces: (path: string) => boolean): Tree
     }
     for (const e of entries) {
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        walk(path);
-        found.dirs.push(path);
-      } else if (!replaces(path)) throw new TreeConflictError(dir, path);
+      if (e.isDirectory()) walk(path);
+      else if (!replaces(path)) throw new TreeConflictError(dir, path);
       else found.files.push(path);
     }
   };
@@ -296,132 +282,44 @@ function holds(path: string, f: TreeFile): boolean {
   return st.isFile() && (st.mode & 0o7777) === f.mode && st.size === bytes.length && readFileSync(path).equals(bytes);
 }
 
-/**
- * Removes `root`, the previous output renamed aside, by its listing: one unlink per file and one
- * rmdir per directory (rmSync's recursive walk would stat and read every directory again).
- * Anything that appeared meanwhile makes an rmdir fail; then rmSync removes the rest.
- */
-function removeTree(root: string, listing: TreeListing): void {
-  try {
-    for (const f of listing.files) unlinkSync(join(root, f));
-    for (const d of listing.dirs) rmdirSync(join(root, d));
-    rmdirSync(root);
-  } catch {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
-/**
- * File descriptors written but not yet flushed. They are fsynced concurrently on libuv's
- * thread pool, in batches of {@link OpenFiles.BATCH} (bounded, far below the usual 1024 fd
- * limit), then closed. Concurrent fsyncs share journal commits on ext4 and xfs: measured for a
- * render of 3 nodes (9 files, 4 directories), 2.3-3.3 ms against 4.1-5.5 ms one after another.
- */
-class OpenFiles {
-  static readonly BATCH = 64;
-  #fds: number[] = [];
-
-  /** Adds `fd`; flushes the batch when it is full. */
-  async add(fd: number): Promise<void> {
-    this.#fds.push(fd);
-    if (this.#fds.length >= OpenFiles.BATCH) await this.flush();
-  }
-
-  /**
-   * fsyncs and closes every fd added since the last flush.
-   * @throws the first fsync error, after every fd is closed.
-   */
-  async flush(): Promise<void> {
-    const fds = this.#fds;
-    this.#fds = [];
-    const results = await Promise.allSettled(fds.map(fsyncAsync));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
-
-  /** Closes every fd not yet flushed, without syncing (after an error). */
-  abandon(): void {
-    for (const fd of this.#fds.splice(0)) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing: close the others, the caller reports the first error
-      }
-    }
-  }
-}
-
-/** fsync `fd` on the thread pool, then close it (also when fsync fails). */
-function fsyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    fsync(fd, (err) => {
-      let closeErr: unknown;
-      try {
-        closeSync(fd);
-      } catch (e) {
-        closeErr = e;
-      }
-      if (err ?? closeErr) reject(err ?? closeErr);
-      else resolve();
-    }),
-  );
-}
-
-/**
- * Creates `path` (must not exist) with exactly `mode`, writes `content` and returns the open fd
- * (not yet synced; closed here only on error). Synchronous on purpose: a render writes a
- * handful of small files, and one syscall each costs far less than a round trip through
- * libuv's thread pool per step (measured: 9 files took ~15 ms with fs/promises, ~3 ms like
- * this). Only the fsyncs, which wait on the disk, go to the pool ({@link OpenFiles}).
- */
-function createNew(path: string, content: string | Uint8Array, mode: number): number {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    fchmodSync(fd, mode); // the umask may have narrowed it; back to exactly mode, never wider
-    writeFileSync(fd, content);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  return fd;
-}
-
 /** Errors of link(2) that mean "this filesystem cannot link here", not a failed run. */
 const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
 
 /**
  * Hard-links existing file `from` at `to` (which must not exist), so that a file the previous
  * tree already holds with the right bytes and mode keeps its inode and mtime in the new tree
- * instead of being written again. Returns `to` opened read-only, for the caller to fsync with
- * the new files (so that every file of a tree swapped in was fsynced by this run: cheap when
- * its data is on disk already, ~0.1 ms), or undefined when the filesystem cannot link it
- * (EXDEV, EPERM, ENOTSUP, EMLINK: vfat, some network filesystems): then the caller writes the
- * file anew.
+ * instead of being written again. Returns false when the filesystem cannot link it (EXDEV,
+ * EPERM, ENOTSUP, EMLINK: vfat, some network filesystems): then the caller writes the file anew.
  * @throws any other fs error.
  */
-export function linkExisting(from: string, to: string): number | undefined {
+export function linkExisting(from: string, to: string): boolean {
   try {
     linkSync(from, to);
   } catch (e) {
-    if (CANNOT_LINK.has((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+    if (CANNOT_LINK.has((e as NodeJS.ErrnoException).code ?? '')) return false;
     throw e;
   }
-  return openSync(to, constants.O_RDONLY);
+  return true;
 }
 
-/** {@link createNew}, then fsync and close. */
+/** Creates `path` (must not exist) with exactly `mode` (fchmod: the umask may have narrowed it), writes `content`, fsyncs. */
 function writeNew(path: string, content: string | Uint8Array, mode: number): void {
-  const fd = createNew(path, content, mode);
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
+    fchmodSync(fd, mode);
+    writeFileSync(fd, content);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-/** fsync a directory so renames and new entries in it survive a crash (Linux allows this). */
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+/**
+ * fsync a file or directory (Linux allows opening a directory read-only for this) so that its
+ * data, or the entries and renames in it, survive a crash.
+ */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY);
   try {
     fsyncSync(fd);
   } finally {
