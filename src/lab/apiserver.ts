@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { run, startDaemon, type Daemon } from './proc.js';
+import { run, sleep, startDaemon, type Daemon } from './proc.js';
 import type { NetNode } from './netns.js';
 
 /** Paths of the lab's certificate and key (PEM). */
@@ -33,10 +33,8 @@ export async function startApiserver(node: NetNode, port: number, cert: LabCert)
   const d = startDaemon(`${node.name}/apiserver`,
     ['ip', 'netns', 'exec', node.ns, process.execPath, MAIN, node.name, node.address, String(port), cert.cert, cert.key],
     (line) => line === 'ready' && ready());
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise((r) => (timer = setTimeout(r, 5000, 'timeout')));
-  const outcome = await Promise.race([isReady.then(() => 'ready'), d.exited, timeout]);
-  clearTimeout(timer);
+  // The timer is unref'd: a lab that is done does not wait for it.
+  const outcome = await Promise.race([isReady.then(() => 'ready'), d.exited, sleep(5000, 'timeout', { ref: false })]);
   if (outcome !== 'ready') throw new Error(`stand-in apiserver of ${node.name} did not start (${String(outcome)}):\n${d.log()}`);
   return d;
 }

@@ -41,8 +41,9 @@ export interface TopologySpec {
 
 /** Namespaces with the lab's prefix that exist now. */
 export async function labNamespaces(): Promise<string[]> {
-  const out = await run(['ip', 'netns', 'list']);
-  return out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(PREFIX));
+  // `[{"name": ..., "id": ...}]`; no output at all when /run/netns does not exist.
+  const out = await run(['ip', '-j', 'netns', 'list']);
+  return (JSON.parse(out || '[]') as { name: string }[]).map((n) => n.name).filter((n) => n.startsWith(PREFIX));
 }
 
 /** Kills every process inside the lab's namespaces (SIGKILL) and deletes the namespaces. */
@@ -71,16 +72,15 @@ export function clientAddress(spec: TopologySpec): { address: string; prefix: nu
   const first = spec.nodes[0]!;
   const prefix = first.prefix ?? defaultPrefix(first.address);
   const taken = new Set([...spec.nodes.map((n) => n.address), ...spec.vips].map((a) => ipaddr.parse(a).toString()));
-  const bytes = ipaddr.parse(first.address).toByteArray();
-  const bits = BigInt(bytes.length * 8);
-  const value = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
-  const hostMask = (1n << (bits - BigInt(prefix))) - 1n;
-  // Walk down from the last address of the subnet, skipping the IPv4 broadcast address.
-  for (let i = bytes.length === 4 ? 1n : 0n; i < hostMask && i < 4096n; i++) {
-    let cand = (value & ~hostMask) | (hostMask - i);
-    const out: number[] = [];
-    for (let k = 0; k < bytes.length; k++, cand >>= 8n) out.unshift(Number(cand & 255n));
-    const text = ipaddr.fromByteArray(out).toString();
+  const v4 = isIP(first.address) === 4;
+  const last = (v4 ? ipaddr.IPv4 : ipaddr.IPv6).broadcastAddressFromCIDR(`${first.address}/${prefix}`).toByteArray();
+  // Walk down from the last address of the subnet, at most 4096 addresses, skipping the IPv4
+  // broadcast address and stopping before the network address. Only the last two bytes change:
+  // with more than 4096 addresses in the subnet, the last one's low 12 bits are all ones.
+  const hosts = 2 ** (last.length * 8 - prefix); // a float beyond 2^53, only compared with 4096
+  const low = (last[last.length - 2]! << 8) | last[last.length - 1]!;
+  for (let i = v4 ? 1 : 0; i < Math.min(hosts - 1, 4096); i++) {
+    const text = ipaddr.fromByteArray([...last.slice(0, -2), (low - i) >> 8, (low - i) & 255]).toString();
     if (!taken.has(text)) return { address: text, prefix };
   }
   throw new Error(`no free address for the lab client in ${first.address}/${prefix}`);
@@ -181,9 +181,9 @@ export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
  * what a reboot does to VIPs a SIGKILLed keepalived could not withdraw.
  */
 export async function flushAddresses(node: NetNode, addrs: string[]): Promise<void> {
-  const out = await run(['ip', '-n', node.ns, '-o', 'addr', 'show', 'dev', node.iface]);
+  const [link] = JSON.parse(await run(['ip', '-n', node.ns, '-j', 'addr', 'show', 'dev', node.iface])) as { addr_info: { local: string; prefixlen: number }[] }[];
   for (const a of addrs) {
-    const m = out.match(new RegExp(`inet6? ${a.replace(/[.:]/g, '\\$&')}/(\\d+)`));
-    if (m) await run(['ip', '-n', node.ns, 'addr', 'del', `${a}/${m[1]}`, 'dev', node.iface]);
+    const found = link?.addr_info.find((i) => i.local === a);
+    if (found) await run(['ip', '-n', node.ns, 'addr', 'del', `${a}/${found.prefixlen}`, 'dev', node.iface]);
   }
 }

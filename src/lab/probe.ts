@@ -6,7 +6,7 @@
  * the resolution is the event itself, far below the issue's 20 ms sampling bound).
  */
 import { fileURLToPath } from 'node:url';
-import { run, startDaemon, stopDaemon, nowMs, type Daemon } from './proc.js';
+import { run, sleep, startDaemon, stopDaemon, nowMs, type Daemon } from './proc.js';
 import type { NetNode, Topology } from './netns.js';
 
 /** One client request: start time (ms since epoch), target `host:port`, outcome. */
@@ -69,7 +69,7 @@ export class HolderWatch {
       this.monitors.push(startDaemon(`${n.name}/ip-monitor`, ['ip', '-n', n.ns, '-o', 'monitor', 'link', 'address'],
         (line) => this.apply(n, line)));
     }
-    await new Promise((r) => setTimeout(r, 100)); // let the monitors subscribe
+    await sleep(100); // let the monitors subscribe
     for (const n of this.nodes) {
       const out = await run(['ip', '-n', n.ns, '-o', 'link', 'show', 'dev', n.iface]) +
         await run(['ip', '-n', n.ns, '-o', 'addr', 'show', 'dev', n.iface]);

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Environment variable set on every process the lab starts (value: the lab's own pid), and
@@ -239,5 +240,5 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** `sleep(ms, value?, options?)`: node:timers/promises' setTimeout, for every module of the lab. */
+export { sleep };
