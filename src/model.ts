@@ -241,6 +241,12 @@ export interface Plan {
     advertInterval: number;
     /** 2 or 3; 3 for IPv6 or sub-second advert_int. */
     vrrpVersion: 2 | 3;
+    /**
+     * The VRRP preflight (components/vrrp-preflight.ts) the bootstrap runs before kubeadm:
+     * `enforce` (default) stops the bootstrap on a foreign advert with our router id; `off`
+     * writes no preflight (a segment that shares the router id on purpose).
+     */
+    vrrpPreflight: 'enforce' | 'off';
     image: string;
     track: TrackScriptPlan;
   };
