@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadProfile } from '../src/profile/load.js';
 import { renderCluster } from '../src/render.js';
 import { VRRP_PREFLIGHT, preflightSeconds } from '../src/components/vrrp-preflight.js';
-import type { Plan } from '../src/model.js';
+import type { Plan, PlanNode } from '../src/model.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { hasTool, reapDeadNamespaces, run, runOk, shellcheck, testDir } from './helpers/tools.js';
 
@@ -113,6 +113,14 @@ function foreignConf(instances: { routerId: number; vip: string; v6?: boolean }[
   ].join('\n');
 }
 
+/** lab.toml's first two control-plane nodes, each in its namespace on one segment. */
+function twoNodes(t: ExecutionContext) {
+  const { plan } = loadProfile(`${LAB}lab.toml`);
+  const seg = new Segment(t, testDir(t, 'k8s-ha-preflight-'));
+  const [a, b] = plan.nodes.filter((n) => n.vrrp) as [PlanNode, PlanNode];
+  return { plan, f: files(plan), seg, a, b, nsA: seg.add([`${a.address}/24`]), nsB: seg.add([`${b.address}/24`]) };
+}
+
 test('preflight listens at least 3 advert intervals, and 3 of keepalived\'s default 1 s for a faster profile, plus 1 s', (t) => {
   t.is(preflightSeconds(1), 4);
   t.is(preflightSeconds(0.1), 4);
@@ -121,18 +129,13 @@ test('preflight listens at least 3 advert intervals, and 3 of keepalived\'s defa
 });
 
 test.serial('clean segment: a peer of ours advertising is no collision (exit 0)', async (t) => {
-  const { plan } = loadProfile(`${LAB}lab.toml`);
-  const f = files(plan);
-  const seg = new Segment(t, testDir(t, 'k8s-ha-preflight-'));
-  const [a, b] = plan.nodes.filter((n) => n.vrrp);
-  const nsA = seg.add([`${a!.address}/24`]);
-  const nsB = seg.add([`${b!.address}/24`]);
-  seg.keepalived(nsA, f.get(a!.name)!.get('/etc/keepalived/keepalived.conf')!);
+  const { plan, f, seg, a, b, nsA, nsB } = twoNodes(t);
+  seg.keepalived(nsA, f.get(a.name)!.get('/etc/keepalived/keepalived.conf')!);
   await seg.advertising(nsA, plan.vip.addresses);
-  const r = seg.preflight(nsB, f.get(b!.name)!.get(VRRP_PREFLIGHT)!);
+  const r = seg.preflight(nsB, f.get(b.name)!.get(VRRP_PREFLIGHT)!);
   t.is(r.code, 0, r.log);
   // It did hear the peer: a clean result is not an empty capture.
-  t.regex(r.log, new RegExp(`no foreign VRRP router with our virtual_router_id on eth0 \\(adverts heard from our nodes ${a!.address.replace(/\./g, '\\.')}\\)`));
+  t.regex(r.log, new RegExp(`no foreign VRRP router with our virtual_router_id on eth0 \\(adverts heard from our nodes ${a.address.replace(/\./g, '\\.')}\\)`));
   t.log(r.log.trim());
 });
 
@@ -159,18 +162,13 @@ test.serial('a foreign router with our router id (IPv4 and IPv6) is named by sou
 });
 
 test.serial('a node address of ours advertising other VIPs is a collision too; a missing interface is a failed capture (exit 2)', async (t) => {
-  const { plan } = loadProfile(`${LAB}lab.toml`);
-  const f = files(plan);
-  const seg = new Segment(t, testDir(t, 'k8s-ha-preflight-'));
-  const [a, b] = plan.nodes.filter((n) => n.vrrp);
-  const nsA = seg.add([`${a!.address}/24`]);
-  const nsB = seg.add([`${b!.address}/24`]);
+  const { plan, f, seg, a, b, nsA, nsB } = twoNodes(t);
   seg.keepalived(nsA, foreignConf([{ routerId: plan.vip.routerId, vip: '198.18.0.251/32' }]));
   await seg.advertising(nsA, ['198.18.0.251']);
-  const script = f.get(b!.name)!.get(VRRP_PREFLIGHT)!;
+  const script = f.get(b.name)!.get(VRRP_PREFLIGHT)!;
   const r = seg.preflight(nsB, script);
   t.is(r.code, 1, r.log);
-  t.regex(r.log, new RegExp(`advert from ${a!.address.replace(/\./g, '\\.')} with virtual_router_id ${plan.vip.routerId} \\(VIPs 198\\.18\\.0\\.251\\): its VIP set differs from ours`));
+  t.regex(r.log, new RegExp(`advert from ${a.address.replace(/\./g, '\\.')} with virtual_router_id ${plan.vip.routerId} \\(VIPs 198\\.18\\.0\\.251\\): its VIP set differs from ours`));
   const broken = seg.preflight(nsB, script.replace("IFACE='eth0'", "IFACE='nosuch0'"));
   t.is(broken.code, 2, broken.log);
   t.regex(broken.log, /ERROR: could not capture on nosuch0 \(tcpdump exit 1\)/);
