@@ -325,7 +325,7 @@ export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];
  * no imports, so the `lab` command's options do not load the lab (child processes, sockets)
  * on every start of the CLI.
  */
-export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy', 'foreign-router'] as const;
+export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy', 'foreign-router', 'heal-garp'] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
 /**
  * Lab scenarios that take the cluster from one profile to another (`k8s-ha lab --rollout-to B`,

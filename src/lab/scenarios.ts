@@ -17,6 +17,7 @@ import type { ProbeRecord } from './probe.js';
 import type { LabCluster, LabNode } from './cluster.js';
 import { nowMs, sleep } from './proc.js';
 import { foreignAdvertising, startForeignRouter, type ForeignRouter } from './foreign.js';
+import { clientNeighbour, macOf, pointClientAt } from './neigh.js';
 import { LAB_SCENARIOS, type LabRolloutScenarioName, type LabScenarioName, type Plan } from '../model.js';
 import { SCHEDULING_ALLOWANCE_MS, SETTLE_GRACE_MS, handoverBoundMs, masterDownMs, outageBoundsMs } from './bounds.js';
 
@@ -181,6 +182,8 @@ export interface Step {
   markGraceMs?: number;
   /** Extra pass conditions, each returning a note when violated. */
   checks?: (m: { records: ProbeRecord[]; tAct: number; holderAfter: string | null }) => string[];
+  /** What is worth reporting besides (notes that do not fail the scenario). */
+  facts?: () => string[];
 }
 
 /** Runs one measured step and builds its result row. */
@@ -249,6 +252,7 @@ export async function measure(c: LabCluster, name: ScenarioName | LabRolloutScen
   const endHolders = vips.map((v) => c.watch.holders(v).join(' and ') || 'none');
   if (new Set(endHolders).size > 1) notes.push(`the VIPs ended on different nodes: ${vips.map((v, i) => `${v} on ${endHolders[i]}`).join(', ')}`);
   notes.push(...(step.checks?.({ records, tAct, holderAfter }) ?? []));
+  info.push(...(step.facts?.() ?? []));
   const rel = (t: number) => Math.round(t - tAct);
   return {
     name, passed: notes.length === 0, outageMs, outageByVipMs: byVip, failed: failed.length, total: records.length, holderBefore, holderAfter,
@@ -530,6 +534,47 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
         checks: endsOn(holder),
       });
     },
+  },
+  'heal-garp': {
+    describe: 'VRRP to and from the holder is dropped until the next node holds the VIP too, the client is left pointing at that node\'s MAC, then VRRP is restored: the client\'s neighbour entry must point at the holder again within the handover bound (keepalived\'s gratuitous ARP)',
+    run: onHolder((c, { holder, next, ctx }) => {
+      const vip = ctx.plan.vip.addresses[0]!;
+      const bound = handoverBoundMs(ctx.plan);
+      let convergedMs: number | undefined;
+      let restored = 0;
+      let holderMac = '';
+      return {
+        action: async () => {
+          holderMac = await macOf(holder.net);
+          const loserMac = await macOf(next.net);
+          await c.partition(holder, true);
+          // Until the next node holds the VIP as well (its master-down timer expired).
+          await c.until(() => c.watch.holders(vip).includes(next.plan.name), masterDownMs(ctx.plan, next.plan.vrrp!.priority) + 5000);
+          await sleep(1000);
+          await pointClientAt(c.topo, vip, loserMac);
+          await c.partition(holder, false);
+          restored = nowMs();
+          while (nowMs() - restored < bound + 10_000) {
+            if ((await clientNeighbour(c.topo, vip)) === holderMac) { convergedMs = nowMs() - restored; break; }
+            await sleep(10);
+          }
+          return [{ at: restored, label: 'restored' }];
+        },
+        settled: () => c.holders().join() === holder.plan.name,
+        deadlineMs: bound + 5000,
+        boundMs: bound,
+        outageBounded: false,
+        provokesOverlap: true,
+        splitBrainRequired: true,
+        maxMoves: 2,
+        facts: () => (convergedMs === undefined ? [] : [`client's neighbour entry for ${vip} back on ${holder.plan.name} (${holderMac}) ${Math.round(convergedMs)} ms after the restore`]),
+        checks: (m) => [
+          ...(convergedMs === undefined ? [`the client still sent ${vip} to ${next.plan.name}'s MAC ${Math.round(bound + 10_000)} ms after the restore`]
+            : convergedMs > bound ? [`the client pointed at ${holder.plan.name} only ${Math.round(convergedMs)} ms after the restore (bound ${Math.round(bound)} ms)`] : []),
+          ...endsOn(holder)(m),
+        ],
+      };
+    }),
   },
   'foreign-router': {
     describe: 'a foreign keepalived with our virtual_router_id on the segment at first boot: every node\'s VRRP preflight refuses it before any VIP of ours is held; once it is gone the preflight passes, hearing our MASTER',
