@@ -7,7 +7,7 @@ import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js'
 import { BundleError } from './errors.js';
 import { bundleEntries, checkNodes, requireMacs } from './layout.js';
 import { checkMatchboxIgnition } from './matchbox.js';
-import { packArchive, writeArchive } from './tar.js';
+import { packArchive, writeArchive } from '../sinks/tar.js';
 
 /** Options of {@link buildBundle}. */
 export interface BundleOptions {

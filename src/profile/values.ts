@@ -162,12 +162,6 @@ export function parseAddressWithPrefix(s: string): { address: string; family: 4 
   return { address, family, prefix };
 }
 
-/** True for a CIDR `a.b.c.d/n` or `x::/n`. */
-export function isCidr(s: string): boolean {
-  const p = parseAddressWithPrefix(s);
-  return p !== undefined && p.prefix !== undefined;
-}
-
 /** One CIDR of a kubeadm subnet list, parsed. */
 export interface ParsedCidr {
   /** The CIDR as written. */
