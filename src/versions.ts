@@ -1,9 +1,9 @@
 /**
  * Every version gate of k8s-ha in one place: what each Kubernetes minor and each Ignition spec
  * version gets. Components ask here instead of comparing version numbers themselves, so adding
- * a Kubernetes minor or an Ignition spec is one row.
+ * a Kubernetes minor or an Ignition spec is one row. No imports: the CLI's option definitions
+ * read it on every start.
  */
-import { k8sMinor } from './profile/values.js';
 
 /** The kubeadm config APIs k8s-ha writes. */
 export type KubeadmApiVersion = 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
@@ -47,8 +47,15 @@ export const KUBERNETES_VERSIONS: readonly KubernetesFacts[] = [
 /** The oldest Kubernetes minor a profile may name (`1.22`: no kubeadm config API we write is older). */
 export const OLDEST_KUBERNETES = KUBERNETES_VERSIONS[0]!.since;
 
-/** `1.31` -> 1031, the scale of profile/values.ts k8sMinor. */
-const minorNumber = (since: string) => k8sMinor(`${since}.0`);
+/**
+ * Major and minor of a Kubernetes version (`v1.31.2`, `1.31`) as one number to compare:
+ * major * 1000 + minor (1.31 -> 1031); NaN when it does not start like a version (the profile
+ * checks the full form, profile/values.ts K8S_VERSION).
+ */
+function minorNumber(version: string): number {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  return m ? Number(m[1]) * 1000 + Number(m[2]) : NaN;
+}
 
 /**
  * The facts for Kubernetes release `version` (`v1.31.2`, `1.31.2`): the last row whose
@@ -56,19 +63,20 @@ const minorNumber = (since: string) => k8sMinor(`${since}.0`);
  * refuses) or a string that is not a release gets the oldest row.
  */
 export function kubernetesFacts(version: string): KubernetesFacts {
-  const minor = k8sMinor(version);
+  const minor = minorNumber(version);
   return KUBERNETES_VERSIONS.filter((row) => minorNumber(row.since) <= minor).at(-1) ?? KUBERNETES_VERSIONS[0]!;
 }
 
 /** True when `version` is a release k8s-ha supports ({@link OLDEST_KUBERNETES} or newer). */
 export function isSupportedKubernetes(version: string): boolean {
-  return k8sMinor(version) >= minorNumber(OLDEST_KUBERNETES);
+  return minorNumber(version) >= minorNumber(OLDEST_KUBERNETES);
 }
 
 /**
  * One Ignition config spec (3.x; 2.x configs are Container Linux's and cannot be merged):
  * - `ignition`: the first Ignition release that reads it (Ignition docs, "Configuration
- *   specifications", table "Specification versions and Ignition releases"); an older
+ *   specifications", https://coreos.github.io/ignition/specs/, table "Specification versions
+ *   and Ignition releases"); an older
  *   ignition-validate reports "unsupported config version";
  * - `rendered`: k8s-ha writes configs of this spec (`--ignition-version`); user configs merged
  *   into a node's config may be of any spec in the table, no newer than the output's;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { parseProfile } from '../src/index.js';
 import { expectedKubeadmApiVersion } from './helpers/kubeadm-schema.js';
 import {
   IGNITION_SPECS,
@@ -41,4 +42,12 @@ test('the Ignition table: rendered specs, Matchbox limit, order and what Debian 
   t.false(isNewerIgnition('3.0.0', '3.3.0'));
   t.deepEqual(specsNewerThanRelease('2.14.0').map((s) => s.spec), ['3.4.0', '3.5.0']);
   t.deepEqual(specsNewerThanRelease('2.20.0'), []);
+});
+
+test('a profile naming a release older than the table\'s first row is refused, with that row in the message', (t) => {
+  const profile = (version: string) => ({ name: 'x', vip: { addresses: ['198.18.0.10'], routerId: 77, port: 8443, interface: 'eth0' }, kubernetes: { version }, nodes: [{ name: 'a', address: '198.18.0.1/24' }, { name: 'b', address: '198.18.0.2/24' }, { name: 'c', address: '198.18.0.3/24' }] });
+  t.true(parseProfile(profile('v1.22.0'), { env: {} }).ok);
+  const old = parseProfile(profile('v1.21.14'), { env: {} });
+  t.false(old.ok);
+  if (!old.ok) t.deepEqual(old.problems.map((p) => [p.path.join('.'), p.message]), [['kubernetes.version', 'expected a Kubernetes version 1.22 or newer, such as v1.31.2, got "v1.21.14"']]);
 });

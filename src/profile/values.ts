@@ -124,15 +124,6 @@ export function isHttpUrl(s: string): boolean {
   }
 }
 
-/**
- * Major and minor of a Kubernetes version (`v1.31.2` -> [1, 31]), as one number to compare:
- * major * 1000 + minor (1.31 -> 1031); NaN when it is not a version.
- */
-export function k8sMinor(version: string): number {
-  const m = K8S_VERSION.exec(version);
-  return m ? Number(m[1]) * 1000 + Number(m[2]) : NaN;
-}
-
 /** MAC address `aa:bb:cc:dd:ee:ff` or `aa-bb-…`, any case. */
 export const MAC = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/;
 
