@@ -29,21 +29,9 @@ import { SCHEMAS } from './cli.js';
 /** Path of the field reference the checker reads. */
 export const FIELDS_JSON = join(SCHEMAS, 'kubeadm', 'fields.json');
 
-interface FieldSpec {
-  type: string;
-  pointer?: boolean;
-  const?: string;
-  pattern?: string;
-  enum?: string[];
-  itemPattern?: string;
-  itemEnum?: string[];
-  format?: string;
-  since?: string;
-}
-interface ApiVersionSpec {
-  kinds: Record<string, string>;
-  types: Record<string, Record<string, FieldSpec>>;
-}
+/** A field of fields.json (the keys this checker reads) and one apiVersion's entry. */
+type FieldSpec = { type: string; pointer?: boolean; const?: string; pattern?: string; enum?: string[]; itemPattern?: string; itemEnum?: string[]; format?: string; since?: string };
+type ApiVersionSpec = { kinds: Record<string, string>; types: Record<string, Record<string, FieldSpec>> };
 type Schema = Record<string, unknown>;
 
 /** Component-config documents kubeadm accepts next to its own (not checked field by field). */
@@ -154,10 +142,7 @@ const SCALARS: Record<string, Schema> = {
 };
 
 /** `schema` that also takes null (Go pointers, lists and maps). */
-function orNull(schema: Schema): Schema {
-  const type = schema.type as string | string[];
-  return { ...schema, type: [...(Array.isArray(type) ? type : [type]), 'null'] };
-}
+const orNull = (schema: Schema): Schema => ({ ...schema, type: [schema.type, 'null'].flat() });
 
 /** The JSON Schema of Go type `type` in `spec`, with a field's constraints; `target` gates `since`. */
 function schemaOf(spec: ApiVersionSpec, type: string, target: [number, number] | undefined, field: FieldSpec = { type }): Schema {
