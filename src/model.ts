@@ -316,10 +316,6 @@ export interface PlanWarning {
   message: string;
 }
 
-/** Ignition specs we emit; 3.3.0 is the default (Fedora CoreOS, Flatcar, Matchbox, Debian's Ignition 2.14). */
-export const IGNITION_VERSIONS = ['3.3.0', '3.4.0', '3.5.0'] as const;
-export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];
-
 /**
  * The lab's failure scenarios (src/lab/scenarios.ts), in the order they run. Listed here, with
  * no imports, so the `lab` command's options do not load the lab (child processes, sockets)

@@ -24,7 +24,7 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const node = nodeNamed(plan, args.node, profileName(args.profile));
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
     const [{ renderNode }, { staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
-      import('../index.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
+      import('../index.js'), import('../bundle/network.js'), import('../sinks/seed.js'), import('../bundle/budget.js'),
     ]);
     // A missing or failing ISO tool is about this machine, not the profile: said as such.
     const toolError = (e: unknown) => {

@@ -23,12 +23,12 @@ import {
   isKernelArg,
   isInstallDisk,
   INSTALL_DISK_RULE,
-  k8sMinor,
   K8S_VERSION,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
 import { BOOT_MODES, BOOT_OSES } from '../model.js';
+import { isSupportedKubernetes, OLDEST_KUBERNETES } from '../versions.js';
 import { isLoginName, isSshPublicKey, SSH_KEY_RULE } from './ssh.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
@@ -196,10 +196,10 @@ export const profileSchema = z.strictObject({
     }),
   ),
   kubernetes: z.strictObject({
-    // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
+    // The oldest release src/versions.ts has a kubeadm config API for.
     version: z.string().check(
       z.refine((s) => K8S_VERSION.test(s), { error: 'expected a full Kubernetes release with its patch number, such as v1.31.2 (not just 1.31)', abort: true }),
-      z.refine((s) => k8sMinor(s) >= 1022, { error: 'expected a Kubernetes version 1.22 or newer, such as v1.31.2', abort: true }),
+      z.refine(isSupportedKubernetes, { error: `expected a Kubernetes version ${OLDEST_KUBERNETES} or newer, such as v1.31.2`, abort: true }),
     ),
     apiServerPort: z.optional(port),
     podSubnet: z.optional(str(isCidrList, 'expected a CIDR such as 10.244.0.0/16, or a dual-stack pair such as 10.244.0.0/16,fd00:10:244::/56')),
