@@ -7,7 +7,7 @@
  * Its namespace carries the lab's prefix, so the lab's teardown ({@link removeStale}) removes it
  * and every process inside, also when a run is interrupted.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Plan } from '../model.js';
 import { ipFamily } from '../profile/values.js';
@@ -47,14 +47,17 @@ export async function startForeignRouter(plan: Plan, topo: Topology, dir: string
   await run(['ip', '-n', `${PREFIX}bridge`, 'link', 'set', 'f0', 'master', 'br0', 'up']);
   await run(['ip', '-n', FOREIGN_NS, 'addr', 'add', `${mine.address}/${mine.prefix}`, 'dev', 'eth0', ...(v6 ? ['nodad'] : [])]);
   await run(['ip', '-n', FOREIGN_NS, 'link', 'set', 'eth0', 'up']);
-  const conf = join(dir, 'foreign-keepalived.conf');
+  // A directory per start: keepalived refuses to start beside the pid files a SIGKILLed
+  // predecessor left ("daemon is already running").
+  const own = await mkdtemp(join(dir, 'foreign-'));
+  const conf = join(own, 'keepalived.conf');
   await writeFile(conf, [
     'global_defs {', '    router_id foreign', ...(v6 ? ['    vrrp_version 3'] : []), '}',
     'vrrp_instance foreign {', '    state MASTER', '    interface eth0', `    virtual_router_id ${plan.vip.routerId}`, '    priority 254', '    advert_int 1',
     '    virtual_ipaddress {', `        ${vip}/${v6 ? 128 : 32}`, '    }', '}', '',
   ].join('\n'));
   const daemon = startDaemon('foreign/keepalived', ['ip', 'netns', 'exec', FOREIGN_NS, 'unshare', '--pid', '--fork', '--kill-child',
-    'keepalived', '-n', '-l', '-D', '-f', conf, '-p', join(dir, 'foreign-k.pid'), '-r', join(dir, 'foreign-v.pid')]);
+    'keepalived', '-n', '-l', '-D', '-f', conf, '-p', join(own, 'keepalived.pid'), '-r', join(own, 'vrrp.pid')]);
   return {
     address: mine.address, vip, routerId: plan.vip.routerId, daemon,
     async remove() {

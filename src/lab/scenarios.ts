@@ -550,7 +550,8 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
           await c.partition(holder, true);
           // Until the next node holds the VIP as well (its master-down timer expired).
           await c.until(() => c.watch.holders(vip).includes(next.plan.name), masterDownMs(ctx.plan, next.plan.vrrp!.priority) + 5000);
-          await sleep(1000);
+          // Longer than any handover: a split brain, as on a segment that filters VRRP.
+          await sleep(bound + 1000);
           await pointClientAt(c.topo, vip, loserMac);
           await c.partition(holder, false);
           restored = nowMs();
