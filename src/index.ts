@@ -21,7 +21,7 @@
  * for (const n of renderNodes(loaded.plan, secrets)) console.log(n.node.name, n.userData.length);
  * ```
  */
-import { CODES, ProfileError, type Problem } from './profile/errors.js';
+import { CODES, ProblemError, type Problem } from './profile/errors.js';
 import { loadProfile as loadProfileOrThrow, parseProfile as parseProfileOrThrow, validateProfile, type LoadedProfile, type ProfileEnv, type ProfileFormat } from './profile/load.js';
 import type { UserDataSize } from './bundle/budget.js';
 import type { BundleOptions } from './bundle/build.js';
@@ -32,7 +32,7 @@ import type { ClusterDiff } from './day2/diff.js';
 export type { BootOs, BootSettings, Family, IgnitionVersion, NodeFile, NodePayload, NodeRole, NodeUnit, Plan, PlanNode, PlanWarning, RemoteFile, VrrpState } from './model.js';
 export { BOOT_OSES, IGNITION_VERSIONS } from './model.js';
 export type { CodeName, FieldPath, Problem } from './profile/errors.js';
-export { formatPath, formatProblems } from './profile/errors.js';
+export { formatPath, formatProblems, ProblemError } from './profile/errors.js';
 export type { ProfileEnv, ProfileFormat } from './profile/load.js';
 export { detectProfileFormat } from './profile/load.js';
 export { failoverTimesMs, SLOW_FAILOVER_MS, type FailoverTiming } from './profile/vrrp.js';
@@ -54,7 +54,6 @@ export {
 } from './secrets/store.js';
 export type { BundleOptions } from './bundle/build.js';
 export type { UserDataSize } from './bundle/budget.js';
-export { BundleError } from './bundle/errors.js';
 
 /** Options of {@link loadProfile} and {@link parseProfile}. */
 export interface LoadOptions {
@@ -85,13 +84,13 @@ export type ProfileResult =
   | { ok: true; plan: Plan; warnings: Problem[]; source: string; text?: string }
   | { ok: false; problems: Problem[]; source: string; text?: string };
 
-/** The {@link ProfileResult} of a loader call that may throw ProfileError. */
+/** The {@link ProfileResult} of a loader call that may throw ProblemError. */
 function toResult(source: string, load: () => LoadedProfile): ProfileResult {
   try {
     const { plan, problems, text } = load();
     return { ok: true, plan, warnings: problems, source, ...(text !== '' ? { text } : {}) };
   } catch (e) {
-    if (e instanceof ProfileError) return { ok: false, problems: e.problems, source, ...(e.text !== undefined ? { text: e.text } : {}) };
+    if (e instanceof ProblemError) return { ok: false, problems: e.problems, source, ...(e.text !== undefined ? { text: e.text } : {}) };
     throw e;
   }
 }
@@ -137,7 +136,7 @@ function formatOf(name: string): ProfileFormat | undefined {
  * configs, per-node user-data, meta-data, network-config and Ignition, a dnsmasq example,
  * Matchbox profiles and groups, a README) to a file or a stream; see {@link BundleOptions}.
  * Returns each node's user-data size in bytes, in plan order.
- * @throws BundleError (with `.toProblem()`, a {@link Problem}) when the plan cannot be
+ * @throws ProblemError (its `problems`, without a file) when the plan cannot be
  *   bundled: no `[boot]`, a node without MAC, an unsafe boot value, user-data over
  *   `maxUserData`; nothing is written to a file `out` then.
  */
@@ -150,7 +149,7 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
  * Checks what {@link buildBundle} needs before anything is written or any secret is made: a
  * `[boot]` section with safe values, a MAC and consistent static settings for every node, and
  * for an Ignition OS a spec version Matchbox parses.
- * @throws BundleError naming the field (or `--ignition-version`).
+ * @throws ProblemError naming the field (or `--ignition-version`).
  */
 export async function checkBundle(plan: Plan, ignitionVersion?: IgnitionVersion): Promise<void> {
   const { checkBundleInputs } = await import('./bundle/build.js');

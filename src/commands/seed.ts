@@ -3,7 +3,7 @@
  * labelled `cidata` (user-data, meta-data, network-config for static nodes).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile, profileName } from './common.js';
+import { inProfile, CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface SeedArgs extends ProfileArgs, SecretsArgs {
@@ -32,7 +32,7 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     };
     // What can fail without secrets fails first: no ISO tool, bad static settings.
     const iso = await findIsoTool().catch(toolError);
-    await asCliError(profileName(args.profile), async () => staticNetwork(node));
+    await inProfile(profileName(args.profile), async () => staticNetwork(node));
     const rendered = renderNode(plan, node, await clusterSecrets(args, plan));
     const networkConfig = rendered.networkConfig;
     const tool = await writeSeedIso(out, {
