@@ -50,7 +50,6 @@ export {
   type ClusterSecrets,
   type ResolvedSecrets,
   type SecretsWarning,
-  SecretsFileError,
 } from './secrets/store.js';
 export type { BundleOptions } from './bundle/build.js';
 export type { UserDataSize } from './bundle/budget.js';

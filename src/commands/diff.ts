@@ -28,19 +28,18 @@ export function againstOptions(y: Argv, json: string): Argv {
 /**
  * The cluster's existing secrets, read only: a day-two comparison with new secrets would show
  * every kubeadm config as changed, so a missing file is an error, never created.
- * @throws CliError (exit 1) naming the file.
+ * @throws ProblemError naming the file.
  */
 export async function existingSecrets(args: AgainstArgs): Promise<ClusterSecrets> {
-  const { formatProblems, loadSecrets, secretsPathFor, SecretsFileError } = await import('../index.js');
+  const { loadSecrets, secretsPathFor, ProblemError } = await import('../index.js');
   const file = args.secrets ?? secretsPathFor(args.profile);
   try {
     return await loadSecrets(file);
   } catch (e) {
-    if (e instanceof SecretsFileError) {
+    if (e instanceof ProblemError) {
       // A missing file is the usual case here: say why day-two commands never create one.
       const hint = 'day-two commands compare with the secrets the cluster was rendered with; give --secrets FILE (they never create one)';
-      const problems = e.problems.map((p) => (p.path.length === 0 ? { ...p, hint } : p));
-      throw new CliError(formatProblems(e.file, problems, e.text, '(file)'));
+      throw new ProblemError(e.file, e.problems.map((p) => (p.path.length === 0 ? { ...p, hint } : p)), e.text, e.root);
     }
     throw e;
   }
