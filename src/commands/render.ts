@@ -4,7 +4,6 @@
 import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
-import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 import { inProfile, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile, profileName } from './common.js';
 
@@ -66,7 +65,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     // Only user-data that is written is measured (and rendered: see src/render.ts).
     const sizes = args.format === 'ignition' ? [] : await checkUserData(rendered);
     const outDir = args.out ?? `out/${plan.name}`;
-    const { TreeConflictError, writeTreeAtomic } = await import('../sinks/atomic.js');
+    const { writeTreeAtomic } = await import('../sinks/atomic.js');
     // The whole tree is replaced at once (no stale files of an earlier render survive); with
     // --node, only that node's directory is.
     const prefix = (r: { node: { name: string } }) => (args.node === undefined ? `${r.node.name}/` : '');
@@ -84,13 +83,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     const initNode = rendered.find((r) => r.node.role === 'init');
     const deliverKey = plan.kubernetes.caKey === 'deliver' && initNode !== undefined;
     if (deliverKey) files.push({ path: 'ca.key', content: secrets.ca.keyPem, mode: 0o600 });
-    let write: TreeWrite;
-    try {
-      write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
-    } catch (e) {
-      if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which render does not write`}, and render replaces the whole directory\n  hint: choose another --out, or empty it yourself`);
-      throw e;
-    }
+    const write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
     // OUTPUT: whether this node's files differ from what the directory held, i.e. whether the
     // node needs to be provisioned again.
     const rows = [[...NODE_HEADER, 'USER-DATA', 'CONFIG.IGN', 'OUTPUT']];

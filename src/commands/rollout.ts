@@ -40,17 +40,12 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
       throw e;
     }
     const outDir = args.out ?? `out/${plan.name}-rollout`;
-    const { TreeConflictError, writeTreeAtomic } = await import('../sinks/atomic.js');
+    const { writeTreeAtomic } = await import('../sinks/atomic.js');
     const files = [
       ...rollout.scripts.map((s) => ({ path: s.name, content: s.content, mode: s.mode })),
       { path: 'rollout.json', content: `${JSON.stringify(rollout.plan, null, 2)}\n`, mode: 0o644 },
     ];
-    try {
-      await writeTreeAtomic(outDir, files, isRolloutOutput);
-    } catch (e) {
-      if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which rollout does not write`}, and rollout replaces the whole directory\n  hint: choose another --out`);
-      throw e;
-    }
+    await writeTreeAtomic(outDir, files, isRolloutOutput);
     // The text plan ends with the warnings; with --json they go to stderr too, for a person to see.
     if (args.json) for (const w of rollout.plan.warnings ?? []) process.stderr.write(`k8s-ha: warning ${w.code}: ${w.message}\n  hint: ${w.hint}\n`);
     process.stdout.write(args.json ? `${JSON.stringify(rollout.plan, null, 2)}\n` : `${await formatRolloutPlan(rollout.plan, outDir)}scripts and rollout.json written to ${outDir}/\n`);
