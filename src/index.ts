@@ -160,7 +160,6 @@ export const PROBLEM_CODES: Readonly<Record<keyof typeof CODES, string>> = CODES
 
 export type { AppliedBy, ClusterDiff, FileChange, NodeDiff, StaticPodName } from './day2/diff.js';
 export type { PreviousNode, PreviousOutput } from './day2/read.js';
-export { PreviousOutputError } from './day2/read.js';
 export { CONFIG_HASH_ANNOTATION, configHash } from './components/static-pods.js';
 
 /** Options of {@link diffAgainst}. */
@@ -182,7 +181,7 @@ export interface DiffOptions {
  * `first-boot`) and a unified diff with secrets redacted, and the static pods kubelet restarts
  * (those whose manifest changed: with the config-hash annotation, exactly those whose mounted
  * config changed, or whose image or command did). Reads `against`, writes nothing.
- * @throws PreviousOutputError when `against` cannot be read or holds no node outputs.
+ * @throws ProblemError (E072 at --against) when `against` cannot be read or holds no node outputs.
  */
 export async function diffAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: DiffOptions = {}): Promise<ClusterDiff> {
   const [{ readPrevious }, { diffCluster }, { renderCluster }] = await Promise.all([import('./day2/read.js'), import('./day2/diff.js'), import('./render.js')]);
@@ -207,7 +206,6 @@ export async function formatDiff(diff: ClusterDiff): Promise<string> {
 }
 
 export type { Rollout, RolloutFile, RolloutPlan, RolloutStep, RolloutWarning } from './day2/rollout.js';
-export { RolloutError } from './day2/rollout.js';
 
 /** Options of {@link planRolloutAgainst}. */
 export interface RolloutOptions {
@@ -229,7 +227,7 @@ export interface RolloutOptions {
  * the pods kubelet restarts, the command to run and what to wait for) and one POSIX sh update
  * script per updated node (idempotent, atomic file replacement, waits for the restarted pods;
  * mode 0700: it embeds configs with secrets). Writes nothing.
- * @throws PreviousOutputError as {@link diffAgainst}; RolloutError for a `holder` that is
+ * @throws ProblemError as {@link diffAgainst}, or E073 (in the profile) for a `holder` that is
  *   not a running control-plane node, or a `replaced` node that is new, removed or the init node.
  */
 export async function planRolloutAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: RolloutOptions = {}): Promise<import('./day2/rollout.js').Rollout> {

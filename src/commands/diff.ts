@@ -5,7 +5,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
-import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
+import { loadOrExit, type ProfileArgs, withProfile } from './common.js';
 
 /** Exit code of `diff` (and `rollout`) when some node changes. */
 export const EXIT_CHANGES = 3;
@@ -46,19 +46,14 @@ export async function existingSecrets(args: AgainstArgs): Promise<ClusterSecrets
 }
 
 /**
- * The new render of the profile compared with `--against`, or CliError (exit 1) for an
- * unreadable earlier output.
+ * The new render of the profile compared with `--against`.
+ * @throws ProblemError (E072) for an unreadable earlier output.
  */
 export async function loadDiff(args: AgainstArgs) {
   const { plan } = await loadOrExit(args.profile, args.strict);
   const secrets = await existingSecrets(args);
-  const { diffAgainst, PreviousOutputError } = await import('../index.js');
-  try {
-    return { plan, diff: await diffAgainst(plan, secrets, args.against) };
-  } catch (e) {
-    if (e instanceof PreviousOutputError) throw new CliError(`k8s-ha: --against ${e.message}\n  hint: ${e.hint}`);
-    throw e;
-  }
+  const { diffAgainst } = await import('../index.js');
+  return { plan, diff: await diffAgainst(plan, secrets, args.against) };
 }
 
 export const diffCommand: CommandModule<object, AgainstArgs> = {

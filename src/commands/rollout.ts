@@ -4,7 +4,7 @@
  * src/day2/rollout.ts). Exit 0 when nothing is to do, 3 with steps (like `diff`), 1 on errors.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CliError, loadOrExit } from './common.js';
+import { loadOrExit } from './common.js';
 import { againstOptions, EXIT_CHANGES, existingSecrets, type AgainstArgs } from './diff.js';
 
 interface RolloutArgs extends AgainstArgs {
@@ -27,18 +27,11 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
   handler: async (args: ArgumentsCamelCase<RolloutArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const secrets = await existingSecrets(args);
-    const { planRolloutAgainst, formatRolloutPlan, PreviousOutputError, RolloutError } = await import('../index.js');
-    let rollout: Awaited<ReturnType<typeof planRolloutAgainst>>;
-    try {
-      rollout = await planRolloutAgainst(plan, secrets, args.against, {
-        ...(args.holder !== undefined ? { holder: args.holder } : {}),
-        ...(args.replaced !== undefined ? { replaced: args.replaced } : {}),
-      });
-    } catch (e) {
-      if (e instanceof PreviousOutputError) throw new CliError(`k8s-ha: --against ${e.message}\n  hint: ${e.hint}`);
-      if (e instanceof RolloutError) throw new CliError(`k8s-ha: ${e.message}\n  hint: ${e.hint}`);
-      throw e;
-    }
+    const { planRolloutAgainst, formatRolloutPlan } = await import('../index.js');
+    const rollout = await planRolloutAgainst(plan, secrets, args.against, {
+      ...(args.holder !== undefined ? { holder: args.holder } : {}),
+      ...(args.replaced !== undefined ? { replaced: args.replaced } : {}),
+    });
     const outDir = args.out ?? `out/${plan.name}-rollout`;
     const { writeTreeAtomic } = await import('../sinks/atomic.js');
     const files = [
