@@ -42,7 +42,7 @@ export const CODES = {
   E_USER_CONTENT: 'E051',
   E_INSTALL: 'E052',
   E_NO_KUBERNETES: 'E036',
-  /** A program k8s-ha needs is missing or failed (seed's xorriso/genisoimage). */
+  /** A program k8s-ha needs is missing or failed (seed's xorriso/genisoimage, a command the lab runs). */
   E_TOOL: 'E070',
   /** An output directory (--out) holds files the command does not write, or is not a directory. */
   E_OUTPUT: 'E071',
