@@ -25,12 +25,14 @@ import { CODES, ProblemError, type Problem } from './profile/errors.js';
 import { loadProfile as loadProfileOrThrow, parseProfile as parseProfileOrThrow, validateProfile, type LoadedProfile, type ProfileEnv, type ProfileFormat } from './profile/load.js';
 import type { UserDataSize } from './bundle/budget.js';
 import type { BundleOptions } from './bundle/build.js';
-import type { IgnitionVersion, Plan } from './model.js';
+import type { Plan } from './model.js';
+import type { IgnitionVersion } from './versions.js';
 import type { ClusterSecrets } from './secrets/store.js';
 import type { ClusterDiff } from './day2/diff.js';
 
-export type { BootOs, BootSettings, Family, IgnitionVersion, NodeFile, NodePayload, NodeRole, NodeUnit, Plan, PlanNode, PlanWarning, RemoteFile, VrrpState } from './model.js';
-export { BOOT_OSES, IGNITION_VERSIONS } from './model.js';
+export type { BootOs, BootSettings, Family, NodeFile, NodePayload, NodeRole, NodeUnit, Plan, PlanNode, PlanWarning, RemoteFile, VrrpState } from './model.js';
+export { BOOT_OSES } from './model.js';
+export { IGNITION_VERSIONS, type IgnitionVersion } from './versions.js';
 export type { CodeName, FieldPath, Problem } from './profile/errors.js';
 export { formatPath, formatProblems, ProblemError } from './profile/errors.js';
 export type { ProfileEnv, ProfileFormat } from './profile/load.js';

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
-import { findIsoTool, writeSeedIso } from '../src/bundle/seed.js';
+import { findIsoTool, writeSeedIso } from '../src/sinks/seed.js';
 import { ProblemError } from '../src/profile/errors.js';
 import { renderNode } from '../src/render.js';
 import { fixture, labPlan } from './helpers/bundle-run.js';

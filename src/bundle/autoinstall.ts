@@ -17,7 +17,7 @@ import { networkV2, type StaticNetwork } from './network.js';
  * - `user-data`: the installed system's cloud-config, our rendered user-data as data
  *   (reference, "user-data": passed to cloud-init on the first boot of the installed system;
  *   with it, `identity` may be left out).
- * The document matches ./autoinstall-schema.ts, which tests check with ajv.
+ * The document matches test/helpers/autoinstall-schema.ts, which tests check with ajv.
  */
 
 /** The autoinstall document as data ({@link autoinstallUserData} serialises it). */

@@ -1,4 +1,4 @@
-import { table } from '../formats/table.js';
+import { table } from '../commands/table.js';
 import { fail } from '../profile/errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Plan, PlanNode } from '../model.js';
-import type { IgnitionVersion } from '../formats/ignition.js';
+import { DEFAULT_IGNITION_VERSION, type IgnitionVersion } from '../versions.js';
 import { renderNode } from '../render.js';
 import type { ClusterSecrets } from '../secrets/store.js';
 import { checkBootSettings, usesIgnition } from './boot.js';
@@ -7,7 +7,7 @@ import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js'
 import { fail } from '../profile/errors.js';
 import { bundleEntries, checkNodes, requireMacs } from './layout.js';
 import { checkMatchboxIgnition } from './matchbox.js';
-import { packArchive, writeArchive } from './tar.js';
+import { packArchive, writeArchive } from '../sinks/tar.js';
 
 /** Options of {@link buildBundle}. */
 export interface BundleOptions {
@@ -58,7 +58,7 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
  * the checked boot settings.
  * @throws ProblemError naming the field (or `--ignition-version`).
  */
-export function checkBundleInputs(plan: Plan, ignitionVersion: IgnitionVersion = '3.3.0'): ReturnType<typeof checkBootSettings> {
+export function checkBundleInputs(plan: Plan, ignitionVersion: IgnitionVersion = DEFAULT_IGNITION_VERSION): ReturnType<typeof checkBootSettings> {
   if (plan.boot === undefined) {
     fail('E_REQUIRED', ['boot'], 'the bundle needs a [boot] section',
       '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');

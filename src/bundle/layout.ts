@@ -10,7 +10,7 @@ import { matchboxGroup, matchboxProfile } from './matchbox.js';
 import { networkConfigV2, staticNetwork, type NetworkNode } from './network.js';
 import { pxelinuxConfig } from './pxelinux.js';
 import { bundleReadme } from './readme.js';
-import type { ArchiveEntry } from './tar.js';
+import type { ArchiveEntry } from '../sinks/tar.js';
 import { macHyphens } from './validate.js';
 
 /** A node's rendered configuration: the texts of src/render.ts `renderNode` the bundle uses. */

@@ -1,7 +1,7 @@
 /**
  * `k8s-ha render [PROFILE]`: writes per-node user-data, meta-data and config.ign.
  */
-import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
+import { DEFAULT_IGNITION_VERSION, IGNITION_VERSIONS, type IgnitionVersion } from '../versions.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
@@ -33,7 +33,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('out', { type: 'string', describe: 'output directory (default: out/<cluster name>)' })
       .option('format', { choices: FORMATS, default: 'all' as const, describe: 'which outputs to write' })
       .option('node', { type: 'string', describe: 'only this node' })
-      .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version' })
+      .option('ignition-version', { choices: IGNITION_VERSIONS, default: DEFAULT_IGNITION_VERSION, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (cluster facts; per node role, address, user-data, Ignition, sizes, paths) instead of the table' })
       .options(secretsOptions)

@@ -24,7 +24,7 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const node = nodeNamed(plan, args.node, profileName(args.profile));
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
     const [{ renderNode }, { staticNetwork }, { findIsoTool, writeSeedIso }, { budgetReport, userDataBytes }] = await Promise.all([
-      import('../index.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
+      import('../index.js'), import('../bundle/network.js'), import('../sinks/seed.js'), import('../bundle/budget.js'),
     ]);
     // What can fail without secrets fails first: no ISO tool, bad static settings.
     const iso = await findIsoTool();

@@ -11,6 +11,11 @@
  *    preKubeadmCommands: this is where users install kubeadm, kubelet and a container runtime;
  * 3. checks the prerequisites (kubeadm, kubelet, a containerd or CRI-O socket, curl on
  *    joiners, kubectl on an init node with add-ons) and names every missing one;
+ * 3a. on control-plane nodes (unless keepalived.vrrpPreflight = "off") runs the VRRP preflight
+ *    {@link VRRP_PREFLIGHT}; when it fails (a foreign VRRP router with our router id, or no
+ *    capture) it moves the keepalived static pod manifest out of /etc/kubernetes/manifests (to
+ *    {@link REFUSED_KEEPALIVED}) and stops before kubeadm, which is what starts kubelet with
+ *    that manifest directory: nothing is left that would start keepalived;
  * 4. on control-plane nodes pre-pulls the HAProxy and keepalived images with `crictl pull`
  *    (failure tolerated: offline nodes let kubelet pull later), so the VIP comes up together
  *    with the apiserver (kubelet starts the static pods during kubeadm's kubelet-start phase,
@@ -31,6 +36,8 @@ import { ipFamily, isDns1123Subdomain, isHttpUrl, isImageRef, isShellLine } from
 import { fail, type FieldPath } from '../profile/errors.js';
 import type { Hook, NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
 import { KUBEADM_CONFIG } from './kubeadm.js';
+import { MANIFESTS_DIR } from './static-pods.js';
+import { VRRP_PREFLIGHT } from './vrrp-preflight.js';
 
 /** Where the script lands on the node (mode 0700: hooks may carry credentials). */
 export const BOOTSTRAP_SCRIPT = '/etc/k8s-ha/bootstrap.sh';
@@ -46,6 +53,9 @@ export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 export const CA_KEY_PATH = '/etc/kubernetes/pki/ca.key';
 /** Where the init node's add-on manifests from local files land: `<dir>/<name>.yaml`, 0600. */
 export const ADDON_DIR = '/etc/k8s-ha/addons';
+/** Where a refused VRRP preflight moves the keepalived static pod manifest (out of kubelet's reach). */
+export const REFUSED_KEEPALIVED = '/etc/k8s-ha/keepalived.yaml.refused';
+
 /** CRI sockets looked for, in order: containerd, then CRI-O (kubeadm's known endpoints). */
 export const CRI_SOCKETS = ['/run/containerd/containerd.sock', '/var/run/crio/crio.sock'];
 
@@ -74,6 +84,11 @@ export interface BootstrapModel {
   awaitCaKey?: boolean;
   /** Tries per add-on (1..1000) and seconds between them (0..3600); default {@link DEFAULT_ADDON_RETRY}. */
   addonRetry?: { attempts: number; intervalSeconds: number };
+  /**
+   * Control-plane roles only (ignored on workers): run the per-node VRRP preflight script
+   * ({@link VRRP_PREFLIGHT}, written by the node's payload) before anything else acts.
+   */
+  vrrpPreflight?: boolean;
   /** Joiners' wait for the control plane: number of tries (1..10000), seconds between tries (0..3600). */
   wait: { attempts: number; intervalSeconds: number };
 }
@@ -205,6 +220,30 @@ export function bootstrapScript(model: BootstrapModel): string {
     '  systemctl enable kubelet.service || log "warning: could not enable kubelet.service"',
     'fi',
   ];
+  if (controlPlane && model.vrrpPreflight === true) {
+    lines.push(
+      '',
+      '# VRRP preflight: a foreign router with our virtual_router_id would take or share the VIPs.',
+      '# On failure keepalived must not start: its manifest leaves the directory kubelet reads.',
+      `PREFLIGHT="$ROOT"${shQuote(VRRP_PREFLIGHT)}`,
+      'if [ -e "$PREFLIGHT" ]; then',
+      '  if sh "$PREFLIGHT"; then',
+      '    log "VRRP preflight passed"',
+      '  else',
+      '    rc=$?',
+      `    KEEPALIVED_MANIFEST="$ROOT"${shQuote(`${MANIFESTS_DIR}/keepalived.yaml`)}`,
+      `    REFUSED="$ROOT"${shQuote(REFUSED_KEEPALIVED)}`,
+      '    if [ -e "$KEEPALIVED_MANIFEST" ]; then',
+      '      mkdir -p "$(dirname "$REFUSED")"',
+      '      mv -f "$KEEPALIVED_MANIFEST" "$REFUSED"',
+      '    fi',
+      `    die "VRRP preflight failed (exit $rc, see the vrrp-preflight lines above or journalctl -t k8s-ha): keepalived not started, its manifest moved to ${REFUSED_KEEPALIVED}; fix the segment or the profile, move it back to ${MANIFESTS_DIR}/keepalived.yaml and run $0 again"`,
+      '  fi',
+      'else',
+      '  log "warning: $PREFLIGHT not found: VRRP preflight skipped"',
+      'fi',
+    );
+  }
   if (controlPlane && model.images.length > 0) {
     lines.push(
       '',
@@ -358,6 +397,7 @@ export function bootstrapPayload(plan: Plan, role: PlanNode['role']): NodePayloa
     postKubeadmCommands: forRole(k.postKubeadmCommands),
     addons: addons.map((a) => ({ name: a.name, source: 'url' in a ? a.url : addonPath(a.name) })),
     awaitCaKey: role === 'init' && k.caKey === 'deliver',
+    vrrpPreflight: role !== 'worker' && plan.keepalived.vrrpPreflight === 'enforce',
     wait: DEFAULT_WAIT,
   });
   const downloads: RemoteFile[] = k.sysext ? [{ path: SYSEXT_IMAGE, mode: 0o644, url: k.sysext.url, sha512: k.sysext.sha512 }] : [];

@@ -270,7 +270,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     const cert = await makeCert(work);
     const nodes: LabNode[] = [];
     for (const [i, r] of cps.entries()) {
-      nodes.push({ plan: r.node, net: topo.nodes[i]!, specs: await readStaticPods(roots.get(r.node.name)!), containers: [], linkUp: true });
+      nodes.push({ plan: r.node, net: topo.nodes[i]!, specs: await readStaticPods(roots.get(r.node.name)!), containers: [], linkUp: true, root: roots.get(r.node.name)! });
     }
     const haproxyCfg = await readFile(join(roots.get(cps[0]!.node.name)!, HAPROXY_CFG), 'utf8').catch(() => '');
     cluster = new LabCluster(plan, topo, nodes, cert);
@@ -288,7 +288,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     for (let i = 1; i <= runs; i++) {
       for (const name of wanted) {
         announce(name, i);
-        record(i, await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain }));
+        record(i, await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain, work }));
       }
       for (const name of LAB_ROLLOUT_SCENARIOS.filter((s) => opts.scenarios?.includes(s))) {
         announce(name, i);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { writeStreamAtomic } from '../sinks/atomic.js';
+import { writeStreamAtomic } from './atomic.js';
 import { findExecutable } from '../system.js';
 import { fail } from '../profile/errors.js';
 
