@@ -9,12 +9,12 @@ import {
   ADMIN_CONF,
   BOOTSTRAP_MARKER,
   BOOTSTRAP_SCRIPT,
-  BootstrapValueError,
   REFUSED_KEEPALIVED,
   bootstrapScript,
   bootstrapUnit,
   type BootstrapModel,
 } from '../src/components/bootstrap.js';
+import { ProblemError } from '../src/profile/errors.js';
 import type { NodeRole } from '../src/model.js';
 import { VRRP_PREFLIGHT } from '../src/components/vrrp-preflight.js';
 import { isShellLine } from '../src/profile/values.js';
@@ -236,7 +236,7 @@ test('profile values cannot change the script: unsafe ones are refused, hooks ar
     { wait: { attempts: 0, intervalSeconds: 1 } },
     { wait: { attempts: 1, intervalSeconds: 1.5 } },
   ];
-  for (const over of bad) t.throws(() => bootstrapScript(model('init', over)), { instanceOf: BootstrapValueError }, JSON.stringify(over));
+  for (const over of bad) t.throws(() => bootstrapScript(model('init', over)), { instanceOf: ProblemError }, JSON.stringify(over));
   // any one-line hook reaches run_hook byte for byte, whatever quotes or $ it holds
   const shellish = fc.string({ unit: fc.constantFrom("'", '"', '$', '`', '\\', ' ', ';', '(', 'a', '\t'), minLength: 1 });
   const hooks = fc
@@ -354,8 +354,8 @@ test('add-ons: applied once from the init node after kubeadm init, before the po
   t.is(r3.code, 1);
   t.regex(r3.stdout, /missing prerequisites: kubectl/);
   t.true(shellcheck(bootstrapScript(model('init', { addons, postKubeadmCommands: ['true'] }))).ok);
-  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'x', source: 'relative/path.yaml' }] })), { instanceOf: BootstrapValueError });
-  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'Bad Name', source: 'https://example.test/a' }] })), { instanceOf: BootstrapValueError });
+  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'x', source: 'relative/path.yaml' }] })), { instanceOf: ProblemError });
+  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'Bad Name', source: 'https://example.test/a' }] })), { instanceOf: ProblemError });
 });
 
 test('caKey "deliver": the init node waits (bounded) for the CA key the user places, naming the file', async (t) => {

@@ -5,7 +5,7 @@
 import type { Plan } from '../model.js';
 import { DEFAULT_IGNITION_VERSION, IGNITION_VERSIONS, MATCHBOX_MAX_IGNITION, type IgnitionVersion } from '../versions.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
+import { inProfile, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 /**
@@ -44,9 +44,9 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
       import('../index.js'), import('../bundle/budget.js'),
     ]);
     // Bad boot settings fail before a secrets file is made (writeStreamAtomic makes out's parent).
-    await asCliError(profileName(args.profile), () => checkBundle(plan, args.ignitionVersion));
+    await inProfile(profileName(args.profile), () => checkBundle(plan, args.ignitionVersion));
     const secrets = await clusterSecrets(args, plan);
-    const sizes = await asCliError(profileName(args.profile), () =>
+    const sizes = await inProfile(profileName(args.profile), () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
     process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}${deliverHint(plan, args.profile, args.secrets)}`);
   },

@@ -33,6 +33,7 @@
  * single-quoted, so no profile value can add a line or a command to the script.
  */
 import { ipFamily, isDns1123Subdomain, isHttpUrl, isImageRef, isShellLine } from '../profile/values.js';
+import { fail, type FieldPath } from '../profile/errors.js';
 import type { Hook, NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
 import { KUBEADM_CONFIG } from './kubeadm.js';
 import { MANIFESTS_DIR } from './static-pods.js';
@@ -101,12 +102,9 @@ export const DEFAULT_WAIT = { attempts: 90, intervalSeconds: 10 } as const;
  */
 export const DEFAULT_ADDON_RETRY = { attempts: 30, intervalSeconds: 10 } as const;
 
-/** Thrown when a model value could change the script's structure or is not what it claims. */
-export class BootstrapValueError extends Error {
-  constructor(field: string, value: unknown, expected: string) {
-    super(`bootstrap script: ${field}: refusing ${JSON.stringify(value)}, expected ${expected}`);
-    this.name = 'BootstrapValueError';
-  }
+/** Refuses a model value that could change the script's structure or is not what it claims: problem E015 at the model's `field`. */
+function refuse(field: FieldPath, value: unknown, expected: string): never {
+  fail('E_UNSAFE', field, `the bootstrap script refuses ${JSON.stringify(value)}, expected ${expected}`, undefined, 'k8s-ha', '');
 }
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
@@ -121,18 +119,18 @@ function checkEndpoint(endpoint: string): string {
   const host = m?.[1] ?? '';
   const port = Number(m?.[2]);
   const hostOk = endpoint.startsWith('[') ? ipFamily(host) === 6 : ipFamily(host) === 4 || (host !== '' && isDns1123Subdomain(host));
-  if (!m || !hostOk || port < 1 || port > 65535) throw new BootstrapValueError('endpoint', endpoint, 'host:port ([v6]:port for IPv6)');
+  if (!m || !hostOk || port < 1 || port > 65535) refuse(['endpoint'], endpoint, 'host:port ([v6]:port for IPv6)');
   return endpoint;
 }
 
-function checkInt(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new BootstrapValueError(field, value, `an integer ${min}..${max}`);
+function checkInt(field: FieldPath, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) refuse(field, value, `an integer ${min}..${max}`);
   return value;
 }
 
-function checkCommands(field: string, commands: string[]): string[] {
+function checkCommands(field: FieldPath, commands: string[]): string[] {
   commands.forEach((c, i) => {
-    if (!isShellLine(c)) throw new BootstrapValueError(`${field}[${i}]`, c, 'one non-empty line without control characters');
+    if (!isShellLine(c)) refuse([...field, i], c, 'one non-empty line without control characters');
   });
   return commands;
 }
@@ -142,28 +140,28 @@ function checkCommands(field: string, commands: string[]): string[] {
  *
  * File-system paths are prefixed with `$K8S_HA_ROOT` (unset on real nodes) so tests can run the
  * script in a scratch directory with stub kubeadm/kubelet/curl/crictl on PATH.
- * @throws BootstrapValueError for any model value that is not what its field documents.
+ * @throws ProblemError (E015) for any model value that is not what its field documents.
  */
 export function bootstrapScript(model: BootstrapModel): string {
   const endpoint = checkEndpoint(model.endpoint);
-  if (!SAFE_PATH.test(model.kubeadmConfig)) throw new BootstrapValueError('kubeadmConfig', model.kubeadmConfig, 'an absolute path');
+  if (!SAFE_PATH.test(model.kubeadmConfig)) refuse(['kubeadmConfig'], model.kubeadmConfig, 'an absolute path');
   model.images.forEach((img, i) => {
-    if (!isImageRef(img)) throw new BootstrapValueError(`images[${i}]`, img, 'an image reference such as haproxy:2.8');
+    if (!isImageRef(img)) refuse(['images', i], img, 'an image reference such as haproxy:2.8');
   });
-  const attempts = checkInt('wait.attempts', model.wait.attempts, 1, 10000);
-  const interval = checkInt('wait.intervalSeconds', model.wait.intervalSeconds, 0, 3600);
-  const pre = checkCommands('preKubeadmCommands', model.preKubeadmCommands);
-  const post = checkCommands('postKubeadmCommands', model.postKubeadmCommands);
+  const attempts = checkInt(['wait', 'attempts'], model.wait.attempts, 1, 10000);
+  const interval = checkInt(['wait', 'intervalSeconds'], model.wait.intervalSeconds, 0, 3600);
+  const pre = checkCommands(['preKubeadmCommands'], model.preKubeadmCommands);
+  const post = checkCommands(['postKubeadmCommands'], model.postKubeadmCommands);
   const controlPlane = model.role !== 'worker';
   const joiner = model.role !== 'init';
   const addons = model.role === 'init' ? (model.addons ?? []) : [];
   addons.forEach((a, i) => {
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(a.name)) throw new BootstrapValueError(`addons[${i}].name`, a.name, 'a DNS-1123 label');
-    if (!SAFE_PATH.test(a.source) && !isHttpUrl(a.source)) throw new BootstrapValueError(`addons[${i}].source`, a.source, 'an http(s) URL or an absolute path');
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(a.name)) refuse(['addons', i, 'name'], a.name, 'a DNS-1123 label');
+    if (!SAFE_PATH.test(a.source) && !isHttpUrl(a.source)) refuse(['addons', i, 'source'], a.source, 'an http(s) URL or an absolute path');
   });
   const retry = model.addonRetry ?? DEFAULT_ADDON_RETRY;
-  const addonAttempts = checkInt('addonRetry.attempts', retry.attempts, 1, 1000);
-  const addonInterval = checkInt('addonRetry.intervalSeconds', retry.intervalSeconds, 0, 3600);
+  const addonAttempts = checkInt(['addonRetry', 'attempts'], retry.attempts, 1, 1000);
+  const addonInterval = checkInt(['addonRetry', 'intervalSeconds'], retry.intervalSeconds, 0, 3600);
 
   const lines = [
     '#!/bin/sh',

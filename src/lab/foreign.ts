@@ -34,7 +34,7 @@ export interface ForeignRouter {
  * attaches {@link FOREIGN_NS} to the bridge with the first, and starts keepalived there with
  * `plan.vip.routerId`, priority 254, advert_int 1 s (keepalived's default), for the primary
  * family only. `dir` receives its config and pid files.
- * @throws CommandError when a namespace or link cannot be made.
+ * @throws ProblemError (E070) when a namespace or link cannot be made.
  */
 export async function startForeignRouter(plan: Plan, topo: Topology, dir: string): Promise<ForeignRouter> {
   const nodes = topo.nodes.map((n) => ({ name: n.name, address: n.address, prefix: n.prefix, iface: n.iface }));
