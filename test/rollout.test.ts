@@ -38,7 +38,14 @@ test('order: updates in ascending priority with the assumed holder last, then th
   t.deepEqual(grow.plan.holder, { node: 'k8s-cp-1', source: 'assumed' });
   t.deepEqual(grow.scripts.map((s) => s.name), ['update-k8s-cp-3.sh', 'update-k8s-cp-2.sh', 'update-k8s-cp-1.sh']);
   t.true(grow.scripts.every((s) => s.mode === 0o700));
-  t.deepEqual(grow.plan.firstBootOnly, [{ node: 'k8s-cp-1', paths: ['/etc/k8s-ha/kubeadm.yaml'] }]);
+  // The VRRP preflight lists every control-plane address, so a fourth node changes it on all
+  // three; it runs before keepalived's first start only, so nothing copies it to a running node.
+  const preflight = '/etc/k8s-ha/vrrp-preflight.sh';
+  t.deepEqual(grow.plan.firstBootOnly, [
+    { node: 'k8s-cp-1', paths: ['/etc/k8s-ha/kubeadm.yaml', preflight] },
+    { node: 'k8s-cp-2', paths: [preflight] },
+    { node: 'k8s-cp-3', paths: [preflight] },
+  ]);
   // the new node's apiserver is not up during the updates: the scripts must not wait for it
   t.false(grow.scripts.some((s) => s.content.includes('172.16.217.174:6443')));
   t.true(grow.scripts.every((s) => s.content.includes('172.16.217.173:6443')));
