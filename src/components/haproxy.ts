@@ -8,6 +8,24 @@ import { bracketIp } from '../profile/values.js';
 export const HAPROXY_DIR = '/etc/haproxy';
 export const HAPROXY_CFG = `${HAPROXY_DIR}/haproxy.cfg`;
 
+/**
+ * The HAProxy container's command (argv): master-worker mode in the foreground with
+ * haproxy.cfg. With `keepalived.trackProcess` it ends in `-L <node name>` (HAProxy's local peer
+ * name, used only by a `peers` section, which haproxy.cfg has none of): keepalived's
+ * vrrp_track_process matches this exact command line ({@link haproxyCommand} in
+ * keepalived.conf), and with hostPID keepalived sees every process of the node, so the node's
+ * name makes the match this HAProxy's alone (not another HAProxy on the node; in the lab, where
+ * the nodes share one machine's process table, not another node's).
+ * @param nodeName the control-plane node's name; required when trackProcess is on.
+ * @throws Error when trackProcess is on and no node name is given.
+ */
+export function haproxyCommand(plan: Plan, nodeName?: string): string[] {
+  const argv = ['haproxy', '-W', '-db', '-f', HAPROXY_CFG];
+  if (!plan.keepalived.trackProcess) return argv;
+  if (nodeName === undefined) throw new Error('keepalived.trackProcess: the HAProxy command names its node');
+  return [...argv, '-L', word(nodeName, 'haproxy command')];
+}
+
 /** Frontend and backend names: distinct (the same name for both is an error from HAProxy 3.3). */
 export const FRONTEND = 'k8s-api';
 export const BACKEND = 'k8s-apiservers';

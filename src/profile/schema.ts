@@ -175,6 +175,7 @@ export const profileSchema = z.strictObject({
       authPassFile: z.optional(z.string().check(z.minLength(1))),
       advertInterval: z.optional(num(0.01, 255)),
       image: z.optional(image),
+      trackProcess: z.optional(z.boolean()),
       check: z.optional(
         z.strictObject({
           interval: z.optional(int(1, 60)),
@@ -241,6 +242,7 @@ export const FIELD_HINTS: Record<string, string> = {
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
   name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name; kubeadm validation.go ValidateNodeRegistrationOptions wants a lower-case DNS-1123 name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
+  trackProcess: 'true or false: keepalived also watches the HAProxy process (a dead HAProxy moves the VIP at once; the keepalived pod gets hostPID)',
   port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
   apiServerPort: "the apiservers' own secure port (6443 unless changed)",
   image: 'a container image reference such as haproxy:2.8 or registry.example.com/keepalived:2.2.8',
