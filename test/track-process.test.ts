@@ -38,7 +38,8 @@ test('lab-fast-track.toml: vrrp_track_process matches the node\'s own HAProxy co
   for (const r of cps) {
     const conf = file(r, '/etc/keepalived/keepalived.conf')!;
     const haproxy = pod(r, 'haproxy').spec!.containers[0]!.command!;
-    t.deepEqual(haproxy, ['haproxy', '-W', '-db', '-f', '/etc/haproxy/haproxy.cfg', '-L', r.node.name]);
+    // One process (no -W master-worker: no fork or re-exec for keepalived to miscount), named by its node.
+    t.deepEqual(haproxy, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg', '-L', r.node.name]);
     const track = block(conf, 'vrrp_track_process haproxy_process');
     t.regex(track, new RegExp(`^ +process ${haproxy.join(' ')}\\n`, 'm'), r.node.name);
     t.regex(track, /^ +param_match partial\n/m);

@@ -186,9 +186,8 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
  * `vrrp_track_process` for keepalived.trackProcess: the node's HAProxy, matched by its whole
  * command line (`full_command`, argv[0] `haproxy`, then the parameters of
  * {@link haproxyCommand}, which end in the node's name; `param_match partial`: those first, so
- * a reloaded master's added `-sf`/`-x` arguments still match), with the track script's
- * weight. With no such process (quorum 1, keepalived's default: the master or its worker)
- * keepalived applies the weight as soon as the kernel reports the exit (process events through
+ * arguments added after them would still match), with the track script's weight. With no such
+ * process (quorum 1, keepalived's default; HAProxy runs as one process then) keepalived applies the weight as soon as the kernel reports the exit (process events through
  * the netlink proc connector, keepalived.conf(5) vrrp_track_process), not after `fall` checks
  * of at least 1 s each (`keepalived -t`: "vrrp script interval '0.2' must be between 1 and
  * 4294"). No delay: a static pod never reloads HAProxy in place (a new config restarts the pod).
