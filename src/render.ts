@@ -7,8 +7,9 @@ import { networkConfigV2, staticNetwork } from './bundle/network.js';
 import { nodePayload } from './components/index.js';
 import { renderCloudInit } from './formats/cloud-init.js';
 import { cloudConfigMultipart } from './formats/mime.js';
-import { newerUserIgnition, renderIgnition, type IgnitionVersion } from './formats/ignition.js';
-import { BundleError } from './bundle/errors.js';
+import { newerUserIgnition, renderIgnition } from './formats/ignition.js';
+import type { IgnitionVersion } from './versions.js';
+import { fail } from './profile/errors.js';
 import { toYaml } from './formats/yaml.js';
 import type { NodePayload, Plan, PlanNode } from './model.js';
 import type { ClusterSecrets } from './secrets/store.js';
@@ -29,7 +30,7 @@ export interface RenderedNode {
   /**
    * NoCloud `network-config` (version 2) when the node has static network settings (a
    * gateway or DNS servers in the profile), else undefined: the image's DHCP applies.
-   * @throws BundleError for static settings without a prefix (a loaded profile never has them).
+   * @throws ProblemError for static settings without a prefix (a loaded profile never has them).
    */
   readonly networkConfig: string | undefined;
 }
@@ -44,7 +45,7 @@ export interface RenderOptions {
 /**
  * Renders every node of the plan (or the one named in `opts.node`) with the cluster's secrets
  * (see secrets/store.ts: the same secrets give byte-identical outputs).
- * @throws Error when `opts.node` names no node of the plan; BundleError (E_USER_CONTENT) when a
+ * @throws Error when `opts.node` names no node of the plan; ProblemError (E_USER_CONTENT) when a
  *   node's own Ignition config has a newer spec than `opts.ignitionVersion`.
  */
 export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderOptions = {}): RenderedNode[] {
@@ -57,13 +58,13 @@ export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderO
  * Renders one node of the plan: its payload now, and as cloud-init user-data, NoCloud
  * meta-data and Ignition when those are first read. The bundle calls this node by node so
  * that memory does not grow with the cluster.
- * @throws BundleError (E_USER_CONTENT) when `ignitionVersion` is given and one of the node's own
+ * @throws ProblemError (E_USER_CONTENT) when `ignitionVersion` is given and one of the node's own
  *   Ignition configs has a newer spec (Ignition cannot merge it).
  */
 export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion?: IgnitionVersion): RenderedNode {
   const newer = ignitionVersion === undefined ? undefined : newerUserIgnition(node, ignitionVersion);
   if (newer)
-    throw new BundleError('E_USER_CONTENT', newer.field, `${newer.file} is Ignition spec ${newer.version}, newer than the output's ${ignitionVersion}: Ignition cannot merge a newer spec into an older one`, `render with --ignition-version ${newer.version}, or write ${newer.file} as spec ${ignitionVersion}`);
+    fail('E_USER_CONTENT', newer.field, `${newer.file} is Ignition spec ${newer.version}, newer than the output's ${ignitionVersion}: Ignition cannot merge a newer spec into an older one`, `render with --ignition-version ${newer.version}, or write ${newer.file} as spec ${ignitionVersion}`);
   const payload = nodePayload(plan, node, secrets);
   let userData: string | undefined;
   let metaData: string | undefined;

@@ -8,6 +8,7 @@ import { HAPROXY_CFG, haproxyCfg } from './haproxy.js';
 import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './keepalived.js';
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
 import { MANIFESTS_DIR, haproxyPodFile, keepalivedPodFile } from './static-pods.js';
+import { vrrpPreflightScript } from './vrrp-preflight.js';
 import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
@@ -92,6 +93,7 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
     const conf = keepalivedConf(plan, node);
     files.push(conf, ...shared, keepalivedPodFile(plan, [conf, ...shared]));
     if (plan.keepalived.trackProcess) files.push(haproxyPodFile(plan, shared, node.name));
+    if (plan.keepalived.vrrpPreflight === 'enforce') files.push(vrrpPreflightScript(plan, node));
   }
   if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -333,6 +333,7 @@ export function resolvePlan(
     keepalived: {
       advertInterval,
       vrrpVersion: v3 ? 3 : 2,
+      vrrpPreflight: raw.keepalived?.vrrpPreflight ?? 'enforce',
       image: raw.keepalived?.image ?? DEFAULTS.keepalivedImage,
       track: { ...check, weight },
       trackProcess: raw.keepalived?.trackProcess ?? false,
