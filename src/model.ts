@@ -249,6 +249,12 @@ export interface Plan {
     vrrpPreflight: 'enforce' | 'off';
     image: string;
     track: TrackScriptPlan;
+    /**
+     * Track the node's HAProxy process too (keepalived `vrrp_track_process`, kernel process
+     * events): a dead HAProxy lowers the priority at once instead of after `track.fall` checks.
+     * Puts `hostPID: true` on the keepalived pod (components/static-pods.ts). Default false.
+     */
+    trackProcess: boolean;
   };
   haproxy: {
     image: string;

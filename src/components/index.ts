@@ -22,7 +22,8 @@ function controlPlaneFiles(plan: Plan): readonly NodeFile[] {
   let files = sharedFiles.get(plan);
   if (files === undefined) {
     const config = [checkScript(plan), haproxyCfg(plan)];
-    files = [...config, haproxyPodFile(plan, config)].map((f) => Object.freeze(f));
+    // With keepalived.trackProcess the HAProxy command names the node: its pod is per node (nodePayload).
+    files = [...config, ...(plan.keepalived.trackProcess ? [] : [haproxyPodFile(plan, config)])].map((f) => Object.freeze(f));
     sharedFiles.set(plan, files);
   }
   return files;
@@ -91,6 +92,7 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
     const shared = controlPlaneFiles(plan);
     const conf = keepalivedConf(plan, node);
     files.push(conf, ...shared, keepalivedPodFile(plan, [conf, ...shared]));
+    if (plan.keepalived.trackProcess) files.push(haproxyPodFile(plan, shared, node.name));
     if (plan.keepalived.vrrpPreflight === 'enforce') files.push(vrrpPreflightScript(plan, node));
   }
   if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));

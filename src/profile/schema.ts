@@ -177,6 +177,7 @@ export const profileSchema = z.strictObject({
       /** The VRRP preflight before keepalived's first start (issue #20): "enforce" (default) or "off". */
       vrrpPreflight: z.optional(z.enum(['enforce', 'off'])),
       image: z.optional(image),
+      trackProcess: z.optional(z.boolean()),
       check: z.optional(
         z.strictObject({
           interval: z.optional(int(1, 60)),
@@ -243,6 +244,7 @@ export const FIELD_HINTS: Record<string, string> = {
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
   name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name; kubeadm validation.go ValidateNodeRegistrationOptions wants a lower-case DNS-1123 name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
+  trackProcess: 'true or false: keepalived also watches the HAProxy process (a dead HAProxy moves the VIP at once; the keepalived pod gets hostPID)',
   vrrpPreflight: '"enforce" (default): before keepalived first starts, the bootstrap listens for VRRP adverts with our router id from other sources and stops on one; "off" for a segment that shares the router id on purpose',
   port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
   apiServerPort: "the apiservers' own secure port (6443 unless changed)",
