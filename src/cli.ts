@@ -15,9 +15,10 @@
  */
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
+import { ProblemError } from './profile/errors.js';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
-import { CliError, EXIT_INPUT, EXIT_USAGE, STDIN_PATH } from './commands/common.js';
+import { CliError, countLine, EXIT_INPUT, EXIT_USAGE, STDIN_PATH } from './commands/common.js';
 import { diffCommand } from './commands/diff.js';
 import { initCommand } from './commands/init.js';
 import { rolloutCommand } from './commands/rollout.js';
@@ -66,8 +67,9 @@ function common<T>(y: Argv<T>, name = 'k8s-ha'): Argv<T> {
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name).
- * @throws CliError for usage and input errors (the caller prints it and exits with its code);
- *   anything else is an internal error.
+ * @throws ProblemError for bad input or a machine that cannot do the job (the caller prints
+ *   its report and exits 1), CliError for usage errors and the commands' own failures (printed,
+ *   exit with its code); anything else is an internal error.
  */
 export async function run(argv: string[]): Promise<void> {
   // A lone `-` (the Unix spelling of standard input) would reach the command as an empty flag.
@@ -94,6 +96,12 @@ export async function run(argv: string[]): Promise<void> {
  */
 function main(argv: string[]): Promise<void> {
   return run(argv).catch((e: unknown) => {
+    // The one place problems become an exit code: every report ends with its count.
+    if (e instanceof ProblemError) {
+      process.stderr.write(`${e.message}\n${countLine(e.problems)}\n`);
+      process.exitCode = EXIT_INPUT;
+      return;
+    }
     if (e instanceof CliError) {
       process.stderr.write(`${e.message}\n`);
       process.exitCode = e.exitCode;

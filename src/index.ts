@@ -21,18 +21,20 @@
  * for (const n of renderNodes(loaded.plan, secrets)) console.log(n.node.name, n.userData.length);
  * ```
  */
-import { CODES, ProfileError, type Problem } from './profile/errors.js';
+import { CODES, ProblemError, type Problem } from './profile/errors.js';
 import { loadProfile as loadProfileOrThrow, parseProfile as parseProfileOrThrow, validateProfile, type LoadedProfile, type ProfileEnv, type ProfileFormat } from './profile/load.js';
 import type { UserDataSize } from './bundle/budget.js';
 import type { BundleOptions } from './bundle/build.js';
-import type { IgnitionVersion, Plan } from './model.js';
+import type { Plan } from './model.js';
+import type { IgnitionVersion } from './versions.js';
 import type { ClusterSecrets } from './secrets/store.js';
 import type { ClusterDiff } from './day2/diff.js';
 
-export type { BootOs, BootSettings, Family, IgnitionVersion, NodeFile, NodePayload, NodeRole, NodeUnit, Plan, PlanNode, PlanWarning, RemoteFile, VrrpState } from './model.js';
-export { BOOT_OSES, IGNITION_VERSIONS } from './model.js';
+export type { BootOs, BootSettings, Family, NodeFile, NodePayload, NodeRole, NodeUnit, Plan, PlanNode, PlanWarning, RemoteFile, VrrpState } from './model.js';
+export { BOOT_OSES } from './model.js';
+export { IGNITION_VERSIONS, type IgnitionVersion } from './versions.js';
 export type { CodeName, FieldPath, Problem } from './profile/errors.js';
-export { formatPath, formatProblems } from './profile/errors.js';
+export { formatPath, formatProblems, ProblemError } from './profile/errors.js';
 export type { ProfileEnv, ProfileFormat } from './profile/load.js';
 export { detectProfileFormat } from './profile/load.js';
 export { failoverTimesMs, SLOW_FAILOVER_MS, type FailoverTiming } from './profile/vrrp.js';
@@ -50,11 +52,9 @@ export {
   type ClusterSecrets,
   type ResolvedSecrets,
   type SecretsWarning,
-  SecretsFileError,
 } from './secrets/store.js';
 export type { BundleOptions } from './bundle/build.js';
 export type { UserDataSize } from './bundle/budget.js';
-export { BundleError } from './bundle/errors.js';
 
 /** Options of {@link loadProfile} and {@link parseProfile}. */
 export interface LoadOptions {
@@ -85,13 +85,13 @@ export type ProfileResult =
   | { ok: true; plan: Plan; warnings: Problem[]; source: string; text?: string }
   | { ok: false; problems: Problem[]; source: string; text?: string };
 
-/** The {@link ProfileResult} of a loader call that may throw ProfileError. */
+/** The {@link ProfileResult} of a loader call that may throw ProblemError. */
 function toResult(source: string, load: () => LoadedProfile): ProfileResult {
   try {
     const { plan, problems, text } = load();
     return { ok: true, plan, warnings: problems, source, ...(text !== '' ? { text } : {}) };
   } catch (e) {
-    if (e instanceof ProfileError) return { ok: false, problems: e.problems, source, ...(e.text !== undefined ? { text: e.text } : {}) };
+    if (e instanceof ProblemError) return { ok: false, problems: e.problems, source, ...(e.text !== undefined ? { text: e.text } : {}) };
     throw e;
   }
 }
@@ -137,7 +137,7 @@ function formatOf(name: string): ProfileFormat | undefined {
  * configs, per-node user-data, meta-data, network-config and Ignition, a dnsmasq example,
  * Matchbox profiles and groups, a README) to a file or a stream; see {@link BundleOptions}.
  * Returns each node's user-data size in bytes, in plan order.
- * @throws BundleError (with `.toProblem()`, a {@link Problem}) when the plan cannot be
+ * @throws ProblemError (its `problems`, without a file) when the plan cannot be
  *   bundled: no `[boot]`, a node without MAC, an unsafe boot value, user-data over
  *   `maxUserData`; nothing is written to a file `out` then.
  */
@@ -150,7 +150,7 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
  * Checks what {@link buildBundle} needs before anything is written or any secret is made: a
  * `[boot]` section with safe values, a MAC and consistent static settings for every node, and
  * for an Ignition OS a spec version Matchbox parses.
- * @throws BundleError naming the field (or `--ignition-version`).
+ * @throws ProblemError naming the field (or `--ignition-version`).
  */
 export async function checkBundle(plan: Plan, ignitionVersion?: IgnitionVersion): Promise<void> {
   const { checkBundleInputs } = await import('./bundle/build.js');
@@ -162,7 +162,6 @@ export const PROBLEM_CODES: Readonly<Record<keyof typeof CODES, string>> = CODES
 
 export type { AppliedBy, ClusterDiff, FileChange, NodeDiff, StaticPodName } from './day2/diff.js';
 export type { PreviousNode, PreviousOutput } from './day2/read.js';
-export { PreviousOutputError } from './day2/read.js';
 export { CONFIG_HASH_ANNOTATION, configHash } from './components/static-pods.js';
 
 /** Options of {@link diffAgainst}. */
@@ -184,7 +183,7 @@ export interface DiffOptions {
  * `first-boot`) and a unified diff with secrets redacted, and the static pods kubelet restarts
  * (those whose manifest changed: with the config-hash annotation, exactly those whose mounted
  * config changed, or whose image or command did). Reads `against`, writes nothing.
- * @throws PreviousOutputError when `against` cannot be read or holds no node outputs.
+ * @throws ProblemError (E072 at --against) when `against` cannot be read or holds no node outputs.
  */
 export async function diffAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: DiffOptions = {}): Promise<ClusterDiff> {
   const [{ readPrevious }, { diffCluster }, { renderCluster }] = await Promise.all([import('./day2/read.js'), import('./day2/diff.js'), import('./render.js')]);
@@ -209,7 +208,6 @@ export async function formatDiff(diff: ClusterDiff): Promise<string> {
 }
 
 export type { Rollout, RolloutFile, RolloutPlan, RolloutStep, RolloutWarning } from './day2/rollout.js';
-export { RolloutError } from './day2/rollout.js';
 
 /** Options of {@link planRolloutAgainst}. */
 export interface RolloutOptions {
@@ -231,7 +229,7 @@ export interface RolloutOptions {
  * the pods kubelet restarts, the command to run and what to wait for) and one POSIX sh update
  * script per updated node (idempotent, atomic file replacement, waits for the restarted pods;
  * mode 0700: it embeds configs with secrets). Writes nothing.
- * @throws PreviousOutputError as {@link diffAgainst}; RolloutError for a `holder` that is
+ * @throws ProblemError as {@link diffAgainst}, or E073 (in the profile) for a `holder` that is
  *   not a running control-plane node, or a `replaced` node that is new, removed or the init node.
  */
 export async function planRolloutAgainst(plan: Plan, secrets: ClusterSecrets, against: string, opts: RolloutOptions = {}): Promise<import('./day2/rollout.js').Rollout> {

@@ -238,8 +238,20 @@ export interface Plan {
     advertInterval: number;
     /** 2 or 3; 3 for IPv6 or sub-second advert_int. */
     vrrpVersion: 2 | 3;
+    /**
+     * The VRRP preflight (components/vrrp-preflight.ts) the bootstrap runs before kubeadm:
+     * `enforce` (default) stops the bootstrap on a foreign advert with our router id; `off`
+     * writes no preflight (a segment that shares the router id on purpose).
+     */
+    vrrpPreflight: 'enforce' | 'off';
     image: string;
     track: TrackScriptPlan;
+    /**
+     * Track the node's HAProxy process too (keepalived `vrrp_track_process`, kernel process
+     * events): a dead HAProxy lowers the priority at once instead of after `track.fall` checks.
+     * Puts `hostPID: true` on the keepalived pod (components/static-pods.ts). Default false.
+     */
+    trackProcess: boolean;
   };
   haproxy: {
     image: string;
@@ -307,16 +319,12 @@ export interface PlanWarning {
   message: string;
 }
 
-/** Ignition specs we emit; 3.3.0 is the default (Fedora CoreOS, Flatcar, Matchbox, Debian's Ignition 2.14). */
-export const IGNITION_VERSIONS = ['3.3.0', '3.4.0', '3.5.0'] as const;
-export type IgnitionVersion = (typeof IGNITION_VERSIONS)[number];
-
 /**
  * The lab's failure scenarios (src/lab/scenarios.ts), in the order they run. Listed here, with
  * no imports, so the `lab` command's options do not load the lab (child processes, sockets)
  * on every start of the CLI.
  */
-export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy'] as const;
+export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy', 'foreign-router', 'heal-garp'] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
 /**
  * Lab scenarios that take the cluster from one profile to another (`k8s-ha lab --rollout-to B`,

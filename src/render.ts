@@ -7,8 +7,9 @@ import { networkConfigV2, staticNetwork } from './bundle/network.js';
 import { nodePayload } from './components/index.js';
 import { renderCloudInit } from './formats/cloud-init.js';
 import { cloudConfigMultipart } from './formats/mime.js';
-import { newerUserIgnition, renderIgnition, type IgnitionVersion } from './formats/ignition.js';
-import { BundleError } from './bundle/errors.js';
+import { newerUserIgnition, renderIgnition } from './formats/ignition.js';
+import type { IgnitionVersion } from './versions.js';
+import { fail } from './profile/errors.js';
 import { toYaml } from './formats/yaml.js';
 import type { NodePayload, Plan, PlanNode } from './model.js';
 import type { ClusterSecrets } from './secrets/store.js';
@@ -28,6 +29,7 @@ export interface RenderedNode {
   /**
    * NoCloud `network-config` (version 2) when the node has static network settings (a
    * gateway or DNS servers in the profile), else undefined: the image's DHCP applies.
+   * @throws ProblemError for static settings without a prefix (a loaded profile never has them).
    */
   readonly networkConfig: string | undefined;
 }
@@ -54,14 +56,14 @@ export function renderCluster(plan: Plan, secrets: ClusterSecrets, opts: RenderO
  * Renders one node of the plan: its payload, as cloud-init user-data, NoCloud meta-data,
  * Ignition (spec `ignitionVersion`, default 3.3.0) and network-config. The bundle calls this
  * node by node so that memory does not grow with the cluster.
- * @throws BundleError (E_USER_CONTENT) when one of the node's own Ignition configs has a newer
- *   spec than `ignitionVersion` (Ignition cannot merge it); BundleError for static network
+ * @throws ProblemError (E_USER_CONTENT) when one of the node's own Ignition configs has a newer
+ *   spec than `ignitionVersion` (Ignition cannot merge it); ProblemError for static network
  *   settings without a prefix (a loaded profile never has them).
  */
 export function renderNode(plan: Plan, node: PlanNode, secrets: ClusterSecrets, ignitionVersion: IgnitionVersion = '3.3.0'): RenderedNode {
   const newer = newerUserIgnition(node, ignitionVersion);
   if (newer)
-    throw new BundleError('E_USER_CONTENT', newer.field, `${newer.file} is Ignition spec ${newer.version}, newer than the output's ${ignitionVersion}: Ignition cannot merge a newer spec into an older one`, `render with --ignition-version ${newer.version}, or write ${newer.file} as spec ${ignitionVersion}`);
+    fail('E_USER_CONTENT', newer.field, `${newer.file} is Ignition spec ${newer.version}, newer than the output's ${ignitionVersion}: Ignition cannot merge a newer spec into an older one`, `render with --ignition-version ${newer.version}, or write ${newer.file} as spec ${ignitionVersion}`);
   const payload = nodePayload(plan, node, secrets);
   const ours = renderCloudInit(node, payload, [
     `k8s-ha: node ${node.name} (${node.role}${node.vrrp ? `, VRRP ${node.vrrp.state} priority ${node.vrrp.priority}` : ''}) of cluster ${plan.name}.`,

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProfileError, formatProblems } from '../src/profile/errors.js';
+import { ProblemError, formatProblems } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';
 import { ROOT } from './helpers/cli.js';
 import { testDir } from './helpers/tools.js';
@@ -26,10 +26,10 @@ const report = (f: () => unknown): string => {
   try {
     f();
   } catch (e) {
-    if (e instanceof ProfileError) return e.message;
+    if (e instanceof ProblemError) return e.message;
     throw e;
   }
-  throw new Error('expected a ProfileError');
+  throw new Error('expected a ProblemError');
 };
 
 test('the password comes from the file (trailing newline dropped); warnings point at authPassFile', (t) => {

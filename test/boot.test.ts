@@ -140,7 +140,19 @@ test.serial('cloud-init first boot: hostname, files, SSH key, the user\'s conten
   t.is(missing.length, 1, journal.join('\n'));
   t.regex(missing[0] ?? '', /^ERROR: missing prerequisites: kubeadm kubelet CRI-socket\(/);
   t.is(c.exec(['test', '-e', '/var/lib/k8s-ha/bootstrap.done']).code, 1, 'no success marker');
+  expectPreflightRan(t, journal);
 });
+
+/**
+ * The VRRP preflight ran before the prerequisite check and raised no false alarm: this image
+ * has no tcpdump, so it warns with the install command and lets the bootstrap go on.
+ */
+function expectPreflightRan(t: ExecutionContext, journal: string[]): void {
+  const at = journal.findIndex((l) => /^vrrp-preflight: WARNING: tcpdump not found: VRRP preflight skipped.*apt-get install -y tcpdump/.test(l));
+  t.true(at >= 0, journal.join('\n'));
+  t.true(at < journal.findIndex((l) => l.includes('missing prerequisites')), 'the preflight runs before the prerequisite check');
+  t.false(journal.some((l) => /COLLISION|VRRP preflight failed/.test(l)), journal.join('\n'));
+}
 
 test.serial('Ignition first boot: files and users by the real Ignition, then k8s-ha-bootstrap.service enabled, after network-online, once', async (t) => {
   const { dir, text: config, root } = prepare(t, 'config.ign');
@@ -174,6 +186,7 @@ test.serial('Ignition first boot: files and users by the real Ignition, then k8s
   const journal = c.exec(['journalctl', '-t', 'k8s-ha', '-o', 'cat', '--no-pager']).stdout.trim().split('\n');
   t.is(journal.filter((l) => l.includes('missing prerequisites')).length, 1, journal.join('\n'));
   t.is(c.exec(['test', '-e', '/var/lib/k8s-ha/bootstrap.done']).code, 1, 'no success marker');
+  expectPreflightRan(t, journal);
 
   // The user's merged Ignition: its file, and its unit enabled and run.
   t.is(c.exec(['cat', '/etc/k8s-ha-user/ignition.txt']).stdout, "hello from the user's Ignition\n");

@@ -5,7 +5,7 @@ import { BOOTSTRAP_SCRIPT, BOOTSTRAP_UNIT, SYSEXT_IMAGE } from '../src/component
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG } from '../src/components/kubeadm.js';
 import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
 import type { NodeFile } from '../src/model.js';
-import { ProfileError } from '../src/profile/errors.js';
+import { ProblemError } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';
 import { renderCluster, type RenderedNode } from '../src/render.js';
 import { generateSecrets, type ClusterSecrets } from '../src/secrets/store.js';
@@ -171,7 +171,7 @@ test('profile errors for the bootstrap fields name the field', (t) => {
   for (const [from, to, message] of cases) {
     const text = profile('v1.31.2');
     t.true(text.includes(from), from);
-    const err = t.throws(() => parseProfile('boot.toml', text.replace(from, to), {}), { instanceOf: ProfileError });
+    const err = t.throws(() => parseProfile('boot.toml', text.replace(from, to), {}), { instanceOf: ProblemError });
     t.regex(err!.message, message);
   }
 });

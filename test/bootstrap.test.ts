@@ -9,12 +9,14 @@ import {
   ADMIN_CONF,
   BOOTSTRAP_MARKER,
   BOOTSTRAP_SCRIPT,
-  BootstrapValueError,
+  REFUSED_KEEPALIVED,
   bootstrapScript,
   bootstrapUnit,
   type BootstrapModel,
 } from '../src/components/bootstrap.js';
+import { ProblemError } from '../src/profile/errors.js';
 import type { NodeRole } from '../src/model.js';
+import { VRRP_PREFLIGHT } from '../src/components/vrrp-preflight.js';
 import { isShellLine } from '../src/profile/values.js';
 import { run, shellcheck, testDir, type RunResult } from './helpers/tools.js';
 
@@ -234,7 +236,7 @@ test('profile values cannot change the script: unsafe ones are refused, hooks ar
     { wait: { attempts: 0, intervalSeconds: 1 } },
     { wait: { attempts: 1, intervalSeconds: 1.5 } },
   ];
-  for (const over of bad) t.throws(() => bootstrapScript(model('init', over)), { instanceOf: BootstrapValueError }, JSON.stringify(over));
+  for (const over of bad) t.throws(() => bootstrapScript(model('init', over)), { instanceOf: ProblemError }, JSON.stringify(over));
   // any one-line hook reaches run_hook byte for byte, whatever quotes or $ it holds
   const shellish = fc.string({ unit: fc.constantFrom("'", '"', '$', '`', '\\', ' ', ';', '(', 'a', '\t'), minLength: 1 });
   const hooks = fc
@@ -352,8 +354,8 @@ test('add-ons: applied once from the init node after kubeadm init, before the po
   t.is(r3.code, 1);
   t.regex(r3.stdout, /missing prerequisites: kubectl/);
   t.true(shellcheck(bootstrapScript(model('init', { addons, postKubeadmCommands: ['true'] }))).ok);
-  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'x', source: 'relative/path.yaml' }] })), { instanceOf: BootstrapValueError });
-  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'Bad Name', source: 'https://example.test/a' }] })), { instanceOf: BootstrapValueError });
+  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'x', source: 'relative/path.yaml' }] })), { instanceOf: ProblemError });
+  t.throws(() => bootstrapScript(model('init', { addons: [{ name: 'Bad Name', source: 'https://example.test/a' }] })), { instanceOf: ProblemError });
 });
 
 test('caKey "deliver": the init node waits (bounded) for the CA key the user places, naming the file', async (t) => {
@@ -372,4 +374,38 @@ test('caKey "deliver": the init node waits (bounded) for the CA key the user pla
   t.false((await never.calls()).some((c) => c.startsWith('kubeadm')), 'no kubeadm init without the key');
   t.false(bootstrapScript(model('control-plane', { awaitCaKey: true })).includes('CA_KEY'), 'only the init node waits');
   t.true(shellcheck(bootstrapScript(model('init', { awaitCaKey: true }))).ok);
+});
+
+test('VRRP preflight: a refusal moves the keepalived manifest out of kubelet\'s reach and stops before kubeadm; a pass goes on', async (t) => {
+  const preflight = (s: Sandbox, body: string) => writeFile(path.join(s.root, VRRP_PREFLIGHT), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  const manifest = (s: Sandbox) => path.join(s.root, '/etc/kubernetes/manifests/keepalived.yaml');
+  const prepare = async (s: Sandbox) => {
+    await mkdir(path.dirname(manifest(s)), { recursive: true });
+    await mkdir(path.dirname(path.join(s.root, VRRP_PREFLIGHT)), { recursive: true });
+    await writeFile(manifest(s), 'kind: Pod\n');
+  };
+  const refused = await sandbox(t);
+  await prepare(refused);
+  await preflight(refused, 'echo "COLLISION on eth0: advert from 198.18.0.250 with virtual_router_id 51" >&2; exit 1');
+  const r = await refused.run(bootstrapScript(model('init', { vrrpPreflight: true })));
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stderr, /COLLISION on eth0: advert from 198\.18\.0\.250/);
+  t.regex(r.stdout, /ERROR: VRRP preflight failed \(exit 1, .*\): keepalived not started, its manifest moved to \/etc\/k8s-ha\/keepalived\.yaml\.refused/);
+  t.false(existsSync(manifest(refused)), 'nothing left under /etc/kubernetes/manifests that would start keepalived');
+  t.true(existsSync(path.join(refused.root, REFUSED_KEEPALIVED)));
+  t.false((await refused.calls()).some((c) => c.startsWith('kubeadm') || c.startsWith('crictl')), 'stops before the pre-pull and kubeadm');
+  t.false(marker(refused));
+
+  const passed = await sandbox(t);
+  await prepare(passed);
+  await preflight(passed, 'exit 0');
+  const p = await passed.run(bootstrapScript(model('control-plane', { vrrpPreflight: true })));
+  t.is(p.code, 0, p.stdout + p.stderr);
+  t.regex(p.stdout, /VRRP preflight passed/);
+  t.true(existsSync(manifest(passed)));
+  t.true((await passed.calls()).some((c) => c.startsWith('kubeadm join')));
+
+  // Workers run no keepalived: no preflight even when asked; and the script stays lint-clean.
+  t.false(bootstrapScript(model('worker', { vrrpPreflight: true })).includes('PREFLIGHT'));
+  t.true(shellcheck(bootstrapScript(model('init', { vrrpPreflight: true }))).ok);
 });

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import Ajv from 'ajv';
-import { AUTOINSTALL_SCHEMA } from '../src/bundle/autoinstall-schema.js';
+import { AUTOINSTALL_SCHEMA } from './helpers/autoinstall-schema.js';
 import { autoinstallDocument } from '../src/bundle/autoinstall.js';
 import { flatcarInstallIgnition } from '../src/bundle/flatcar-install.js';
 import { loadProfile, parseProfile } from '../src/profile/load.js';

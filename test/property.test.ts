@@ -8,7 +8,7 @@
  *     removed keys, strings with control characters, newlines, quotes, braces, `$(...)`,
  *     backticks, NUL, very long values, look-alikes) are either rendered with every value
  *     contained in its token (checked structurally for all, with the real tools for a sample)
- *     or rejected with a ProfileError naming the field; nothing else may be thrown. A sample
+ *     or rejected with a ProblemError naming the field; nothing else may be thrown. A sample
  *     runs through the CLI: exit 0 or 1, never a stack trace.
  * Seeds are printed by fast-check on failure; set FC_SEED to replay.
  */
@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
-import { ProfileError, formatPath, formatProblems, type FieldPath } from '../src/profile/errors.js';
+import { ProblemError, formatPath, formatProblems, type FieldPath } from '../src/profile/errors.js';
 import { parseProfile } from '../src/profile/load.js';
 import { renderCluster, type RenderedNode } from '../src/render.js';
 import { decodeCloudInit, decodeIgnition } from '../src/formats/decode.js';
@@ -296,7 +296,7 @@ test('mutated profiles: rendered with every value contained, or rejected naming 
       try {
         plan = parseProfile(file, text, {}).plan;
       } catch (e) {
-        if (!(e instanceof ProfileError)) throw e;
+        if (!(e instanceof ProblemError)) throw e;
         const errors = e.problems.filter((p) => p.severity === 'error');
         if (errors.length === 0) return false;
         const named = ms.some((m) => errors.some((p) => p.code === 'E_SYNTAX' || related(p.path, m.path) || (m.kind === 'duplicate' && p.path[0] === 'nodes')));
@@ -312,7 +312,7 @@ test('mutated profiles: rendered with every value contained, or rejected naming 
           try {
             parseProfile(file, dummy, {});
           } catch (e2) {
-            other = e2 instanceof ProfileError ? formatProblems(file, e2.problems, dummy) : '';
+            other = e2 instanceof ProblemError ? formatProblems(file, e2.problems, dummy) : '';
           }
           if (report.split(secret).length > other.split(secret).length) throw new Error(`secret in the report:\n${report}`);
         }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeCloudInit } from '../src/formats/decode.js';
-import { parseProfile, planRolloutAgainst, renderNodes, RolloutError, type NodeFile, type Plan, type Rollout, type RolloutPlan } from '../src/index.js';
+import { parseProfile, planRolloutAgainst, ProblemError, renderNodes, type NodeFile, type Plan, type Rollout, type RolloutPlan } from '../src/index.js';
 import { cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { Netns, requireTool, run, shellcheck, testDir } from './helpers/tools.js';
@@ -38,7 +38,14 @@ test('order: updates in ascending priority with the assumed holder last, then th
   t.deepEqual(grow.plan.holder, { node: 'k8s-cp-1', source: 'assumed' });
   t.deepEqual(grow.scripts.map((s) => s.name), ['update-k8s-cp-3.sh', 'update-k8s-cp-2.sh', 'update-k8s-cp-1.sh']);
   t.true(grow.scripts.every((s) => s.mode === 0o700));
-  t.deepEqual(grow.plan.firstBootOnly, [{ node: 'k8s-cp-1', paths: ['/etc/k8s-ha/kubeadm.yaml'] }]);
+  // The VRRP preflight lists every control-plane address, so a fourth node changes it on all
+  // three; it runs before keepalived's first start only, so nothing copies it to a running node.
+  const preflight = '/etc/k8s-ha/vrrp-preflight.sh';
+  t.deepEqual(grow.plan.firstBootOnly, [
+    { node: 'k8s-cp-1', paths: ['/etc/k8s-ha/kubeadm.yaml', preflight] },
+    { node: 'k8s-cp-2', paths: [preflight] },
+    { node: 'k8s-cp-3', paths: [preflight] },
+  ]);
   // the new node's apiserver is not up during the updates: the scripts must not wait for it
   t.false(grow.scripts.some((s) => s.content.includes('172.16.217.174:6443')));
   t.true(grow.scripts.every((s) => s.content.includes('172.16.217.173:6443')));
@@ -70,8 +77,8 @@ test('--replaced: a dead node under the same name is taken out first and provisi
   const changed = await planRolloutAgainst(planOf(TIMING), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-3'] });
   t.deepEqual(order(changed.plan), ['remove k8s-cp-3', 'update k8s-cp-2', 'update k8s-cp-1 (holder)', 'provision k8s-cp-3']);
   t.false(changed.scripts.some((s) => s.content.includes('172.16.217.173:6443')), 'the dead apiserver is not waited for');
-  await t.throwsAsync(planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-1'] }), { instanceOf: RolloutError, message: /init node, whose first boot runs kubeadm init/ });
-  await t.throwsAsync(planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-9'] }), { instanceOf: RolloutError, message: /not a node of both/ });
+  await t.throwsAsync(planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-1'] }), { instanceOf: ProblemError, message: /init node, whose first boot runs kubeadm init/ });
+  await t.throwsAsync(planRolloutAgainst(planOf(SEED), FIXTURE_SECRETS, out, { replaced: ['k8s-cp-9'] }), { instanceOf: ProblemError, message: /not a node of both/ });
 });
 
 test('CLI: text plan and scripts written, exit 3; --json is the plan; no change exits 0; a bad --holder exits 1', (t) => {
@@ -93,7 +100,7 @@ test('CLI: text plan and scripts written, exit 3; --json is the plan; no change 
   t.regex(same.stdout, /nothing to do/);
   const bad = cli(['rollout', 'new.toml', '--against', 'out', '--out', 'roll3', '--holder', 'nope', ...S], { cwd: dir });
   t.is(bad.code, 1);
-  t.regex(bad.stderr, /--holder nope is not a running control-plane node.*\n {2}hint: name one of: k8s-cp-1, k8s-cp-2, k8s-cp-3/);
+  t.regex(bad.stderr, /error E073 at --holder: nope is not a running control-plane node.*\n {2}hint: name one of: k8s-cp-1, k8s-cp-2, k8s-cp-3/);
 });
 
 /** The files a node got from the old render, and its new files, as the test needs them. */

@@ -9,7 +9,6 @@ import {
   generateCertificateKey,
 } from '../src/secrets/generate.js';
 import {
-  SecretsFileError,
   generateSecrets,
   loadSecrets,
   parseSecrets,
@@ -20,6 +19,7 @@ import {
 } from '../src/secrets/store.js';
 import { run, runOk, testDir } from './helpers/tools.js';
 import { cli } from './helpers/cli.js';
+import { ProblemError } from '../src/profile/errors.js';
 import { FIXTURE_SECRETS_FILE } from './helpers/secrets.js';
 
 let shared: Promise<ClusterSecrets> | undefined;
@@ -163,13 +163,13 @@ test('an invalid secrets file is rejected with the file and field named', async 
   ];
   for (const [name, value, message] of cases) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    const err = t.throws(() => parseSecrets(text, 's.json'), { instanceOf: SecretsFileError }, name);
+    const err = t.throws(() => parseSecrets(text, 's.json'), { instanceOf: ProblemError }, name);
     t.regex(err!.message, message, name);
     t.regex(err!.message, /\n  hint: /, name);
   }
   // Every shape problem at once, each at its own line:col of the file as k8s-ha writes it.
   const several = JSON.stringify({ ...good, version: 3, certificateKey: 'x', extra: true }, null, 2);
-  const all = t.throws(() => parseSecrets(several, 's.json'), { instanceOf: SecretsFileError });
+  const all = t.throws(() => parseSecrets(several, 's.json'), { instanceOf: ProblemError });
   t.deepEqual(all!.problems.map((p) => `${p.path.join('.')}@${p.line}:${p.col}`).sort(), ['certificateKey@4:21', 'extra@7:3', 'version@2:14'].sort());
   const dir = testDir(t, 'k8s-ha-secrets-');
   const file = path.join(dir, 'p.secrets.json');

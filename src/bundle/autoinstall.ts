@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { toYaml } from '../formats/yaml.js';
-import { BundleError } from './errors.js';
+import { fail } from '../profile/errors.js';
 import { networkV2, type StaticNetwork } from './network.js';
 
 /**
@@ -17,7 +17,7 @@ import { networkV2, type StaticNetwork } from './network.js';
  * - `user-data`: the installed system's cloud-config, our rendered user-data as data
  *   (reference, "user-data": passed to cloud-init on the first boot of the installed system;
  *   with it, `identity` may be left out).
- * The document matches ./autoinstall-schema.ts, which tests check with ajv.
+ * The document matches test/helpers/autoinstall-schema.ts, which tests check with ajv.
  */
 
 /** The autoinstall document as data ({@link autoinstallUserData} serialises it). */
@@ -35,13 +35,13 @@ export interface AutoinstallDocument {
  * @param cloudConfig The node's rendered `#cloud-config` user-data (YAML text).
  * @param disk The install disk (checked: profile/values.ts isInstallDisk).
  * @param net The node's static network settings, if any.
- * @throws BundleError when `cloudConfig` is not a YAML mapping (a renderer bug).
+ * @throws ProblemError when `cloudConfig` is not a YAML mapping (a renderer bug).
  */
 export function autoinstallDocument(cloudConfig: string, disk: string, net: StaticNetwork | undefined): AutoinstallDocument {
   // YAML 1.1, as cloud-init (PyYAML) reads it and as formats/yaml.ts writes it.
   const userData: unknown = YAML.parse(cloudConfig, { version: '1.1' });
   if (userData === null || typeof userData !== 'object' || Array.isArray(userData)) {
-    throw new BundleError('E_BOOT', ['user-data'], 'the rendered user-data is not a cloud-config mapping', 'report this as a bug');
+    fail('E_BOOT', ['user-data'], 'the rendered user-data is not a cloud-config mapping', 'report this as a bug');
   }
   return {
     autoinstall: {

@@ -1,7 +1,6 @@
 import { BOOT_MODES, BOOT_OSES, DEFAULT_BOOT_MODE, DEFAULT_INSTALL_DISK, type BootMode, type BootOs, type BootSettings } from '../model.js';
-import type { FieldPath } from '../profile/errors.js';
+import { fail, type FieldPath } from '../profile/errors.js';
 import { INSTALL_DISK_RULE, isInstallDisk } from '../profile/values.js';
-import { BundleError } from './errors.js';
 import { ipKernelArg, staticNetwork, type NetworkNode } from './network.js';
 import { checkBaseUrl, checkKernelArg } from './validate.js';
 
@@ -79,12 +78,12 @@ export interface NodeBoot {
 
 /**
  * Validates a `[boot]` section and returns it normalised ({@link CheckedBootSettings}).
- * @throws BundleError naming `boot.<field>` for a bad URL, OS, mode, install disk or kernel
+ * @throws ProblemError naming `boot.<field>` for a bad URL, OS, mode, install disk or kernel
  *   argument, or for `mode = "live"` with `os = "ubuntu"`.
  */
 export function checkBootSettings(boot: BootSettings): CheckedBootSettings {
   if (!BOOT_OSES.includes(boot.os)) {
-    throw new BundleError('E_BOOT', ['boot', 'os'], `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
+    fail('E_BOOT', ['boot', 'os'], `${JSON.stringify(boot.os)} is not supported`, `one of ${BOOT_OSES.join(', ')}`);
   }
   const checked = {
     os: boot.os,
@@ -100,7 +99,7 @@ export function checkBootSettings(boot: BootSettings): CheckedBootSettings {
 
 /**
  * The node's boot mode and install disk: its own `boot` table over `[boot]`'s.
- * @throws BundleError (field `nodes[i].boot.mode` / `.installDisk`) for a bad override.
+ * @throws ProblemError (field `nodes[i].boot.mode` / `.installDisk`) for a bad override.
  */
 export function nodeBoot(boot: CheckedBootSettings, node: NetworkNode): NodeBoot {
   const at = (field: string) => ['nodes', node.index, 'boot', field];
@@ -111,16 +110,16 @@ export function nodeBoot(boot: CheckedBootSettings, node: NetworkNode): NodeBoot
 }
 
 function checkMode(os: BootOs, mode: BootMode, field: FieldPath): BootMode {
-  if (!BOOT_MODES.includes(mode)) throw new BundleError('E_BOOT', field, `${JSON.stringify(mode)} is not a boot mode`, `one of ${BOOT_MODES.join(', ')}`);
+  if (!BOOT_MODES.includes(mode)) fail('E_BOOT', field, `${JSON.stringify(mode)} is not a boot mode`, `one of ${BOOT_MODES.join(', ')}`);
   if (os === 'ubuntu' && mode === 'live') {
-    throw new BundleError('E_BOOT', field, 'Ubuntu has no live PXE image that runs a node from RAM: its netboot path is the live-server installer',
+    fail('E_BOOT', field, 'Ubuntu has no live PXE image that runs a node from RAM: its netboot path is the live-server installer',
       'mode = "install" (subiquity autoinstall to installDisk), or os = "flatcar" / "fcos" for live nodes');
   }
   return mode;
 }
 
 function checkInstallDisk(disk: string, field: FieldPath): string {
-  if (!isInstallDisk(disk)) throw new BundleError('E_BOOT', field, `${JSON.stringify(disk)} is not a block device path`, INSTALL_DISK_RULE);
+  if (!isInstallDisk(disk)) fail('E_BOOT', field, `${JSON.stringify(disk)} is not a block device path`, INSTALL_DISK_RULE);
   return disk;
 }
 
@@ -174,7 +173,7 @@ export const bundleIgnitionUrls = (boot: BootSettings, name: string): IgnitionUr
  *
  * @param urls Where the node fetches its Ignition configs; default the bundle's
  *   `nodes/<name>/` files (Matchbox passes its own `/ignition?mac=` endpoints).
- * @throws BundleError from {@link staticNetwork} for inconsistent network settings, or from
+ * @throws ProblemError from {@link staticNetwork} for inconsistent network settings, or from
  *   {@link nodeBoot} for a bad per-node override.
  */
 export function bootImage(boot: CheckedBootSettings, node: NetworkNode, urls: IgnitionUrls = bundleIgnitionUrls(boot, node.name)): BootImage {

@@ -1,5 +1,5 @@
-import { table } from '../formats/table.js';
-import { BundleError } from './errors.js';
+import { table } from '../commands/table.js';
+import { fail } from '../profile/errors.js';
 
 /**
  * User-data size limits of common platforms, in bytes of raw (not base64-encoded) user-data,
@@ -37,11 +37,11 @@ export function budgetReport(sizes: UserDataSize[]): string {
 
 /**
  * Fails when a node's user-data is larger than `max` bytes (`--max-user-data`).
- * @throws BundleError (field `--max-user-data`) naming the node, its size and the limit.
+ * @throws ProblemError (field `--max-user-data`) naming the node, its size and the limit.
  */
 export function checkMaxUserData(size: UserDataSize, max: number | undefined): void {
   if (max !== undefined && size.bytes > max) {
-    throw new BundleError('E_USER_DATA_SIZE', ['--max-user-data'], `user-data of node ${size.node} is ${size.bytes} bytes, over the limit of ${max}`,
+    fail('E_USER_DATA_SIZE', ['--max-user-data'], `user-data of node ${size.node} is ${size.bytes} bytes, over the limit of ${max}`,
       'move large files out of user-data, or raise --max-user-data if your platform allows it');
   }
 }

@@ -1,13 +1,13 @@
 import type { Plan, PlanNode } from '../model.js';
-import type { IgnitionVersion } from '../formats/ignition.js';
+import { DEFAULT_IGNITION_VERSION, type IgnitionVersion } from '../versions.js';
 import { renderNode } from '../render.js';
 import type { ClusterSecrets } from '../secrets/store.js';
 import { checkBootSettings, usesIgnition } from './boot.js';
 import { checkMaxUserData, userDataBytes, type UserDataSize } from './budget.js';
-import { BundleError } from './errors.js';
+import { fail } from '../profile/errors.js';
 import { bundleEntries, checkNodes, requireMacs } from './layout.js';
 import { checkMatchboxIgnition } from './matchbox.js';
-import { packArchive, writeArchive } from './tar.js';
+import { packArchive, writeArchive } from '../sinks/tar.js';
 
 /** Options of {@link buildBundle}. */
 export interface BundleOptions {
@@ -31,7 +31,7 @@ export interface BundleOptions {
  * a file or a stream,
  * rendering node by node while the archive streams, and returns each node's user-data size
  * in plan order for the budget report.
- * @throws BundleError when the plan has no `[boot]` section, a boot value is unsafe, a node
+ * @throws ProblemError when the plan has no `[boot]` section, a boot value is unsafe, a node
  *   lacks a MAC or has inconsistent static settings, or user-data exceeds `maxUserData`;
  *   nothing is written to `opts.out` then.
  */
@@ -56,11 +56,11 @@ export async function buildBundle(plan: Plan, opts: BundleOptions): Promise<User
  * `[boot]` section with safe values, for every node a MAC and consistent static settings
  * (./layout.ts checkNodes), and for an Ignition OS an Ignition spec Matchbox parses. Returns
  * the checked boot settings.
- * @throws BundleError naming the field (or `--ignition-version`).
+ * @throws ProblemError naming the field (or `--ignition-version`).
  */
-export function checkBundleInputs(plan: Plan, ignitionVersion: IgnitionVersion = '3.3.0'): ReturnType<typeof checkBootSettings> {
+export function checkBundleInputs(plan: Plan, ignitionVersion: IgnitionVersion = DEFAULT_IGNITION_VERSION): ReturnType<typeof checkBootSettings> {
   if (plan.boot === undefined) {
-    throw new BundleError('E_REQUIRED', ['boot'], 'the bundle needs a [boot] section',
+    fail('E_REQUIRED', ['boot'], 'the bundle needs a [boot] section',
       '[boot] os = "flatcar" (or "fcos", "ubuntu"), assetsUrl = "http://...", configUrl = "http://..."');
   }
   const boot = checkBootSettings(plan.boot);

@@ -1,4 +1,5 @@
 import { stableJson } from './json.js';
+import { DEFAULT_IGNITION_VERSION } from '../versions.js';
 
 /**
  * The install Ignition config a Flatcar node in install mode PXE-boots with (the pattern of
@@ -11,8 +12,8 @@ import { stableJson } from './json.js';
  * it runs once per PXE boot; put the disk before the network in the boot order (an empty disk
  * falls through to PXE) so that an installed node does not install again.
  *
- * Ignition spec 3.3.0, which Flatcar (Ignition 2.20), Matchbox and Debian's ignition-validate
- * all read. The unit runs its commands directly (no shell): `nodeConfigUrl` and `disk` were
+ * Ignition spec {@link DEFAULT_IGNITION_VERSION} (3.3.0), which Flatcar (Ignition 2.20), Matchbox
+ * and Debian's ignition-validate all read. The unit runs its commands directly (no shell): `nodeConfigUrl` and `disk` were
  * validated (profile/values.ts bootUrlProblem, isInstallDisk) and carry no quote, space or `$`;
  * `%`, systemd's specifier character, is doubled (systemd.unit(5), "Specifiers").
  *
@@ -40,7 +41,7 @@ export function flatcarInstallIgnition(nodeConfigUrl: string, disk: string): str
     '',
   ].join('\n');
   return stableJson({
-    ignition: { version: '3.3.0' },
+    ignition: { version: DEFAULT_IGNITION_VERSION },
     systemd: { units: [{ name: 'k8s-ha-install.service', enabled: true, contents: unit }] },
   });
 }

@@ -4,13 +4,13 @@ import { autoinstallUserData } from './autoinstall.js';
 import { bootImage, bundleIgnitionUrls, flatcarInstallPath, ignitionPath, nodeBoot, usesIgnition, type CheckedBootSettings } from './boot.js';
 import { dnsmasqExample } from './dnsmasq.js';
 import { flatcarInstallIgnition } from './flatcar-install.js';
-import { BundleError } from './errors.js';
+import { fail } from '../profile/errors.js';
 import { ipxeChainScript, ipxeNodeScript } from './ipxe.js';
 import { matchboxGroup, matchboxProfile } from './matchbox.js';
 import { networkConfigV2, staticNetwork, type NetworkNode } from './network.js';
 import { pxelinuxConfig } from './pxelinux.js';
 import { bundleReadme } from './readme.js';
-import type { ArchiveEntry } from './tar.js';
+import type { ArchiveEntry } from '../sinks/tar.js';
 import { macHyphens } from './validate.js';
 
 /** A node's rendered configuration: the texts of src/render.ts `renderNode` the bundle uses. */
@@ -39,12 +39,12 @@ const DIRECTORY = 0o755;
 
 /**
  * Returns the nodes with their MACs, which per-MAC boot files need.
- * @throws BundleError (field `nodes`) naming every node without a `mac`.
+ * @throws ProblemError (field `nodes`) naming every node without a `mac`.
  */
 export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
   const missing = nodes.filter((node) => node.mac === undefined).map((node) => node.name);
   if (missing.length > 0) {
-    throw new BundleError('E_REQUIRED', ['nodes'], `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
+    fail('E_REQUIRED', ['nodes'], `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no mac, which per-MAC boot files (iPXE, pxelinux, Matchbox) need`,
       'add mac = "52:54:00:12:34:56" (the NIC it network-boots from) to each of these nodes');
   }
   return nodes as BootNode<N>[];
@@ -63,7 +63,7 @@ export function requireMacs<N extends NetworkNode>(nodes: N[]): BootNode<N>[] {
  * references, and a node is rendered when its members are written (twice for Ignition OSes:
  * once for `matchbox/ignition/`, once for `nodes/<name>/`), never the whole cluster at once.
  *
- * @throws BundleError before the first member from {@link requireMacs}. The caller checks the
+ * @throws ProblemError before the first member from {@link requireMacs}. The caller checks the
  *   boot inputs and the Ignition version first (build.ts checkBundleInputs).
  */
 export function* bundleEntries<N extends NetworkNode>(source: BundleSource<N>): Generator<ArchiveEntry> {

@@ -1,6 +1,6 @@
 import type { BootImage } from './boot.js';
-import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
-import { BundleError } from './errors.js';
+import { ignitionSpec, IGNITION_SPECS, MATCHBOX_MAX_IGNITION, type IgnitionVersion } from '../versions.js';
+import { fail } from '../profile/errors.js';
 import { stableJson } from './json.js';
 
 /**
@@ -48,17 +48,15 @@ export function matchboxProfile(id: string, image: BootImage | undefined, igniti
   });
 }
 
-/** Newest Ignition spec Matchbox parses (it vendors config/v3_4; 3.5.0 configs fail there). */
-const MATCHBOX_MAX_IGNITION: IgnitionVersion = '3.4.0';
-
 /**
- * Checks that Matchbox can serve Ignition of spec `version` (at most {@link MATCHBOX_MAX_IGNITION});
+ * Checks that Matchbox can serve Ignition of spec `version` (src/versions.ts `matchbox`:
+ * Matchbox vendors Ignition's config/v3_4, so 3.5.0 configs fail there);
  * every node of a bundle is rendered at that one version.
- * @throws BundleError (field `--ignition-version`) for a newer spec.
+ * @throws ProblemError (field `--ignition-version`) for a newer spec.
  */
 export function checkMatchboxIgnition(version: IgnitionVersion): void {
-  if (IGNITION_VERSIONS.indexOf(version) > IGNITION_VERSIONS.indexOf(MATCHBOX_MAX_IGNITION)) {
-    throw new BundleError('E_BOOT', ['--ignition-version'], `Matchbox parses Ignition spec 3.0.0 to ${MATCHBOX_MAX_IGNITION}, not ${version}`,
+  if (!ignitionSpec(version)?.matchbox) {
+    fail('E_BOOT', ['--ignition-version'], `Matchbox parses Ignition spec ${IGNITION_SPECS[0].spec} to ${MATCHBOX_MAX_IGNITION}, not ${version}`,
       `--ignition-version ${MATCHBOX_MAX_IGNITION} (or older) for a bundle of an Ignition OS`);
   }
 }

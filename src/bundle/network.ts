@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import type { PlanNode } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
-import { BundleError } from './errors.js';
+import { fail } from '../profile/errors.js';
 import { bracketIp, ipFamily, staticNetworkProblem } from '../profile/values.js';
 
 /**
@@ -29,7 +29,7 @@ export interface StaticNetwork {
 /**
  * Returns the node's static settings, or undefined when it has neither gateway nor DNS
  * (the OS then uses DHCP).
- * @throws BundleError (field `nodes[i].address`, i the plan's node index) when static settings
+ * @throws ProblemError (field `nodes[i].address`, i the plan's node index) when static settings
  *   lack a prefix, or (`nodes[i].gateway`) when the gateway is of the other family or outside
  *   the subnet. A profile cannot get here with either: resolve.ts reports both when it loads,
  *   naming `nodes[i]` or `workers[i]` with line:col; this guards plans made in code.
@@ -38,7 +38,7 @@ export function staticNetwork(node: NetworkNode): StaticNetwork | undefined {
   if (node.gateway === undefined && (node.dns ?? []).length === 0) return undefined;
   const secondary = node.secondaryAddress === undefined ? undefined : { address: node.secondaryAddress, prefix: node.secondaryPrefix };
   const problem = staticNetworkProblem(node.address, node.prefix, node.gateway, node.dns, secondary);
-  if (problem) throw new BundleError('E_NETWORK', ['nodes', node.index, problem.field], problem.message, problem.hint);
+  if (problem) fail('E_NETWORK', ['nodes', node.index, problem.field], problem.message, problem.hint);
   return {
     address: node.address,
     prefix: node.prefix!, // staticNetworkProblem reported a missing one

@@ -2,9 +2,10 @@
  * `k8s-ha bundle [PROFILE] --out FILE.tar.gz`: the network-boot bundle (NoCloud seeds,
  * Ignition, iPXE, pxelinux, Matchbox, dnsmasq example), byte-identical on every run.
  */
-import { IGNITION_VERSIONS, type IgnitionVersion, type Plan } from '../model.js';
+import type { Plan } from '../model.js';
+import { DEFAULT_IGNITION_VERSION, IGNITION_VERSIONS, MATCHBOX_MAX_IGNITION, type IgnitionVersion } from '../versions.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
+import { inProfile, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 /**
@@ -31,7 +32,7 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
     // No default profile: the bundled seed.toml has no [boot] section.
     withProfile(y, 'cluster profile (.toml, .yaml; - reads standard input) with a [boot] section', false)
       .option('out', { type: 'string', describe: 'output file, *.tar.gz or *.tar (default: out/<cluster name>-bundle.tar.gz)' })
-      .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version (Matchbox takes at most 3.4.0)' })
+      .option('ignition-version', { choices: IGNITION_VERSIONS, default: DEFAULT_IGNITION_VERSION, describe: `Ignition spec version (Matchbox takes at most ${MATCHBOX_MAX_IGNITION})` })
       .option('max-user-data', maxUserDataOption)
       .options(secretsOptions) as unknown as Argv<BundleArgs>,
   handler: async (args: ArgumentsCamelCase<BundleArgs>) => {
@@ -43,9 +44,9 @@ export const bundleCommand: CommandModule<object, BundleArgs> = {
       import('../index.js'), import('../bundle/budget.js'),
     ]);
     // Bad boot settings fail before a secrets file is made (writeStreamAtomic makes out's parent).
-    await asCliError(profileName(args.profile), () => checkBundle(plan, args.ignitionVersion));
+    await inProfile(profileName(args.profile), () => checkBundle(plan, args.ignitionVersion));
     const secrets = await clusterSecrets(args, plan);
-    const sizes = await asCliError(profileName(args.profile), () =>
+    const sizes = await inProfile(profileName(args.profile), () =>
       buildBundle(plan, { out, secrets, ignitionVersion: args.ignitionVersion, ...(args.maxUserData === undefined ? {} : { maxUserData: args.maxUserData }) }));
     process.stdout.write(`k8s-ha: wrote ${out} (${plan.nodes.length} nodes, os ${plan.boot?.os}, mode 0600: it carries the cluster's secrets)\n${budgetReport(sizes)}${deliverHint(plan, args.profile, args.secrets)}`);
   },

@@ -25,7 +25,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       const valid = loaded.ok && problems.length === 0;
       const doc = { valid, source: loaded.source, ...(loaded.ok ? { plan: redact(loaded.plan) } : {}), warnings: warnings.map(jsonProblem), problems: problems.map(jsonProblem) };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      if (!valid) throw new CliError(`${countLine(problems)}${loaded.ok ? ' (--strict)' : ''}`);
+      if (!valid) throw new CliError(countLine(problems));
       return;
     }
     const { plan, warnings } = await loadOrExit(args.profile, args.strict, args.profileFormat);

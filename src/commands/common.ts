@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { formatProblems, type Problem } from '../profile/errors.js';
+import { formatProblems, ProblemError, type Problem } from '../profile/errors.js';
 import type { Plan, PlanNode } from '../model.js';
 import { failoverTimesMs } from '../profile/vrrp.js';
 import type { ProfileFormat, ProfileResult } from '../index.js';
@@ -99,18 +99,18 @@ export class CliError extends Error {
 }
 
 /**
- * Loads a profile; on failure prints every problem to stderr and throws CliError (exit 1).
- * Warnings are printed to stderr too; with `strict` they fail the run.
+ * Loads a profile; on failure throws ProblemError with every problem (the CLI prints them, exit 1).
+ * Warnings are printed to stderr; with `strict` they are errors and fail the run.
  */
 export async function loadOrExit(file: string, strict = false, format?: ProfileFormat): Promise<LoadedPlan> {
   const loaded = await readProfileArg(file, format);
   file = loaded.source;
-  if (!loaded.ok) throw new CliError(`${formatProblems(file, loaded.problems, loaded.text)}\n${countLine(loaded.problems)}`);
+  if (!loaded.ok) throw new ProblemError(file, loaded.problems, loaded.text);
   if (loaded.warnings.length > 0) {
     if (strict) {
       // --strict: every warning is an error, in the report and in the count.
       const problems = loaded.warnings.map((p): Problem => ({ ...p, severity: 'error' }));
-      throw new CliError(`${formatProblems(file, problems, loaded.text)}\n${countLine(problems)} (--strict)`);
+      throw new ProblemError(file, problems, loaded.text);
     }
     process.stderr.write(`${formatProblems(file, loaded.warnings, loaded.text)}\n`);
   }
@@ -123,11 +123,15 @@ export interface LoadedPlan {
   warnings: Problem[];
 }
 
-/** The closing count of a problem report: `k8s-ha: 1 error, 2 warnings`. */
+/**
+ * The closing count of a problem report: `k8s-ha: 1 error, 2 warnings`, then ` (--strict)` when
+ * a warning's code (W…) is counted as an error, which only --strict does.
+ */
 export function countLine(problems: Problem[]): string {
   const e = problems.filter((p) => p.severity === 'error').length;
   const w = problems.length - e;
-  return `k8s-ha: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}`;
+  const strict = problems.some((p) => p.severity === 'error' && p.code.startsWith('W_'));
+  return `k8s-ha: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}${strict ? ' (--strict)' : ''}`;
 }
 
 /**
@@ -141,16 +145,14 @@ export function nodeNamed(plan: Plan, name: string, profile: string): PlanNode {
 }
 
 /**
- * Runs `run`; a BundleError it throws (bundle, seed and render's --max-user-data) becomes the
- * CLI's exit-1 error, formatted like profile problems.
+ * Runs `run`; problems it raises without a file (the plan checks of bundle, seed and render's
+ * --max-user-data) are placed in `file`, the profile.
  */
-export async function asCliError<T>(file: string, run: () => Promise<T>): Promise<T> {
-  const { BundleError } = await import('../bundle/errors.js');
+export async function inProfile<T>(file: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof BundleError) throw new CliError(formatProblems(file, [e.toProblem()]));
-    throw e;
+    throw e instanceof ProblemError ? e.in(file) : e;
   }
 }
 
@@ -184,7 +186,7 @@ export function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-export { table } from '../formats/table.js';
+export { table } from './table.js';
 
 /** The node columns that `render` and `check` both print, before their own. */
 export const NODE_HEADER = ['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE'] as const;
@@ -215,7 +217,7 @@ export function vipLine(plan: Plan): string {
   return [
     `VIP ${plan.vip.addresses.join(', ')} port ${plan.vip.port} -> apiservers port ${plan.kubernetes.apiServerPort}; controlPlaneEndpoint ${plan.kubernetes.controlPlaneEndpoint}`,
     ...(plan.family === 6 || plan.secondaryFamily !== undefined ? [`${plan.secondaryFamily !== undefined ? `dual stack (IPv${plan.family} primary)` : 'IPv6'}: serviceSubnet ${plan.kubernetes.serviceSubnet ?? '(kubeadm default)'}, podSubnet ${plan.kubernetes.podSubnet ?? '(none: the CNI decides)'}`] : []),
-    `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}${plan.vip.secondaryRouterId !== undefined ? ` (second family: ${plan.vip.secondaryRouterId})` : ''}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}`,
+    `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}${plan.vip.secondaryRouterId !== undefined ? ` (second family: ${plan.vip.secondaryRouterId})` : ''}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}${k.trackProcess ? '; tracks the HAProxy process too (keepalived pod hostPID)' : ''}`,
     failoverLine(plan),
   ].join('\n');
 }

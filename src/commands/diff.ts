@@ -5,7 +5,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
-import { CliError, loadOrExit, type ProfileArgs, withProfile } from './common.js';
+import { loadOrExit, type ProfileArgs, withProfile } from './common.js';
 
 /** Exit code of `diff` (and `rollout`) when some node changes. */
 export const EXIT_CHANGES = 3;
@@ -28,38 +28,32 @@ export function againstOptions(y: Argv, json: string): Argv {
 /**
  * The cluster's existing secrets, read only: a day-two comparison with new secrets would show
  * every kubeadm config as changed, so a missing file is an error, never created.
- * @throws CliError (exit 1) naming the file.
+ * @throws ProblemError naming the file.
  */
 export async function existingSecrets(args: AgainstArgs): Promise<ClusterSecrets> {
-  const { formatProblems, loadSecrets, secretsPathFor, SecretsFileError } = await import('../index.js');
+  const { loadSecrets, secretsPathFor, ProblemError } = await import('../index.js');
   const file = args.secrets ?? secretsPathFor(args.profile);
   try {
     return await loadSecrets(file);
   } catch (e) {
-    if (e instanceof SecretsFileError) {
+    if (e instanceof ProblemError) {
       // A missing file is the usual case here: say why day-two commands never create one.
       const hint = 'day-two commands compare with the secrets the cluster was rendered with; give --secrets FILE (they never create one)';
-      const problems = e.problems.map((p) => (p.path.length === 0 ? { ...p, hint } : p));
-      throw new CliError(formatProblems(e.file, problems, e.text, '(file)'));
+      throw new ProblemError(e.file, e.problems.map((p) => (p.path.length === 0 ? { ...p, hint } : p)), e.text, e.root);
     }
     throw e;
   }
 }
 
 /**
- * The new render of the profile compared with `--against`, or CliError (exit 1) for an
- * unreadable earlier output.
+ * The new render of the profile compared with `--against`.
+ * @throws ProblemError (E072) for an unreadable earlier output.
  */
 export async function loadDiff(args: AgainstArgs) {
   const { plan } = await loadOrExit(args.profile, args.strict);
   const secrets = await existingSecrets(args);
-  const { diffAgainst, PreviousOutputError } = await import('../index.js');
-  try {
-    return { plan, diff: await diffAgainst(plan, secrets, args.against) };
-  } catch (e) {
-    if (e instanceof PreviousOutputError) throw new CliError(`k8s-ha: --against ${e.message}\n  hint: ${e.hint}`);
-    throw e;
-  }
+  const { diffAgainst } = await import('../index.js');
+  return { plan, diff: await diffAgainst(plan, secrets, args.against) };
 }
 
 export const diffCommand: CommandModule<object, AgainstArgs> = {

@@ -40,30 +40,24 @@ export const labCommand: CommandModule<object, LabArgs> = {
       .options(secretsOptions) as unknown as Argv<LabArgs>,
   handler: async (args: ArgumentsCamelCase<LabArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
-    const [{ renderNodes: renderCluster, createSecrets }, { runLab, preflight, LabError }, { reportTable, reportJson, summaryTable, reportHtml }] = await Promise.all([
+    const [{ renderNodes: renderCluster, createSecrets }, { runLab, preflight }, { reportTable, reportJson, summaryTable, reportHtml }] = await Promise.all([
       import('../index.js'), import('../lab/lab.js'), import('../lab/report.js'),
     ]);
-    let report;
-    try {
-      // Before the secrets: a lab that cannot run (not Linux, not root) must not make or rotate them.
-      await preflight();
-      // The lab proves k8s-ha's own files: the user's content and SSH users, which cloud-init
-      // and Ignition merge on a real node, stay out of its comparison of the two formats.
-      const ownFiles = (p: typeof plan) => ({ ...p, nodes: p.nodes.map(({ userContent, ssh, ...n }) => n) });
-      const own = ownFiles(plan);
-      // The lab's cluster lives for one run: without --secrets its secrets stay in memory, so no
-      // secrets file is left beside the profile (in a source tree, where npm pack would ship it).
-      const secrets = args.secrets === undefined && !args.rotate ? await createSecrets() : await clusterSecrets(args, plan);
-      let rolloutTo;
-      if (args.rolloutTo !== undefined) {
-        const ownB = ownFiles((await loadOrExit(args.rolloutTo, args.strict, args.profileFormat)).plan);
-        rolloutTo = { plan: ownB, rendered: renderCluster(ownB, secrets) };
-      }
-      report = await runLab(own, renderCluster(own, secrets), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, rolloutTo, log: (l) => process.stderr.write(`${l}\n`) });
-    } catch (e) {
-      if (e instanceof LabError) throw new CliError(e.message);
-      throw e;
+    // Before the secrets: a lab that cannot run (not Linux, not root) must not make or rotate them.
+    await preflight();
+    // The lab proves k8s-ha's own files: the user's content and SSH users, which cloud-init
+    // and Ignition merge on a real node, stay out of its comparison of the two formats.
+    const ownFiles = (p: typeof plan) => ({ ...p, nodes: p.nodes.map(({ userContent, ssh, ...n }) => n) });
+    const own = ownFiles(plan);
+    // The lab's cluster lives for one run: without --secrets its secrets stay in memory, so no
+    // secrets file is left beside the profile (in a source tree, where npm pack would ship it).
+    const secrets = args.secrets === undefined && !args.rotate ? await createSecrets() : await clusterSecrets(args, plan);
+    let rolloutTo;
+    if (args.rolloutTo !== undefined) {
+      const ownB = ownFiles((await loadOrExit(args.rolloutTo, args.strict, args.profileFormat)).plan);
+      rolloutTo = { plan: ownB, rendered: renderCluster(ownB, secrets) };
     }
+    const report = await runLab(own, renderCluster(own, secrets), { scenarios: args.scenario, logsDir: args.logs, repeat: args.repeat, rolloutTo, log: (l) => process.stderr.write(`${l}\n`) });
     process.stdout.write(`${reportTable(report)}\n${summaryTable(report)}\n`);
     const { writeFileAtomic } = await import('../sinks/atomic.js');
     if (args.json) await writeFileAtomic(args.json, reportJson(report), 0o644);

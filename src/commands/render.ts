@@ -1,12 +1,11 @@
 /**
  * `k8s-ha render [PROFILE]`: writes per-node user-data, meta-data and config.ign.
  */
-import { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
+import { DEFAULT_IGNITION_VERSION, IGNITION_VERSIONS, type IgnitionVersion } from '../versions.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { RenderedNode } from '../render.js';
-import type { TreeWrite } from '../sinks/atomic.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
-import { asCliError, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile, profileName } from './common.js';
+import { inProfile, caKeyDeliverLine, CliError, EXIT_USAGE, loadOrExit, maxUserDataOption, NODE_HEADER, nodeCells, nodeNamed, type ProfileArgs, size, table, vipLine, withProfile, profileName } from './common.js';
 
 const FORMATS = ['cloud-init', 'ignition', 'all'] as const;
 
@@ -34,7 +33,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       .option('out', { type: 'string', describe: 'output directory (default: out/<cluster name>)' })
       .option('format', { choices: FORMATS, default: 'all' as const, describe: 'which outputs to write' })
       .option('node', { type: 'string', describe: 'only this node' })
-      .option('ignition-version', { choices: IGNITION_VERSIONS, default: '3.3.0' as IgnitionVersion, describe: 'Ignition spec version' })
+      .option('ignition-version', { choices: IGNITION_VERSIONS, default: DEFAULT_IGNITION_VERSION, describe: 'Ignition spec version' })
       .option('stdout', { type: 'boolean', default: false, describe: "print one node's output (needs --node unless there is one node, and --format cloud-init or ignition)" })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (cluster facts; per node role, address, user-data, Ignition, sizes, paths) instead of the table' })
       .options(secretsOptions)
@@ -45,7 +44,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     const checkUserData = async (nodes: RenderedNode[]) => {
       const { checkMaxUserData, userDataBytes } = await import('../bundle/budget.js');
       const sizes = nodes.map((r) => ({ node: r.node.name, bytes: userDataBytes(r.userData) }));
-      await asCliError(profileName(args.profile), async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
+      await inProfile(profileName(args.profile), async () => sizes.forEach((s) => checkMaxUserData(s, args.maxUserData)));
       return sizes;
     };
     const { renderNodes: renderCluster } = await import('../index.js');
@@ -55,18 +54,18 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
       if (args.format === 'all') throw new CliError('k8s-ha: --stdout prints one output: add --format cloud-init or --format ignition', EXIT_USAGE);
       if (args.node === undefined && plan.nodes.length > 1) throw new CliError(`k8s-ha: --stdout prints one node: add --node (one of ${plan.nodes.map((n) => n.name).join(', ')})`, EXIT_USAGE);
       const secrets = await clusterSecrets(args, plan);
-      const [r] = await asCliError(args.profile, async () => renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion }));
+      const [r] = await inProfile(args.profile, async () => renderCluster(plan, secrets, { node: args.node ?? plan.nodes[0]!.name, ignitionVersion: args.ignitionVersion }));
       if (args.format === 'cloud-init') await checkUserData([r!]);
       process.stdout.write(args.format === 'cloud-init' ? r!.userData : r!.ignition);
       return;
     }
     // after the usage checks: a mistyped command line must not create or rotate secrets
     const secrets = await clusterSecrets(args, plan);
-    const rendered = await asCliError(args.profile, async () => renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion }));
+    const rendered = await inProfile(args.profile, async () => renderCluster(plan, secrets, { ...(args.node !== undefined ? { node: args.node } : {}), ignitionVersion: args.ignitionVersion }));
     // Only user-data that is written is measured (and rendered: see src/render.ts).
     const sizes = args.format === 'ignition' ? [] : await checkUserData(rendered);
     const outDir = args.out ?? `out/${plan.name}`;
-    const { TreeConflictError, writeTreeAtomic } = await import('../sinks/atomic.js');
+    const { writeTreeAtomic } = await import('../sinks/atomic.js');
     // The whole tree is replaced at once (no stale files of an earlier render survive); with
     // --node, only that node's directory is.
     const prefix = (r: { node: { name: string } }) => (args.node === undefined ? `${r.node.name}/` : '');
@@ -84,13 +83,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     const initNode = rendered.find((r) => r.node.role === 'init');
     const deliverKey = plan.kubernetes.caKey === 'deliver' && initNode !== undefined;
     if (deliverKey) files.push({ path: 'ca.key', content: secrets.ca.keyPem, mode: 0o600 });
-    let write: TreeWrite;
-    try {
-      write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
-    } catch (e) {
-      if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which render does not write`}, and render replaces the whole directory\n  hint: choose another --out, or empty it yourself`);
-      throw e;
-    }
+    const write = await writeTreeAtomic(args.node === undefined ? outDir : `${outDir}/${args.node}`, files, isRenderOutput);
     // OUTPUT: whether this node's files differ from what the directory held, i.e. whether the
     // node needs to be provisioned again.
     const rows = [[...NODE_HEADER, 'USER-DATA', 'CONFIG.IGN', 'OUTPUT']];

@@ -4,7 +4,7 @@
  * src/day2/rollout.ts). Exit 0 when nothing is to do, 3 with steps (like `diff`), 1 on errors.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CliError, loadOrExit } from './common.js';
+import { loadOrExit } from './common.js';
 import { againstOptions, EXIT_CHANGES, existingSecrets, type AgainstArgs } from './diff.js';
 
 interface RolloutArgs extends AgainstArgs {
@@ -27,30 +27,18 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
   handler: async (args: ArgumentsCamelCase<RolloutArgs>) => {
     const { plan } = await loadOrExit(args.profile, args.strict);
     const secrets = await existingSecrets(args);
-    const { planRolloutAgainst, formatRolloutPlan, PreviousOutputError, RolloutError } = await import('../index.js');
-    let rollout: Awaited<ReturnType<typeof planRolloutAgainst>>;
-    try {
-      rollout = await planRolloutAgainst(plan, secrets, args.against, {
-        ...(args.holder !== undefined ? { holder: args.holder } : {}),
-        ...(args.replaced !== undefined ? { replaced: args.replaced } : {}),
-      });
-    } catch (e) {
-      if (e instanceof PreviousOutputError) throw new CliError(`k8s-ha: --against ${e.message}\n  hint: ${e.hint}`);
-      if (e instanceof RolloutError) throw new CliError(`k8s-ha: ${e.message}\n  hint: ${e.hint}`);
-      throw e;
-    }
+    const { planRolloutAgainst, formatRolloutPlan } = await import('../index.js');
+    const rollout = await planRolloutAgainst(plan, secrets, args.against, {
+      ...(args.holder !== undefined ? { holder: args.holder } : {}),
+      ...(args.replaced !== undefined ? { replaced: args.replaced } : {}),
+    });
     const outDir = args.out ?? `out/${plan.name}-rollout`;
-    const { TreeConflictError, writeTreeAtomic } = await import('../sinks/atomic.js');
+    const { writeTreeAtomic } = await import('../sinks/atomic.js');
     const files = [
       ...rollout.scripts.map((s) => ({ path: s.name, content: s.content, mode: s.mode })),
       { path: 'rollout.json', content: `${JSON.stringify(rollout.plan, null, 2)}\n`, mode: 0o644 },
     ];
-    try {
-      await writeTreeAtomic(outDir, files, isRolloutOutput);
-    } catch (e) {
-      if (e instanceof TreeConflictError) throw new CliError(`k8s-ha: not writing to ${e.dir}: it ${e.found === '' ? 'exists and is not a directory' : `holds ${e.found}, which rollout does not write`}, and rollout replaces the whole directory\n  hint: choose another --out`);
-      throw e;
-    }
+    await writeTreeAtomic(outDir, files, isRolloutOutput);
     // The text plan ends with the warnings; with --json they go to stderr too, for a person to see.
     if (args.json) for (const w of rollout.plan.warnings ?? []) process.stderr.write(`k8s-ha: warning ${w.code}: ${w.message}\n  hint: ${w.hint}\n`);
     process.stdout.write(args.json ? `${JSON.stringify(rollout.plan, null, 2)}\n` : `${await formatRolloutPlan(rollout.plan, outDir)}scripts and rollout.json written to ${outDir}/\n`);

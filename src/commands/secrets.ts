@@ -4,9 +4,9 @@
  */
 import type { Options } from 'yargs';
 import type { ClusterSecrets } from '../secrets/store.js';
-import { CODES } from '../profile/errors.js';
+import { formatProblems, ProblemError, type Problem } from '../profile/errors.js';
 import type { Plan } from '../model.js';
-import { CliError, countLine, EXIT_USAGE, isStdin, type ProfileArgs } from './common.js';
+import { CliError, EXIT_USAGE, isStdin, type ProfileArgs } from './common.js';
 
 /** Parsed values of {@link secretsOptions}. */
 export interface SecretsArgs {
@@ -26,10 +26,10 @@ export const secretsOptions = {
  * Loads (or creates, or with --rotate replaces) the cluster's secrets and says so on stderr,
  * with the warning that every output carries them. Secret values are never printed here.
  * A secrets file readable by others is warning W108, an error with `strict` (--strict).
- * @throws CliError for an invalid secrets file or one that cannot be written, or W108 under --strict.
+ * @throws ProblemError for an invalid secrets file, or W108 under --strict; CliError when it cannot be written.
  */
 export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Plan): Promise<ClusterSecrets> {
-  const { resolveSecrets, SecretsFileError } = await import('../index.js');
+  const { resolveSecrets } = await import('../index.js');
   // The secrets file's default place is beside the profile, which standard input has none of.
   if (isStdin(args.profile) && args.secrets === undefined)
     throw new CliError('k8s-ha: a profile read from standard input has no directory for its secrets file\n  hint: give --secrets FILE (it is created when missing, and must be reused by every later render)', EXIT_USAGE);
@@ -37,7 +37,6 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Pla
   try {
     resolved = await resolveSecrets({ profilePath: args.profile, rotate: args.rotate, ...(args.secrets !== undefined ? { secretsFile: args.secrets } : {}) });
   } catch (e) {
-    if (e instanceof SecretsFileError) throw new CliError(`${e.message}\n${countLine(e.problems)}`);
     // A failed write (EACCES, ENOENT, ENOSPC...) is about the user's machine; anything else
     // (generating the CA failed) is a bug and goes on to main() as an internal error.
     if (typeof (e as NodeJS.ErrnoException).syscall === 'string') throw new CliError(`k8s-ha: cannot write the secrets file: ${(e as Error).message}`);
@@ -48,15 +47,11 @@ export async function clusterSecrets(args: SecretsArgs & ProfileArgs, plan?: Pla
     created: `created cluster secrets ${resolved.file} (0600): keep it, every later render must reuse it`,
     rotated: `rotated cluster secrets in ${resolved.file}: new bootstrap token, certificate key and CA; nodes rendered before cannot join this cluster`,
   }[resolved.origin];
-  const severity = args.strict ? 'error' : 'warning';
-  // A secrets file has no field path or line:col to show, so not formatProblems' layout.
-  const problems = resolved.warnings.map((w) => `${resolved.file}: ${severity} ${CODES[w.code]}: ${w.message}\n  hint: ${w.hint}`);
-  if (args.strict && problems.length > 0) {
-    const counted = resolved.warnings.map((w) => ({ code: w.code, severity: 'error' as const, path: [], message: w.message }));
-    throw new CliError(`${problems.join('\n')}\n${countLine(counted)} (--strict)`);
-  }
+  // About the whole file: no field path (root ''), no line:col.
+  const problems = resolved.warnings.map((w): Problem => ({ ...w, severity: args.strict ? 'error' : 'warning', path: [] }));
+  if (args.strict && problems.length > 0) throw new ProblemError(resolved.file, problems, undefined, '');
   process.stderr.write(
-    [`k8s-ha: ${what}`, ...problems].join('\n') +
+    [`k8s-ha: ${what}`, ...(problems.length > 0 ? [formatProblems(resolved.file, problems, undefined, '')] : [])].join('\n') +
       `\nk8s-ha: warning: the outputs hold cluster secrets (${heldSecrets(plan)}): they are written 0600; keep them and the secrets file out of version control\n` +
       (plan?.kubernetes.caKey === 'deliver' ? '' : `k8s-ha: warning: ${CA_KEY_EXPOSURE}\n  hint: kubernetes.caKey = "deliver" keeps it out; render then writes ca.key for you to place on the init node\n`),
   );

@@ -3,7 +3,7 @@
  * labelled `cidata` (user-data, meta-data, network-config for static nodes).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { asCliError, CliError, loadOrExit, nodeNamed, type ProfileArgs, withProfile, profileName } from './common.js';
+import { inProfile, loadOrExit, nodeNamed, type ProfileArgs, withProfile, profileName } from './common.js';
 import { clusterSecrets, secretsOptions, type SecretsArgs } from './secrets.js';
 
 interface SeedArgs extends ProfileArgs, SecretsArgs {
@@ -23,23 +23,19 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
     const { plan } = await loadOrExit(args.profile, args.strict, args.profileFormat);
     const node = nodeNamed(plan, args.node, profileName(args.profile));
     const out = args.out ?? `out/${plan.name}-${node.name}-seed.iso`;
-    const [{ renderNode }, { staticNetwork }, { findIsoTool, writeSeedIso, IsoToolError }, { budgetReport, userDataBytes }] = await Promise.all([
-      import('../index.js'), import('../bundle/network.js'), import('../bundle/seed.js'), import('../bundle/budget.js'),
+    const [{ renderNode }, { staticNetwork }, { findIsoTool, writeSeedIso }, { budgetReport, userDataBytes }] = await Promise.all([
+      import('../index.js'), import('../bundle/network.js'), import('../sinks/seed.js'), import('../bundle/budget.js'),
     ]);
-    // A missing or failing ISO tool is about this machine, not the profile: said as such.
-    const toolError = (e: unknown) => {
-      throw e instanceof IsoToolError ? new CliError(`k8s-ha: ${e.message}`) : e;
-    };
     // What can fail without secrets fails first: no ISO tool, bad static settings.
-    const iso = await findIsoTool().catch(toolError);
-    await asCliError(profileName(args.profile), async () => staticNetwork(node));
+    const iso = await findIsoTool();
+    await inProfile(profileName(args.profile), async () => staticNetwork(node));
     const rendered = renderNode(plan, node, await clusterSecrets(args, plan));
     const networkConfig = rendered.networkConfig;
     const tool = await writeSeedIso(out, {
       'user-data': rendered.userData,
       'meta-data': rendered.metaData,
       ...(networkConfig === undefined ? {} : { 'network-config': networkConfig }),
-    }, iso).catch(toolError);
+    }, iso);
     if (!tool.reproducible) process.stderr.write(`k8s-ha: warning: ${tool.name} stamps the current time, so ${out} differs between runs; install xorriso for a reproducible ISO\n`);
     process.stdout.write(`k8s-ha: wrote ${out} (NoCloud seed of ${node.name}, volume cidata, ${tool.name}, mode 0600)\n${budgetReport([{ node: node.name, bytes: userDataBytes(rendered.userData) }])}`);
   },

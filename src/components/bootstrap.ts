@@ -9,7 +9,13 @@
  *    an initialised node is never touched again);
  * 2. runs the profile's pre-kubeadm hooks for the node's role, first, as Cluster API runs its
  *    preKubeadmCommands: this is where users install kubeadm, kubelet and a container runtime;
- * 3. checks the prerequisites (kubeadm, kubelet, a containerd or CRI-O socket, curl on
+ * 3. on control-plane nodes (unless keepalived.vrrpPreflight = "off") runs the VRRP preflight
+ *    {@link VRRP_PREFLIGHT}, after the hooks (which may install tcpdump) and before anything
+ *    else; when it fails (a foreign VRRP router with our router id, or no capture) it moves
+ *    the keepalived static pod manifest out of /etc/kubernetes/manifests (to
+ *    {@link REFUSED_KEEPALIVED}) and stops before kubeadm, which is what starts kubelet with
+ *    that manifest directory: nothing is left that would start keepalived;
+ * 3a. checks the prerequisites (kubeadm, kubelet, a containerd or CRI-O socket, curl on
  *    joiners, kubectl on an init node with add-ons) and names every missing one;
  * 4. on control-plane nodes pre-pulls the HAProxy and keepalived images with `crictl pull`
  *    (failure tolerated: offline nodes let kubelet pull later), so the VIP comes up together
@@ -28,8 +34,11 @@
  * single-quoted, so no profile value can add a line or a command to the script.
  */
 import { ipFamily, isDns1123Subdomain, isHttpUrl, isImageRef, isShellLine } from '../profile/values.js';
+import { fail, type FieldPath } from '../profile/errors.js';
 import type { Hook, NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
 import { KUBEADM_CONFIG } from './kubeadm.js';
+import { MANIFESTS_DIR } from './static-pods.js';
+import { VRRP_PREFLIGHT } from './vrrp-preflight.js';
 
 /** Where the script lands on the node (mode 0700: hooks may carry credentials). */
 export const BOOTSTRAP_SCRIPT = '/etc/k8s-ha/bootstrap.sh';
@@ -45,6 +54,9 @@ export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 export const CA_KEY_PATH = '/etc/kubernetes/pki/ca.key';
 /** Where the init node's add-on manifests from local files land: `<dir>/<name>.yaml`, 0600. */
 export const ADDON_DIR = '/etc/k8s-ha/addons';
+/** Where a refused VRRP preflight moves the keepalived static pod manifest (out of kubelet's reach). */
+export const REFUSED_KEEPALIVED = '/etc/k8s-ha/keepalived.yaml.refused';
+
 /** CRI sockets looked for, in order: containerd, then CRI-O (kubeadm's known endpoints). */
 export const CRI_SOCKETS = ['/run/containerd/containerd.sock', '/var/run/crio/crio.sock'];
 
@@ -73,6 +85,11 @@ export interface BootstrapModel {
   awaitCaKey?: boolean;
   /** Tries per add-on (1..1000) and seconds between them (0..3600); default {@link DEFAULT_ADDON_RETRY}. */
   addonRetry?: { attempts: number; intervalSeconds: number };
+  /**
+   * Control-plane roles only (ignored on workers): run the per-node VRRP preflight script
+   * ({@link VRRP_PREFLIGHT}, written by the node's payload) before anything else acts.
+   */
+  vrrpPreflight?: boolean;
   /** Joiners' wait for the control plane: number of tries (1..10000), seconds between tries (0..3600). */
   wait: { attempts: number; intervalSeconds: number };
 }
@@ -86,12 +103,9 @@ export const DEFAULT_WAIT = { attempts: 90, intervalSeconds: 10 } as const;
  */
 export const DEFAULT_ADDON_RETRY = { attempts: 30, intervalSeconds: 10 } as const;
 
-/** Thrown when a model value could change the script's structure or is not what it claims. */
-export class BootstrapValueError extends Error {
-  constructor(field: string, value: unknown, expected: string) {
-    super(`bootstrap script: ${field}: refusing ${JSON.stringify(value)}, expected ${expected}`);
-    this.name = 'BootstrapValueError';
-  }
+/** Refuses a model value that could change the script's structure or is not what it claims: problem E015 at the model's `field`. */
+function refuse(field: FieldPath, value: unknown, expected: string): never {
+  fail('E_UNSAFE', field, `the bootstrap script refuses ${JSON.stringify(value)}, expected ${expected}`, undefined, 'k8s-ha', '');
 }
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
@@ -106,18 +120,18 @@ function checkEndpoint(endpoint: string): string {
   const host = m?.[1] ?? '';
   const port = Number(m?.[2]);
   const hostOk = endpoint.startsWith('[') ? ipFamily(host) === 6 : ipFamily(host) === 4 || (host !== '' && isDns1123Subdomain(host));
-  if (!m || !hostOk || port < 1 || port > 65535) throw new BootstrapValueError('endpoint', endpoint, 'host:port ([v6]:port for IPv6)');
+  if (!m || !hostOk || port < 1 || port > 65535) refuse(['endpoint'], endpoint, 'host:port ([v6]:port for IPv6)');
   return endpoint;
 }
 
-function checkInt(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new BootstrapValueError(field, value, `an integer ${min}..${max}`);
+function checkInt(field: FieldPath, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) refuse(field, value, `an integer ${min}..${max}`);
   return value;
 }
 
-function checkCommands(field: string, commands: string[]): string[] {
+function checkCommands(field: FieldPath, commands: string[]): string[] {
   commands.forEach((c, i) => {
-    if (!isShellLine(c)) throw new BootstrapValueError(`${field}[${i}]`, c, 'one non-empty line without control characters');
+    if (!isShellLine(c)) refuse([...field, i], c, 'one non-empty line without control characters');
   });
   return commands;
 }
@@ -127,29 +141,53 @@ function checkCommands(field: string, commands: string[]): string[] {
  *
  * File-system paths are prefixed with `$K8S_HA_ROOT` (unset on real nodes) so tests can run the
  * script in a scratch directory with stub kubeadm/kubelet/curl/crictl on PATH.
- * @throws BootstrapValueError for any model value that is not what its field documents.
+ * @throws ProblemError (E015) for any model value that is not what its field documents.
  */
 export function bootstrapScript(model: BootstrapModel): string {
   const endpoint = checkEndpoint(model.endpoint);
-  if (!SAFE_PATH.test(model.kubeadmConfig)) throw new BootstrapValueError('kubeadmConfig', model.kubeadmConfig, 'an absolute path');
+  if (!SAFE_PATH.test(model.kubeadmConfig)) refuse(['kubeadmConfig'], model.kubeadmConfig, 'an absolute path');
   model.images.forEach((img, i) => {
-    if (!isImageRef(img)) throw new BootstrapValueError(`images[${i}]`, img, 'an image reference such as haproxy:2.8');
+    if (!isImageRef(img)) refuse(['images', i], img, 'an image reference such as haproxy:2.8');
   });
-  const attempts = checkInt('wait.attempts', model.wait.attempts, 1, 10000);
-  const interval = checkInt('wait.intervalSeconds', model.wait.intervalSeconds, 0, 3600);
-  const pre = checkCommands('preKubeadmCommands', model.preKubeadmCommands);
-  const post = checkCommands('postKubeadmCommands', model.postKubeadmCommands);
+  const attempts = checkInt(['wait', 'attempts'], model.wait.attempts, 1, 10000);
+  const interval = checkInt(['wait', 'intervalSeconds'], model.wait.intervalSeconds, 0, 3600);
+  const pre = checkCommands(['preKubeadmCommands'], model.preKubeadmCommands);
+  const post = checkCommands(['postKubeadmCommands'], model.postKubeadmCommands);
   const controlPlane = model.role !== 'worker';
   const joiner = model.role !== 'init';
   const addons = model.role === 'init' ? (model.addons ?? []) : [];
   addons.forEach((a, i) => {
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(a.name)) throw new BootstrapValueError(`addons[${i}].name`, a.name, 'a DNS-1123 label');
-    if (!SAFE_PATH.test(a.source) && !isHttpUrl(a.source)) throw new BootstrapValueError(`addons[${i}].source`, a.source, 'an http(s) URL or an absolute path');
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(a.name)) refuse(['addons', i, 'name'], a.name, 'a DNS-1123 label');
+    if (!SAFE_PATH.test(a.source) && !isHttpUrl(a.source)) refuse(['addons', i, 'source'], a.source, 'an http(s) URL or an absolute path');
   });
   const retry = model.addonRetry ?? DEFAULT_ADDON_RETRY;
-  const addonAttempts = checkInt('addonRetry.attempts', retry.attempts, 1, 1000);
-  const addonInterval = checkInt('addonRetry.intervalSeconds', retry.intervalSeconds, 0, 3600);
+  const addonAttempts = checkInt(['addonRetry', 'attempts'], retry.attempts, 1, 1000);
+  const addonInterval = checkInt(['addonRetry', 'intervalSeconds'], retry.intervalSeconds, 0, 3600);
 
+  // VRRP preflight: after the pre hooks (they may install tcpdump), before the prerequisite
+  // check, so that it runs (and is seen in the journal) on every control-plane first boot.
+  const preflight: string[] = controlPlane && model.vrrpPreflight === true ? [
+      '',
+      '# VRRP preflight: a foreign router with our virtual_router_id would take or share the VIPs.',
+      '# On failure keepalived must not start: its manifest leaves the directory kubelet reads.',
+      `PREFLIGHT="$ROOT"${shQuote(VRRP_PREFLIGHT)}`,
+      'if [ -e "$PREFLIGHT" ]; then',
+      '  if sh "$PREFLIGHT"; then',
+      '    log "VRRP preflight passed"',
+      '  else',
+      '    rc=$?',
+      `    KEEPALIVED_MANIFEST="$ROOT"${shQuote(`${MANIFESTS_DIR}/keepalived.yaml`)}`,
+      `    REFUSED="$ROOT"${shQuote(REFUSED_KEEPALIVED)}`,
+      '    if [ -e "$KEEPALIVED_MANIFEST" ]; then',
+      '      mkdir -p "$(dirname "$REFUSED")"',
+      '      mv -f "$KEEPALIVED_MANIFEST" "$REFUSED"',
+      '    fi',
+      `    die "VRRP preflight failed (exit $rc, see the vrrp-preflight lines above or journalctl -t k8s-ha): keepalived not started, its manifest moved to ${REFUSED_KEEPALIVED}; fix the segment or the profile, move it back to ${MANIFESTS_DIR}/keepalived.yaml and run $0 again"`,
+      '  fi',
+      'else',
+      '  log "warning: $PREFLIGHT not found: VRRP preflight skipped"',
+      'fi',
+  ] : [];
   const lines = [
     '#!/bin/sh',
     `# k8s-ha first-boot bootstrap (${model.role} node), generated by k8s-ha: do not edit.`,
@@ -188,6 +226,7 @@ export function bootstrapScript(model: BootstrapModel): string {
     'fi',
     ...(pre.length > 0 ? ['', '# The profile\'s pre-kubeadm hooks come first: they may install what the check below looks for.'] : []),
     ...pre.map((c, i) => `run_hook pre ${i + 1} ${shQuote(c)}`),
+    ...preflight,
     '',
     "missing=''",
     ...['kubeadm', 'kubelet', ...(joiner ? ['curl'] : []), ...(addons.length > 0 ? ['kubectl'] : [])].map((cmd) => `command -v ${cmd} >/dev/null 2>&1 || missing="$missing ${cmd}"`),
@@ -360,6 +399,7 @@ export function bootstrapPayload(plan: Plan, role: PlanNode['role']): NodePayloa
     postKubeadmCommands: forRole(k.postKubeadmCommands),
     addons: addons.map((a) => ({ name: a.name, source: 'url' in a ? a.url : addonPath(a.name) })),
     awaitCaKey: role === 'init' && k.caKey === 'deliver',
+    vrrpPreflight: role !== 'worker' && plan.keepalived.vrrpPreflight === 'enforce',
     wait: DEFAULT_WAIT,
   });
   const downloads: RemoteFile[] = k.sysext ? [{ path: SYSEXT_IMAGE, mode: 0o644, url: k.sysext.url, sha512: k.sysext.sha512 }] : [];

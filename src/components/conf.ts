@@ -7,6 +7,8 @@
  * already refuses such values with a friendly message; this is the second, structural guard.
  */
 
+import { fail } from '../profile/errors.js';
+
 /** A statement: words on one line, optionally followed by a `{ … }` block (keepalived style). */
 export interface Stmt {
   words: string[];
@@ -22,18 +24,15 @@ export interface Section {
 /** Characters allowed in a word: no white space, quotes, braces, `#`, `!`, `\`, `$` or backtick. */
 const WORD = /^[A-Za-z0-9_.,:;/@%+=*^~[\]<>|&()-]+$/;
 
-/** Thrown when a value that should have been rejected earlier reaches a config model. */
-export class UnsafeValueError extends Error {
-  constructor(value: string, where: string) {
-    super(`refusing to write unsafe value ${JSON.stringify(value)} into ${where}`);
-    this.name = 'UnsafeValueError';
-  }
+/** Refuses a value that should have been rejected earlier and reached a config model: problem E015. */
+function refuse(value: string, where: string): never {
+  fail('E_UNSAFE', [], `refusing to write unsafe value ${JSON.stringify(value)} into ${where}`, undefined, 'k8s-ha', '');
 }
 
-/** Checks one word; returns it unchanged. @throws UnsafeValueError */
+/** Checks one word; returns it unchanged. @throws ProblemError (E015) */
 export function word(value: string | number, where = 'a config file'): string {
   const s = String(value);
-  if (!WORD.test(s)) throw new UnsafeValueError(s, where);
+  if (!WORD.test(s)) refuse(s, where);
   return s;
 }
 
@@ -45,7 +44,7 @@ export function quoted(value: string, where = 'a config file'): string {
 
 /** A comment line (`! text` in keepalived.conf, `# text` in haproxy.cfg); no line breaks. */
 export function commentText(text: string): string {
-  if (/[\r\n\u0000]/.test(text)) throw new UnsafeValueError(text, 'a comment');
+  if (/[\r\n\u0000]/.test(text)) refuse(text, 'a comment');
   return text;
 }
 

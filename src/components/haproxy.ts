@@ -8,6 +8,31 @@ import { bracketIp } from '../profile/values.js';
 export const HAPROXY_DIR = '/etc/haproxy';
 export const HAPROXY_CFG = `${HAPROXY_DIR}/haproxy.cfg`;
 
+/**
+ * The HAProxy container's command (argv): master-worker mode (`-W`) in the foreground with
+ * haproxy.cfg. With `keepalived.trackProcess`, which keepalived's vrrp_track_process matches by
+ * this exact command line (keepalived.ts), two changes:
+ * - it ends in `-L <node name>` (HAProxy's local peer name, used only by a `peers` section,
+ *   which haproxy.cfg has none of): with hostPID keepalived sees every process of the node, so
+ *   the node's name makes the match this HAProxy's alone (not another HAProxy on the node; in
+ *   the lab, where the nodes share one machine's process table, not another node's);
+ * - no `-W`: one process, no worker. A master forks its worker and then re-executes itself
+ *   (HAProxy 2.6: a second exec event of the same pid), and keepalived 2.2.7 counts a process
+ *   twice when such events arrive while it first reads /proc (it adds the fork's child again,
+ *   core/track_process.c check_process_fork), so after HAProxy died one phantom process kept
+ *   the quorum: measured in the lab, 3 of 6 haproxy-dies runs where keepalived started while
+ *   HAProxy forked never saw the quorum lost (the track script moved the VIP ~1 s later). A
+ *   single process forks nothing; a static pod never reloads in place (a new config restarts
+ *   the pod), so master-worker's seamless reload is not used.
+ * @param nodeName the control-plane node's name; required when trackProcess is on.
+ * @throws Error when trackProcess is on and no node name is given.
+ */
+export function haproxyCommand(plan: Plan, nodeName?: string): string[] {
+  if (!plan.keepalived.trackProcess) return ['haproxy', '-W', '-db', '-f', HAPROXY_CFG];
+  if (nodeName === undefined) throw new Error('keepalived.trackProcess: the HAProxy command names its node');
+  return ['haproxy', '-db', '-f', HAPROXY_CFG, '-L', word(nodeName, 'haproxy command')];
+}
+
 /** Frontend and backend names: distinct (the same name for both is an error from HAProxy 3.3). */
 export const FRONTEND = 'k8s-api';
 export const BACKEND = 'k8s-apiservers';

@@ -8,6 +8,7 @@ import { HAPROXY_CFG, haproxyCfg } from './haproxy.js';
 import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './keepalived.js';
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
 import { MANIFESTS_DIR, haproxyPodFile, keepalivedPodFile } from './static-pods.js';
+import { vrrpPreflightScript } from './vrrp-preflight.js';
 import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
@@ -29,11 +30,13 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
   const boot = bootstrapPayload(plan, node.role);
   const files = [hostnameFile(node), kubeadmConfig(plan, node, secrets), ...boot.files];
   if (node.role !== 'worker') {
-    // The HAProxy static pod's config hash covers haproxy.cfg alone, keepalived's its own
-    // keepalived.conf with the others.
+    // The HAProxy static pod's config hash covers the files under /etc/haproxy, keepalived's
+    // those under /etc/keepalived.
     const shared = [checkScript(plan), haproxyCfg(plan)];
     const conf = keepalivedConf(plan, node);
-    files.push(conf, ...shared, haproxyPodFile(plan, shared), keepalivedPodFile(plan, [conf, ...shared]));
+    // With keepalived.trackProcess the HAProxy command names the node.
+    files.push(conf, ...shared, haproxyPodFile(plan, shared, ...(plan.keepalived.trackProcess ? [node.name] : [])), keepalivedPodFile(plan, [conf, ...shared]));
+    if (plan.keepalived.vrrpPreflight === 'enforce') files.push(vrrpPreflightScript(plan, node));
   }
   if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

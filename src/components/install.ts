@@ -22,7 +22,7 @@
  * Fedora CoreOS needs rpm-ostree layering or a derived image.
  */
 import type { NodeFile } from '../model.js';
-import { K8S_VERSION } from '../profile/values.js';
+import { kubernetesFacts } from '../versions.js';
 
 /** The install script on the node (0700, like the bootstrap script). */
 export const INSTALL_SCRIPT = '/etc/k8s-ha/install.sh';
@@ -41,15 +41,12 @@ export const SYSCTLS: [string, string][] = [
 ];
 
 /**
- * The pause image kubeadm uses for a Kubernetes minor (kubeadm constants.go `PauseVersion`):
- * 3.9 for 1.26-1.30, 3.10 for 1.31-1.33, 3.10.1 from 1.34. The script re-checks it with
- * `kubeadm config images list` once kubeadm is installed.
+ * The pause image kubeadm uses for a Kubernetes minor (src/versions.ts, from kubeadm
+ * constants.go `PauseVersion`). The script re-checks it with `kubeadm config images list`
+ * once kubeadm is installed.
  */
 export function pauseImage(version: string): string {
-  const m = K8S_VERSION.exec(version);
-  const minor = m ? Number(m[1]) * 1000 + Number(m[2]) : NaN;
-  const tag = minor >= 1034 ? '3.10.1' : minor >= 1031 ? '3.10' : minor >= 1026 ? '3.9' : minor >= 1025 ? '3.8' : minor >= 1024 ? '3.7' : minor >= 1023 ? '3.6' : '3.5';
-  return `registry.k8s.io/pause:${tag}`;
+  return `registry.k8s.io/pause:${kubernetesFacts(version).pause}`;
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { Family, NodeFile, Plan, PlanNode } from '../model.js';
 import { ipFamily } from '../profile/values.js';
 import { quoted, renderKeepalived, word, type Stmt } from './conf.js';
+import { haproxyCommand } from './haproxy.js';
 
 /** Where the files land on the node; the static pod mounts this directory at the same path. */
 export const KEEPALIVED_DIR = '/etc/keepalived';
@@ -20,6 +21,8 @@ export const DRAIN_FILE = `${KEEPALIVED_DIR}/k8s-ha-drain`;
 /** Name of the (first) vrrp_instance and of the vrrp_script; a second family's instance gets `_ipv4`/`_ipv6` appended. */
 const INSTANCE = 'k8s_api_vip';
 const SCRIPT = 'check_apiserver';
+/** The vrrp_track_process that watches the node's HAProxy (keepalived.trackProcess). */
+const PROCESS = 'haproxy_process';
 /** The vrrp_sync_group that binds a dual-stack node's two instances. */
 const SYNC_GROUP = 'k8s_api_vips';
 const instanceName = (index: number, family: Family): string => (index === 0 ? INSTANCE : `${INSTANCE}_ipv${family}`);
@@ -76,7 +79,9 @@ export function garpSettings(advertInterval: number): GarpSettings {
  *   (keepalived -t fails on one: "VRRP version 3 does not support authentication");
  * - a tracked `vrrp_script` whose negative weight exceeds the priority spread, so a MASTER
  *   whose HAProxy fails drops below every healthy BACKUP;
- * - the GARP settings of {@link garpSettings} in global_defs.
+ * - the GARP settings of {@link garpSettings} in global_defs;
+ * - with `keepalived.trackProcess`, also a tracked `vrrp_track_process` (see
+ *   {@link trackProcessBlock}) with the script's weight, where the script is tracked.
  * @throws Error for a worker node (workers run no keepalived).
  */
 export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
@@ -104,6 +109,8 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
   );
   const vrrp = node.vrrp;
   const trackScript: Stmt = { words: ['track_script'], block: [{ words: [SCRIPT] }] };
+  // Tracked wherever the script is: an instance, or the sync group (whose weights keepalived keeps).
+  const tracked: Stmt[] = [trackScript, ...(k.trackProcess ? [{ words: ['track_process'], block: [{ words: [PROCESS] }] }] : [])];
   const families = ([plan.family, plan.family === 4 ? 6 : 4] as Family[]).filter((f) => plan.vip.addresses.some((a) => ipFamily(a) === f));
   const instances: Stmt[] = families.map((family, i) => {
     const primary = family === plan.family;
@@ -131,7 +138,7 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
     const hostBits = family === 4 ? 32 : 128;
     instance.push({ words: ['virtual_ipaddress'], block: plan.vip.addresses.filter((a) => ipFamily(a) === family).map((a) => ({ words: [w(`${a}/${hostBits}`)] })) });
     // One instance tracks the script itself; two track it through their sync group (below).
-    if (families.length === 1) instance.push(trackScript);
+    if (families.length === 1) instance.push(...tracked);
     return { words: ['vrrp_instance', instanceName(i, family)], block: instance };
   });
   // Two families: a sync group makes a transition of one instance the other's too, so both
@@ -142,7 +149,7 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
   // bootstrap; a group's track_script keeps its weight and applies it to every member.
   const syncGroup: Stmt[] =
     families.length > 1
-      ? [{ words: ['vrrp_sync_group', SYNC_GROUP], block: [{ words: ['group'], block: families.map((f, i) => ({ words: [instanceName(i, f)] })) }, trackScript] }]
+      ? [{ words: ['vrrp_sync_group', SYNC_GROUP], block: [{ words: ['group'], block: families.map((f, i) => ({ words: [instanceName(i, f)] })) }, ...tracked] }]
       : [];
   const t = k.track;
   const content = renderKeepalived(
@@ -167,11 +174,36 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
           { words: ['init_fail'] },
         ],
       },
+      ...(k.trackProcess ? [trackProcessBlock(plan, node)] : []),
       ...instances,
       ...syncGroup,
     ],
   );
   return { path: KEEPALIVED_CONF, mode: 0o600, content, secret: k.authPass !== undefined && k.vrrpVersion === 2 };
+}
+
+/**
+ * `vrrp_track_process` for keepalived.trackProcess: the node's HAProxy, matched by its whole
+ * command line (`full_command`, argv[0] `haproxy`, then the parameters of
+ * {@link haproxyCommand}, which end in the node's name; `param_match partial`: those first, so
+ * arguments added after them would still match), with the track script's weight. With no such
+ * process (quorum 1, keepalived's default; HAProxy runs as one process then) keepalived applies the weight as soon as the kernel reports the exit (process events through
+ * the netlink proc connector, keepalived.conf(5) vrrp_track_process), not after `fall` checks
+ * of at least 1 s each (`keepalived -t`: "vrrp script interval '0.2' must be between 1 and
+ * 4294"). No delay: a static pod never reloads HAProxy in place (a new config restarts the pod).
+ */
+function trackProcessBlock(plan: Plan, node: PlanNode): Stmt {
+  const where = 'keepalived.conf';
+  const [program, ...params] = haproxyCommand(plan, node.name);
+  return {
+    words: ['vrrp_track_process', PROCESS],
+    block: [
+      { words: ['process', word(program!, where), ...params.map((p) => word(p, where))] },
+      { words: ['param_match', 'partial'] },
+      { words: ['full_command'] },
+      { words: ['weight', word(plan.keepalived.track.weight, where)] },
+    ],
+  };
 }
 
 /**

@@ -1,20 +1,16 @@
 /**
  * The kubeadm configuration file for a node, as typed objects serialised to a multi-document
- * YAML file. Field names follow kubeadm's v1beta3/v1beta4 types
+ * YAML file. Field names follow kubeadm's v1beta3/v1beta4 types (which one per Kubernetes
+ * minor: src/versions.ts)
  * (kubernetes/kubernetes cmd/kubeadm/app/apis/kubeadm, see test/fixtures/schemas/kubeadm).
  */
 import type { NodeFile, Plan, PlanNode } from '../model.js';
 import { toYamlStream } from '../formats/yaml.js';
-import { k8sMinor } from '../profile/values.js';
 import type { ClusterSecrets } from '../secrets/store.js';
+import { kubernetesFacts } from '../versions.js';
 
 /** Where the kubeadm config lands: not under /run or /tmp, which Ignition cannot write. */
 export const KUBEADM_CONFIG = '/etc/k8s-ha/kubeadm.yaml';
-
-/** kubeadm.k8s.io API version for a Kubernetes version: v1beta4 from 1.31 (GA there), else v1beta3. */
-export function kubeadmApiVersion(version: string): 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4' {
-  return k8sMinor(version) >= 1031 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
-}
 
 /** APIEndpoint: where this node's apiserver listens. */
 export interface APIEndpoint {
@@ -91,14 +87,6 @@ export interface JoinConfiguration {
 export const NODE_BOOTSTRAP_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
 
 /**
- * True for Kubernetes versions whose `kubeadm join` refuses a non-empty manifests directory
- * (ours holds the HAProxy and keepalived pods): before v1.23 (kubernetes/kubeadm#2564).
- */
-export function joinNeedsManifestsPreflightSkip(version: string): boolean {
-  return k8sMinor(version) < 1023;
-}
-
-/**
  * kubelet `--node-ip` for a node, or undefined when kubelet may pick it (IPv4 single stack, as
  * before). kubeadm's dual-stack page sets it on every node with one address of each family
  * (`10.100.0.2,fd00:1:2:3::2`); for IPv6 single stack it names the node's IPv6 address, which
@@ -109,11 +97,11 @@ export function nodeIp(plan: Plan, node: PlanNode): string | undefined {
   return plan.family === 6 ? node.address : undefined;
 }
 
-/** nodeRegistration for a node: its name and, for IPv6 or dual stack, kubelet's node-ip in the form of the config's apiVersion. */
+/** nodeRegistration for a node: its name and, for IPv6 or dual stack, kubelet's node-ip in the form of the config's apiVersion (src/versions.ts). */
 export function nodeRegistrationFor(plan: Plan, node: PlanNode): NodeRegistrationOptions {
   const reg: NodeRegistrationOptions = { name: node.name };
   const ip = nodeIp(plan, node);
-  if (ip !== undefined) reg.kubeletExtraArgs = kubeadmApiVersion(plan.kubernetes.version) === 'kubeadm.k8s.io/v1beta4' ? [{ name: 'node-ip', value: ip }] : { 'node-ip': ip };
+  if (ip !== undefined) reg.kubeletExtraArgs = kubernetesFacts(plan.kubernetes.version).kubeletExtraArgs === 'list' ? [{ name: 'node-ip', value: ip }] : { 'node-ip': ip };
   return reg;
 }
 
@@ -121,7 +109,7 @@ export function nodeRegistrationFor(plan: Plan, node: PlanNode): NodeRegistratio
 export function clusterConfiguration(plan: Plan): ClusterConfiguration {
   const k = plan.kubernetes;
   const cfg: ClusterConfiguration = {
-    apiVersion: kubeadmApiVersion(k.version),
+    apiVersion: kubernetesFacts(k.version).kubeadmApi,
     kind: 'ClusterConfiguration',
     clusterName: plan.name,
     kubernetesVersion: k.version,
@@ -145,7 +133,8 @@ export function clusterConfiguration(plan: Plan): ClusterConfiguration {
  */
 export function kubeadmDocuments(plan: Plan, node: PlanNode, secrets: ClusterSecrets): (ClusterConfiguration | InitConfiguration | JoinConfiguration)[] {
   const k = plan.kubernetes;
-  const apiVersion = kubeadmApiVersion(k.version);
+  const facts = kubernetesFacts(k.version);
+  const apiVersion = facts.kubeadmApi;
   const local: APIEndpoint = { advertiseAddress: node.address, bindPort: k.apiServerPort };
   const nodeRegistration = nodeRegistrationFor(plan, node);
   if (node.role === 'init') {
@@ -172,7 +161,7 @@ export function kubeadmDocuments(plan: Plan, node: PlanNode, secrets: ClusterSec
   const join: JoinConfiguration = { apiVersion, kind: 'JoinConfiguration', nodeRegistration, discovery: { bootstrapToken: discovery } };
   if (node.role === 'control-plane') {
     join.controlPlane = { localAPIEndpoint: local, certificateKey: secrets.certificateKey };
-    if (joinNeedsManifestsPreflightSkip(k.version)) nodeRegistration.ignorePreflightErrors = ['DirAvailable--etc-kubernetes-manifests'];
+    if (facts.joinSkipsManifestsPreflight) nodeRegistration.ignorePreflightErrors = ['DirAvailable--etc-kubernetes-manifests'];
   }
   // No ClusterConfiguration here: kubeadm join reads it from the cluster (kubeadm-config
   // ConfigMap uploaded by init) and ignores one in the file with a warning.

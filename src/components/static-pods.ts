@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { NodeFile, Plan } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
-import { HAPROXY_CFG, HAPROXY_DIR } from './haproxy.js';
+import { HAPROXY_DIR, haproxyCommand } from './haproxy.js';
 import { KEEPALIVED_CONF, KEEPALIVED_DIR } from './keepalived.js';
 
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
@@ -47,7 +47,7 @@ export function filesUnder(dir: string, files: readonly NodeFile[]): NodeFile[] 
  * says what runs: the explicit `command` and the mounted files. `config`: the node's files;
  * those under `configDir` are hashed into the {@link CONFIG_HASH_ANNOTATION}.
  */
-function staticPod(name: string, container: Container, configDir: string, config: readonly NodeFile[]): Pod {
+function staticPod(name: string, container: Container, configDir: string, config: readonly NodeFile[], hostPID = false): Pod {
   const volume: Volume = { name: 'config', hostPath: { path: configDir, type: 'Directory' } };
   return {
     apiVersion: 'v1',
@@ -60,6 +60,7 @@ function staticPod(name: string, container: Container, configDir: string, config
     },
     spec: {
       hostNetwork: true,
+      ...(hostPID ? { hostPID: true } : {}),
       priorityClassName: 'system-node-critical',
       containers: [{ ...container, volumeMounts: [{ name: 'config', mountPath: configDir, readOnly: true }] }],
       volumes: [volume],
@@ -71,7 +72,11 @@ function staticPod(name: string, container: Container, configDir: string, config
  * keepalived static pod: VRRP needs raw sockets and address changes, hence NET_ADMIN,
  * NET_BROADCAST and NET_RAW (kubeadm's HA guide). Runs in the foreground, logging to the
  * console, VRRP subsystem only, with our keepalived.conf (this bypasses the osixia image's
- * environment-variable templating).
+ * environment-variable templating). With `keepalived.trackProcess`, `hostPID: true`: keepalived
+ * tracks the HAProxy process (vrrp_track_process), which it can only see, and hear of through the
+ * kernel's process events, from the host's PID namespace (the kernel ignores a process-event
+ * subscription from any other PID namespace: drivers/connector/cn_proc.c cn_proc_mcast_ctl).
+ * The trade-off: the pod then sees every process of the node.
  */
 export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
   return staticPod(
@@ -85,21 +90,23 @@ export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
     },
     KEEPALIVED_DIR,
     config,
+    plan.keepalived.trackProcess,
   );
 }
 
 /**
- * HAProxy static pod: master-worker mode in the foreground with our haproxy.cfg, and a
+ * HAProxy static pod: master-worker mode in the foreground with our haproxy.cfg
+ * ({@link haproxyCommand}: per node, `nodeName`, with keepalived.trackProcess), and a
  * liveness probe on /healthz of the LB port over HTTPS (kubeadm's HA guide: failureThreshold 8),
  * i.e. through HAProxy to some apiserver.
  */
-export function haproxyPod(plan: Plan, config: readonly NodeFile[]): Pod {
+export function haproxyPod(plan: Plan, config: readonly NodeFile[], nodeName?: string): Pod {
   return staticPod(
     'haproxy',
     {
       name: 'haproxy',
       image: plan.haproxy.image,
-      command: ['haproxy', '-W', '-db', '-f', HAPROXY_CFG],
+      command: haproxyCommand(plan, nodeName),
       livenessProbe: {
         httpGet: { path: '/healthz', port: plan.vip.port, scheme: 'HTTPS' },
         failureThreshold: 8,
@@ -121,10 +128,11 @@ export const KEEPALIVED_MANIFEST = `${MANIFESTS_DIR}/keepalived.yaml`;
 /**
  * The HAProxy manifest as a node file (0644: it carries no secret); `config` holds the node's
  * files, of which those under /etc/haproxy are hashed. The same on every node (haproxy.cfg
- * depends on the plan alone), so components/index.ts makes it once per plan.
+ * depends on the plan alone) unless keepalived.trackProcess names the node in the command
+ * (`nodeName`).
  */
-export function haproxyPodFile(plan: Plan, config: readonly NodeFile[]): NodeFile {
-  return { path: HAPROXY_MANIFEST, mode: 0o644, content: toYaml(haproxyPod(plan, config)) };
+export function haproxyPodFile(plan: Plan, config: readonly NodeFile[], nodeName?: string): NodeFile {
+  return { path: HAPROXY_MANIFEST, mode: 0o644, content: toYaml(haproxyPod(plan, config, nodeName)) };
 }
 
 /**

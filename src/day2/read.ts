@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { decodeCloudInit, decodeIgnition } from '../formats/decode.js';
 import type { NodeFile } from '../model.js';
+import { fail } from '../profile/errors.js';
 
 /** A node as an earlier output has it: its name and the files its user-data or config.ign writes. */
 export interface PreviousNode {
@@ -34,16 +35,9 @@ export interface PreviousOutput {
   nodes: PreviousNode[];
 }
 
-/** An earlier output that cannot be read or is not a render or bundle output; `path` names it. */
-export class PreviousOutputError extends Error {
-  constructor(
-    readonly path: string,
-    message: string,
-    readonly hint: string,
-  ) {
-    super(`${path}: ${message}`);
-    this.name = 'PreviousOutputError';
-  }
+/** Throws problem E072 at --against in `path`: an earlier output that cannot be read or is not a render or bundle output. */
+function unreadable(path: string, message: string, hint: string): never {
+  fail('E_AGAINST', ['--against'], message, hint, path);
 }
 
 const NODE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -53,7 +47,7 @@ const OUTPUTS = ['user-data', 'config.ign'] as const;
  * Reads the nodes of an earlier `render` output directory or `bundle` archive/directory at
  * `path` (see the module comment for the layouts). Members other than a node's user-data and
  * config.ign are ignored.
- * @throws PreviousOutputError when `path` cannot be read, holds no node outputs, or a node's
+ * @throws ProblemError (E072) when `path` cannot be read, holds no node outputs, or a node's
  *   user-data / config.ign does not decode (message names the member).
  */
 export async function readPrevious(path: string): Promise<PreviousOutput> {
@@ -61,7 +55,7 @@ export async function readPrevious(path: string): Promise<PreviousOutput> {
   try {
     isDir = statSync(path).isDirectory();
   } catch (e) {
-    throw new PreviousOutputError(path, `cannot read (${(e as Error).message})`, 'give --against the directory of an earlier `k8s-ha render` or the archive of an earlier `k8s-ha bundle`');
+    unreadable(path, `cannot read (${(e as Error).message})`, 'give --against the directory of an earlier `k8s-ha render` or the archive of an earlier `k8s-ha bundle`');
   }
   const members = new Map<string, string>();
   if (isDir) {
@@ -71,7 +65,7 @@ export async function readPrevious(path: string): Promise<PreviousOutput> {
     try {
       bytes = readFileSync(path);
     } catch (e) {
-      throw new PreviousOutputError(path, `cannot read (${(e as Error).message})`, 'check --against');
+      unreadable(path, `cannot read (${(e as Error).message})`, 'check --against');
     }
     for (const [name, content] of await untar(path, bytes)) members.set(name, content);
   }
@@ -88,7 +82,7 @@ export async function readPrevious(path: string): Promise<PreviousOutput> {
     byNode.set(node, entry);
   }
   if (byNode.size === 0) {
-    throw new PreviousOutputError(path, 'holds no node output (<node>/user-data or config.ign, or nodes/<node>/... in a bundle)', 'give --against the directory of an earlier `k8s-ha render` (all nodes, not --node) or an earlier bundle');
+    unreadable(path, 'holds no node output (<node>/user-data or config.ign, or nodes/<node>/... in a bundle)', 'give --against the directory of an earlier `k8s-ha render` (all nodes, not --node) or an earlier bundle');
   }
   const nodes = [...byNode.keys()].sort().map((name): PreviousNode => {
     const out = byNode.get(name)!;
@@ -98,7 +92,7 @@ export async function readPrevious(path: string): Promise<PreviousOutput> {
     try {
       files = from === 'user-data' ? decodeCloudInit(out['user-data']!) : decodeIgnition(out['config.ign']!);
     } catch (e) {
-      throw new PreviousOutputError(`${path}: ${member}`, `does not decode (${(e as Error).message})`, 'the earlier output is damaged or was edited; render it again from the old profile');
+      unreadable(path, `${member} does not decode (${(e as Error).message})`, 'the earlier output is damaged or was edited; render it again from the old profile');
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { name, files, from };
@@ -122,7 +116,7 @@ async function untar(path: string, bytes: Buffer): Promise<Map<string, string>> 
   try {
     tar = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
   } catch (e) {
-    throw new PreviousOutputError(path, `is not a readable gzip file (${(e as Error).message})`, 'give --against an earlier bundle archive (.tar.gz or .tar) or a render directory');
+    unreadable(path, `is not a readable gzip file (${(e as Error).message})`, 'give --against an earlier bundle archive (.tar.gz or .tar) or a render directory');
   }
   const members = new Map<string, string>();
   const extract = tarStream.extract();
@@ -142,7 +136,7 @@ async function untar(path: string, bytes: Buffer): Promise<Map<string, string>> 
       Readable.from([tar]).pipe(extract);
     });
   } catch (e) {
-    throw new PreviousOutputError(path, `is not a readable tar archive (${(e as Error).message})`, 'give --against an earlier bundle archive (.tar.gz or .tar) or a render directory');
+    unreadable(path, `is not a readable tar archive (${(e as Error).message})`, 'give --against an earlier bundle archive (.tar.gz or .tar) or a render directory');
   }
   return members;
 }

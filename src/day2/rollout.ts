@@ -19,6 +19,7 @@
  * running node.
  */
 import type { NodeFile, Plan } from '../model.js';
+import { fail } from '../profile/errors.js';
 import type { ClusterDiff, FileChange, StaticPodName } from './diff.js';
 import { updateScript } from './script.js';
 import { KEEPALIVED_MANIFEST } from '../components/static-pods.js';
@@ -120,16 +121,6 @@ export interface Rollout {
   scripts: { name: string; content: string; mode: number }[];
 }
 
-/** Error for a `holder` that is not a running control-plane node of the plan. */
-export class RolloutError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-    this.name = 'RolloutError';
-  }
-}
 
 /** The command that tells whether a node holds the VIP(s): prints a line per VIP it has. */
 export function holderCheck(plan: Plan): string {
@@ -145,7 +136,7 @@ const live = (f: FileChange) => f.appliedBy !== 'first-boot';
  * the new render has them). See the module comment for the order.
  * `replaced`: nodes that keep their name (and place in the profile) but are dead or rebuilt:
  * taken out first like a removed node, provisioned last like a new one, never updated.
- * @throws RolloutError when `holder` names no running control-plane node, or a `replaced`
+ * @throws ProblemError (E073, in the profile) when `holder` names no running control-plane node, or a `replaced`
  *   node is not in both the earlier output and the plan, or is the init node.
  */
 export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<string, readonly NodeFile[]>, opts: { holder?: string; replaced?: readonly string[] } = {}): Rollout {
@@ -154,10 +145,10 @@ export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<st
   for (const name of replaced) {
     const node = byName.get(name);
     if (node === undefined || !diff.nodes.some((n) => n.name === name && (n.status === 'changed' || n.status === 'unchanged'))) {
-      throw new RolloutError(`--replaced ${name} is not a node of both the earlier output and ${plan.source}`, 'name a node that died (or is being rebuilt) and keeps its name in the profile; a node under a new name is an ordinary removal plus addition');
+      fail('E_ROLLOUT', ['--replaced'], `${name} is not a node of both the earlier output and ${plan.source}`, 'name a node that died (or is being rebuilt) and keeps its name in the profile; a node under a new name is an ordinary removal plus addition', plan.source);
     }
     if (node.role === 'init') {
-      throw new RolloutError(`--replaced ${name}: ${name} is the init node, whose first boot runs kubeadm init: provisioning it again would start a second cluster`, `move ${name} after the other control-plane nodes in the profile's nodes (the first one runs kubeadm init), so that its replacement joins`);
+      fail('E_ROLLOUT', ['--replaced'], `${name} is the init node, whose first boot runs kubeadm init: provisioning it again would start a second cluster`, `move ${name} after the other control-plane nodes in the profile's nodes (the first one runs kubeadm init), so that its replacement joins`, plan.source);
     }
   }
   // A replaced node is taken out like a removed one and provisioned like a new one.
@@ -165,7 +156,7 @@ export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<st
   diff = { ...diff, nodes: dnodes };
   const running = diff.nodes.filter((n) => (n.status === 'changed' || n.status === 'unchanged') && byName.get(n.name)?.vrrp !== undefined);
   if (opts.holder !== undefined && !running.some((n) => n.name === opts.holder)) {
-    throw new RolloutError(`--holder ${opts.holder} is not a running control-plane node of ${plan.source}`, `name one of: ${running.map((n) => n.name).join(', ') || '(none)'}; find it with: ${holderCheck(plan)}`);
+    fail('E_ROLLOUT', ['--holder'], `${opts.holder} is not a running control-plane node of ${plan.source}`, `name one of: ${running.map((n) => n.name).join(', ') || '(none)'}; find it with: ${holderCheck(plan)}`, plan.source);
   }
   const priority = (name: string) => byName.get(name)?.vrrp?.priority ?? 0;
   const assumed = [...running].sort((a, b) => priority(b.name) - priority(a.name))[0]?.name;

@@ -6,8 +6,14 @@ import { gzipSync } from 'node:zlib';
 import type { NodeFile, NodePayload, PlanNode } from '../model.js';
 import { toYaml } from './yaml.js';
 
-/** Files at least this large (bytes) are written gz+b64 when that is shorter. */
-export const COMPRESS_FROM_BYTES = 4096;
+/**
+ * Files at least this large (bytes) are written gz+b64 when that is shorter. 2 KiB: with the
+ * VRRP preflight script (~3.4 KiB) an init node's plain user-data grew past AWS's 16 KiB
+ * user-data limit (18.7 KiB for profiles/seed.toml); compressing the two shell scripts of
+ * 2-4 KiB (bootstrap, preflight) brings it back under. Smaller files (configs, manifests,
+ * certificates) stay plain text, readable in the user-data.
+ */
+export const COMPRESS_FROM_BYTES = 2048;
 
 /** One cloud-init write_files item (cloudinit/config/schemas/schema-cloud-config-v1.json). */
 export interface WriteFile {

@@ -3,10 +3,9 @@
  * systemd.units for first-boot work. Validated in the tests by the real `ignition-validate`
  * (3.3.0, Debian's Ignition 2.14) and the official JSON schemas (3.4.0, 3.5.0).
  */
-import type { IgnitionVersion, NodeFile, NodePayload, PlanNode, RemoteFile, UserPart } from '../model.js';
+import type { NodeFile, NodePayload, PlanNode, RemoteFile, UserPart } from '../model.js';
+import { DEFAULT_IGNITION_VERSION, isNewerIgnition, USER_IGNITION_VERSIONS, type IgnitionVersion } from '../versions.js';
 import { gzip } from './cloud-init.js';
-
-export { IGNITION_VERSIONS, type IgnitionVersion } from '../model.js';
 
 /** An Ignition storage.files[] entry. `mode` is DECIMAL in JSON (0644 is 420). */
 export interface IgnitionFile {
@@ -63,7 +62,7 @@ export const IGNITION_DEFAULT_USER = 'core';
  * parses a merged config with the parent's spec or older), or undefined.
  */
 export function newerUserIgnition(node: Pick<PlanNode, 'userContent'>, version: IgnitionVersion): UserPart | undefined {
-  return (node.userContent?.ignition ?? []).find((p) => compareVersions(p.version ?? '3.0.0', version) > 0);
+  return (node.userContent?.ignition ?? []).find((p) => isNewerIgnition(p.version ?? USER_IGNITION_VERSIONS[0]!, version));
 }
 
 /**
@@ -75,7 +74,7 @@ export function newerUserIgnition(node: Pick<PlanNode, 'userContent'>, version: 
  * checked not to collide when the profile was loaded).
  * @throws Error when a user config's spec is newer than `version` (Ignition cannot merge it).
  */
-export function renderIgnition(payload: NodePayload, version: IgnitionVersion = '3.3.0', node?: Pick<PlanNode, 'ssh' | 'userContent'>): string {
+export function renderIgnition(payload: NodePayload, version: IgnitionVersion = DEFAULT_IGNITION_VERSION, node?: Pick<PlanNode, 'ssh' | 'userContent'>): string {
   const newer = node ? newerUserIgnition(node, version) : undefined;
   if (newer) throw new Error(`${newer.file} is Ignition spec ${newer.version}, newer than the output's ${version}`);
   const merge = (node?.userContent?.ignition ?? []).map((part) => dataUrl(part.text));
@@ -86,11 +85,4 @@ export function renderIgnition(payload: NodePayload, version: IgnitionVersion = 
   };
   if (payload.units.length > 0) config.systemd = { units: payload.units.map((u) => ({ name: u.name, enabled: u.enabled, contents: u.contents })) };
   return `${JSON.stringify(config, null, 2)}\n`;
-}
-
-/** Compares `x.y.z` versions numerically: negative, 0 or positive. */
-function compareVersions(a: string, b: string): number {
-  const [x, y] = [a, b].map((v) => v.split('.').map(Number)) as [number[], number[]];
-  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
 }

@@ -52,7 +52,7 @@ function topDirs(files: NodeFile[]): string[] {
 /**
  * Applies `userData` with cloud-init into `root` (created), using `work` as scratch space.
  * @throws Error when a file lives under /var (other than /var/lib) or /run's submounts, which
- *   the lab cannot capture, or CommandError with cloud-init's output when it fails.
+ *   the lab cannot capture, or ProblemError (E070) with cloud-init's output when it fails.
  */
 export async function applyCloudInit(userData: string, files: NodeFile[], root: string, work: string): Promise<void> {
   const overlays = new Set([...topDirs(files).filter((d) => d !== '/run'), '/var/lib']);
@@ -69,7 +69,7 @@ export async function applyCloudInit(userData: string, files: NodeFile[], root: 
 /**
  * Applies `ignition` (config JSON) with Debian's Ignition into `root` (created, then seeded),
  * using `work` as scratch space.
- * @throws CommandError with Ignition's log when a stage fails.
+ * @throws ProblemError (E070) with Ignition's log when a stage fails.
  */
 export async function applyIgnition(ignition: string, root: string, work: string): Promise<void> {
   const stub = join(work, 'bin');

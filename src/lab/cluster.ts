@@ -4,7 +4,9 @@
  * through the few failure primitives below (crash, graceful stop, kill one container, stop the
  * apiserver) and {@link LabCluster.heal}, which brings every node back to full health.
  */
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { VRRP_PREFLIGHT } from '../components/vrrp-preflight.js';
 import type { Plan, PlanNode } from '../model.js';
 import { startApiserver, type LabCert } from './apiserver.js';
 import { startContainer, type ContainerSpec, type RunningContainer } from './kubelet.js';
@@ -25,6 +27,8 @@ export interface LabNode {
   vrrpBlocked?: boolean;
   /** Containers stopped with SIGSTOP ({@link LabCluster.freeze}). */
   frozen?: RunningContainer[];
+  /** Where cloud-init wrote the node's files (its root file system in the lab). */
+  root?: string;
 }
 
 const alive = (d?: Daemon) => d !== undefined && d.child.exitCode === null && d.child.signalCode === null;
@@ -162,6 +166,19 @@ export class LabCluster {
   /** Stops the stand-in apiserver of `node` (SIGTERM: it closes its listener). */
   async stopApiserver(node: LabNode): Promise<void> {
     if (node.apiserver) await stopDaemon(node.apiserver);
+  }
+
+  /**
+   * Runs the node's generated VRRP preflight script (components/vrrp-preflight.ts) in its
+   * namespace, as the bootstrap would before keepalived's first start; resolves with its exit
+   * code and its last output lines.
+   * @throws Error when the node has no preflight script (keepalived.vrrpPreflight = "off").
+   */
+  async preflight(node: LabNode): Promise<{ code: number | string; log: string }> {
+    const script = node.root === undefined ? undefined : join(node.root, VRRP_PREFLIGHT);
+    if (script === undefined || !existsSync(script)) throw new Error(`${node.plan.name} has no ${VRRP_PREFLIGHT} (keepalived.vrrpPreflight = "off"?)`);
+    const d = startDaemon(`${node.plan.name}/vrrp-preflight`, ['ip', 'netns', 'exec', node.net.ns, 'sh', script]);
+    return { code: await d.exited, log: d.log() };
   }
 
   /** Waits until `cond` holds, polling every 10 ms; false when `timeoutMs` passed first. */

@@ -8,9 +8,18 @@
  * hostPath volume of the node root bind-mounted at its mountPath (read-only when the mount
  * says so), then the container's `command` + `args` exec'd with a plain PATH.
  * Nothing is written by the lab: what runs is exactly what the outputs put on the node.
+ *
+ * A `hostPID: true` pod (keepalived with keepalived.trackProcess) runs in the machine's PID
+ * namespace instead, as a runtime runs it on a real node. Its keepalived is started in the
+ * machine's network namespace and joins the node's itself (keepalived's own `--namespace`,
+ * appended to its command): keepalived opens its process-event socket (the kernel's netlink
+ * proc connector) before it calls setns() (keepalived core/main.c), and the kernel answers that
+ * socket only in the initial network namespace, where a hostNetwork keepalived lives on a real
+ * node; started inside the node's namespace keepalived logs "Failed to set/clear process event
+ * listen - errno 111 - Connection refused" and never hears of a process exit.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { LAB_MARK, startDaemon, type Daemon } from './proc.js';
 import { MANIFESTS_DIR } from '../components/static-pods.js';
@@ -27,6 +36,8 @@ export interface ContainerSpec {
   argv: string[];
   env: Record<string, string>;
   mounts: BindMount[];
+  /** The pod's `spec.hostPID`: run in the machine's PID namespace (see the module doc). */
+  hostPID?: boolean;
 }
 
 /** A running container of a node. */
@@ -39,12 +50,20 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
  * default; the caller's may sit under the /tmp we hide), tmpfs /run and /tmp, then
  * `mount --bind SRC DST` for each
  * `SRC DST ro|rw` triple before `--`, then exec the rest. Values travel as arguments, never
- * inside the script text.
+ * inside the script text. With `K8SHA_LAB_NETNS` set (a keepalived that joins that network
+ * namespace itself), /run/netns/NAME stays reachable under the new /run.
  */
 const RUNNER = `set -e
 cd /
+if [ -n "$K8SHA_LAB_NETNS" ]; then exec 3< "/run/netns/$K8SHA_LAB_NETNS"; fi
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ -n "$K8SHA_LAB_NETNS" ]; then
+  mkdir /run/netns
+  : > "/run/netns/$K8SHA_LAB_NETNS"
+  mount --no-canonicalize --bind /proc/self/fd/3 "/run/netns/$K8SHA_LAB_NETNS"
+  exec 3<&-
+fi
 while [ "$1" != -- ]; do
   [ -e "$2" ] || { echo "k8s-ha lab: mountPath $2 does not exist on this machine" >&2; exit 97; }
   mount --bind "$1" "$2"
@@ -79,7 +98,7 @@ export async function readStaticPods(root: string): Promise<ContainerSpec[]> {
         return { source: join(root, host), target: m.mountPath, readOnly: m.readOnly === true };
       });
       const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-      specs.push({ name: `${pod.metadata?.name ?? file}/${c.name}`, argv: [...c.command, ...(c.args ?? [])], env, mounts });
+      specs.push({ name: `${pod.metadata?.name ?? file}/${c.name}`, argv: [...c.command, ...(c.args ?? [])], env, mounts, ...(pod.spec.hostPID === true ? { hostPID: true } : {}) });
     }
   }
   return specs;
@@ -91,6 +110,14 @@ export function startContainer(node: NetNode, spec: ContainerSpec): RunningConta
   // The lab's mark goes in too (a container runtime adds variables of its own as well), so
   // that whatever the container starts can be found and reaped (proc.ts labProcesses).
   const env = Object.entries({ PATH, ...spec.env, [LAB_MARK]: String(process.pid) }).map(([k, v]) => `${k}=${v}`);
+  if (spec.hostPID) {
+    // The machine's PID namespace; keepalived joins the node's network namespace itself (module doc).
+    const joinsItself = basename(spec.argv[0]!) === 'keepalived';
+    const daemon = startDaemon(`${node.name}/${spec.name}`, [...(joinsItself ? [] : ['ip', 'netns', 'exec', node.ns]),
+      'unshare', '-m', '--propagation', 'private', 'env', `K8SHA_LAB_NETNS=${joinsItself ? node.ns : ''}`, 'sh', '-c', RUNNER, 'k8s-ha-pod', ...binds, '--', 'env', '-i', ...env, ...spec.argv,
+      ...(joinsItself ? [`--namespace=${node.ns}`] : [])]);
+    return { node: node.name, spec, daemon };
+  }
   const daemon = startDaemon(`${node.name}/${spec.name}`, ['ip', 'netns', 'exec', node.ns,
     'unshare', '-m', '--propagation', 'private', '--pid', '--fork', '--kill-child', 'sh', '-c', RUNNER, 'k8s-ha-pod', ...binds, '--', 'env', '-i', ...env, ...spec.argv]);
   return { node: node.name, spec, daemon };

@@ -9,6 +9,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { findExecutable, pidAlive } from '../system.js';
+import { fail } from '../profile/errors.js';
 import { LAB_ROLLOUT_SCENARIOS, type LabRolloutScenarioName, type NodeUnit, type Plan } from '../model.js';
 import type { RenderedNode } from '../render.js';
 import { IGNITION_BIN, applyCloudInit, applyIgnition, diffTrees, payloadTree, readTree, type Tree } from './apply.js';
@@ -16,7 +17,7 @@ import { makeCert } from './apiserver.js';
 import { LabCluster, type LabNode } from './cluster.js';
 import { readStaticPods } from './kubelet.js';
 import { buildTopology, labNamespaces, removeStale, PREFIX, SYSTEM_PATH } from './netns.js';
-import { CommandError, killAllDaemons, labProcesses, nowMs, refuseNewDaemons, run, takeStartedDaemons, type Daemon } from './proc.js';
+import { killAllDaemons, labProcesses, nowMs, refuseNewDaemons, run, takeStartedDaemons, type Daemon } from './proc.js';
 import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { handoverBoundMs, haproxyMarkDownMs, haproxyMarkUpMs } from './bounds.js';
 import { rolloutProfileProblem, runRolloutScenario } from './rollout.js';
@@ -41,8 +42,10 @@ export interface LabReport {
   wallMs: number;
 }
 
-/** A failure of the lab itself (not a scenario missing its bound); message is user-facing. */
-export class LabError extends Error {}
+/** Throws a failure of the lab itself (not a scenario missing its bound): problem E074 about the machine. */
+function labFail(message: string, hint?: string): never {
+  fail('E_LAB', [], message, hint, 'k8s-ha', '');
+}
 
 const WORK_PREFIX = '/var/tmp/k8sha-lab-';
 const LOCK = '/run/k8sha-lab.pid';
@@ -61,7 +64,7 @@ let checked: Promise<void> | undefined;
  * it is not repeated in this process (the lab command checks before making secrets, then
  * {@link runLab} again for callers that use the library directly); a failure is not kept, so
  * a caller that installs the missing tool or fixes PATH can check again.
- * @throws LabError naming what is missing and the apt-get command that installs it.
+ * @throws ProblemError (E074) naming what is missing and the apt-get command that installs it.
  */
 export function preflight(): Promise<void> {
   checked ??= checkMachine().catch((e: unknown) => {
@@ -72,14 +75,14 @@ export function preflight(): Promise<void> {
 }
 
 async function checkMachine(): Promise<void> {
-  if (process.platform !== 'linux') throw new LabError(`k8s-ha lab needs Linux (network namespaces); this is ${process.platform}`);
-  if (process.getuid?.() !== 0) throw new LabError('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
+  if (process.platform !== 'linux') labFail(`k8s-ha lab needs Linux (network namespaces); this is ${process.platform}`);
+  if (process.getuid?.() !== 0) labFail('k8s-ha lab needs root (it creates network namespaces and mounts); run it with sudo');
   const path = [process.env.PATH ?? '', '/usr/sbin', '/sbin'].join(delimiter);
   const missing: [string, string][] = [];
   // nft only from the system's directories (netns.ts: node_modules/.bin has another `nft`).
   for (const t of TOOLS) if ((await findExecutable(t[0], t[0] === 'nft' ? SYSTEM_PATH : path)) === undefined) missing.push(t);
   if (missing.length) {
-    throw new LabError(`k8s-ha lab: missing ${missing.map((m) => m[0]).join(', ')}; install with: apt-get install -y ${[...new Set(missing.map((m) => m[1]))].join(' ')}`);
+    labFail(`the lab needs ${missing.map((m) => m[0]).join(', ')}: not found on PATH, /usr/sbin or /sbin`, `apt-get install -y ${[...new Set(missing.map((m) => m[1]))].join(' ')}`);
   }
 }
 
@@ -97,7 +100,7 @@ async function lock(): Promise<void> {
     }
     const other = Number(await readFile(LOCK, 'utf8').catch(() => ''));
     if (other === process.pid) return;
-    if (other && pidAlive(other)) throw new LabError(`another k8s-ha lab runs (pid ${other}, ${LOCK}); wait for it or stop it`);
+    if (other && pidAlive(other)) labFail(`another k8s-ha lab runs (pid ${other}, ${LOCK}); wait for it or stop it`);
     await rm(LOCK, { force: true });
   }
 }
@@ -164,7 +167,7 @@ export async function writeLabLogs(dir: string, t0: number, daemons: Daemon[], p
 /**
  * Applies every node's output with cloud-init and Ignition under `work` and checks that the
  * two trees equal each other and the payload. Returns each node's cloud-init root.
- * @throws LabError listing every difference.
+ * @throws ProblemError (E074) listing every difference.
  */
 async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<string, string>> {
   const roots = new Map<string, string>();
@@ -181,7 +184,7 @@ async function applyAll(rendered: RenderedNode[], work: string): Promise<Map<str
     problems.push(...diff.map((d) => `${r.node.name}: ${d}`));
     roots.set(r.node.name, ciRoot);
   }
-  if (problems.length) throw new LabError(`the applied outputs differ:\n  ${problems.join('\n  ')}`);
+  if (problems.length) labFail(`the applied outputs differ:\n  ${problems.join('\n  ')}`);
   return roots;
 }
 
@@ -208,15 +211,15 @@ function takeUnits(ign: Tree, units: readonly NodeUnit[]): string[] {
 
 /**
  * Runs the lab for `plan` (rendered as `rendered`). Needs root on Linux (see {@link preflight}).
- * @throws LabError when the lab itself cannot run (missing tool, outputs differ, a static pod
+ * @throws ProblemError (E074) when the lab itself cannot run (missing tool, outputs differ, a static pod
  *   exits at once, the cluster never becomes healthy); scenario failures are in the report.
  */
 export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOptions = {}): Promise<LabReport> {
   // Before anything runs: a rollout scenario needs profile B, and B must fit the namespaces built from A.
   const rollout = LAB_ROLLOUT_SCENARIOS.find((s) => opts.scenarios?.includes(s));
-  if (rollout && !opts.rolloutTo) throw new LabError(`scenario ${rollout} needs --rollout-to PROFILE_B`);
+  if (rollout && !opts.rolloutTo) labFail(`scenario ${rollout} needs --rollout-to PROFILE_B`);
   const problem = opts.rolloutTo && rolloutProfileProblem(plan, opts.rolloutTo.plan);
-  if (problem) throw new LabError(problem);
+  if (problem) labFail(problem);
   const started = nowMs();
   const progress: { t: number; line: string }[] = [];
   const log = (line: string) => {
@@ -253,7 +256,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     await removeLeftovers();
     work = await mkdtemp(WORK_PREFIX);
     const cps = rendered.filter((r) => r.node.vrrp);
-    if (cps.length < 2) throw new LabError(`the lab needs at least two control-plane nodes; ${plan.source} has ${cps.length}`);
+    if (cps.length < 2) labFail(`the lab needs at least two control-plane nodes; ${plan.source} has ${cps.length}`);
     log(`applying ${rendered.length} nodes with cloud-init and Ignition`);
     const roots = await applyAll(rendered, work);
     log(`building namespaces ${PREFIX}*`);
@@ -267,7 +270,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     const cert = await makeCert(work);
     const nodes: LabNode[] = [];
     for (const [i, r] of cps.entries()) {
-      nodes.push({ plan: r.node, net: topo.nodes[i]!, specs: await readStaticPods(roots.get(r.node.name)!), containers: [], linkUp: true });
+      nodes.push({ plan: r.node, net: topo.nodes[i]!, specs: await readStaticPods(roots.get(r.node.name)!), containers: [], linkUp: true, root: roots.get(r.node.name)! });
     }
     const haproxyCfg = await readFile(join(roots.get(cps[0]!.node.name)!, HAPROXY_CFG), 'utf8').catch(() => '');
     cluster = new LabCluster(plan, topo, nodes, cert);
@@ -285,7 +288,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     for (let i = 1; i <= runs; i++) {
       for (const name of wanted) {
         announce(name, i);
-        record(i, await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain }));
+        record(i, await runScenario(cluster, name, { markDownMs: haproxyMarkDownMs(haproxyCfg, plan), markUpMs: haproxyMarkUpMs(haproxyCfg, plan), expectSplitBrain: opts.expectSplitBrain, work }));
       }
       for (const name of LAB_ROLLOUT_SCENARIOS.filter((s) => opts.scenarios?.includes(s))) {
         announce(name, i);
@@ -298,9 +301,9 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     };
   } catch (e) {
     // What the lab's parts throw about the machine (a command that failed, a static pod that
-    // exited, a cluster that never got healthy) is a LabError; a programming error
-    // (TypeError, RangeError...) stays what it is.
-    if (e instanceof CommandError || (e instanceof Error && e.constructor === Error)) throw new LabError(e.message);
+    // exited, a cluster that never got healthy) is a problem (a failed command already is,
+    // E070); a programming error (TypeError, RangeError...) stays what it is.
+    if (e instanceof Error && e.constructor === Error) labFail(e.message);
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
@@ -322,7 +325,9 @@ export async function leftovers(labPid?: number): Promise<string[]> {
   const holder = Number(await readFile(LOCK, 'utf8').catch(() => ''));
   if (labPid !== undefined && holder && holder !== labPid && pidAlive(holder)) return marked.map((p) => `process ${p.pid} ${p.args}`);
   const named = labPid !== undefined ? [] : (await run(['ps', '-eo', 'pid,args'])).split('\n')
-    .filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo'))
+    // A `flock` queued on a lock file named after the lab is not the lab (helpers and CI
+    // wrappers queue that way); what it runs once it gets the lock is counted like any other.
+    .filter((l) => /k8sha-lab-|apiserver-main|probe-main|k8s-ha-pod/.test(l) && !l.includes('ps -eo') && !/^\s*\d+\s+flock\s/.test(l))
     .filter((l) => !marked.some((p) => p.pid === Number(l.trim().split(' ')[0])));
   return [...(await labNamespaces()).map((n) => `namespace ${n}`), ...marked.map((p) => `process ${p.pid} ${p.args}`),
     ...named.map((p) => `process ${p.trim()}`), ...(await workDirs()).map((d) => `directory ${d}`)];

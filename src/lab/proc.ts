@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { error, ProblemError } from '../profile/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -15,16 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export const LAB_MARK = 'K8SHA_LAB';
 
-/** Error of a command that exited non-zero; the message carries argv, exit code and stderr. */
-export class CommandError extends Error {
-  constructor(readonly argv: string[], readonly code: number | null, readonly stderr: string) {
-    super(`command failed (exit ${code}): ${argv.join(' ')}${stderr ? `\n${stderr.trimEnd()}` : ''}`);
-  }
+/** A command that exited non-zero (`code`) or could not start (null): problem E070 about the machine with argv and its output. */
+function commandFailed(argv: string[], code: number | null, stderr: string): ProblemError {
+  return new ProblemError('k8s-ha', [error('E_TOOL', [], `command failed (exit ${code}): ${argv.join(' ')}${stderr ? `\n${stderr.trimEnd()}` : ''}`)], undefined, '');
 }
 
 /**
  * Runs argv to completion (no shell) and resolves with its stdout.
- * @throws CommandError on a non-zero exit or when the program cannot be started.
+ * @throws ProblemError (E070) on a non-zero exit or when the program cannot be started.
  */
 export function run(argv: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -34,8 +33,8 @@ export function run(argv: string[], opts: { input?: string; env?: NodeJS.Process
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', (e) => reject(new CommandError(argv, null, e.message)));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new CommandError(argv, code, err || out))));
+    child.on('error', (e) => reject(commandFailed(argv, null, e.message)));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(commandFailed(argv, code, err || out))));
     child.stdin?.on('error', () => {}).end(opts.input); // EPIPE: the exit code tells
   });
 }

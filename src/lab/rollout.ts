@@ -76,8 +76,11 @@ async function manifests(root: string): Promise<Map<string, { pod: string; hash:
   const dir = join(root, MANIFESTS_DIR);
   const out = new Map<string, { pod: string; hash: string; text: string }>();
   for (const f of (await readdir(dir)).filter((x) => /^[^.].*\.(ya?ml|json)$/.test(x)).sort()) {
-    const text = await readFile(join(dir, f), 'utf8');
-    const pod = parseYaml(text) as { metadata?: { name?: string; annotations?: Record<string, string> } };
+    // Like kubelet, skip what is not (or no longer) a Pod: a file removed since readdir, or an
+    // empty one (CI once read `null` here, on a machine at load 16).
+    const text = await readFile(join(dir, f), 'utf8').catch(() => '');
+    const pod = parseYaml(text) as { metadata?: { name?: string; annotations?: Record<string, string> } } | null;
+    if (pod === null || typeof pod !== 'object') continue;
     out.set(f, { pod: pod.metadata?.name ?? f, hash: pod.metadata?.annotations?.['k8s-ha/config-hash'] ?? '', text });
   }
   return out;

@@ -42,6 +42,16 @@ export const CODES = {
   E_USER_CONTENT: 'E051',
   E_INSTALL: 'E052',
   E_NO_KUBERNETES: 'E036',
+  /** A program k8s-ha needs is missing or failed (seed's xorriso/genisoimage, a command the lab runs). */
+  E_TOOL: 'E070',
+  /** An output directory (--out) holds files the command does not write, or is not a directory. */
+  E_OUTPUT: 'E071',
+  /** An earlier output (--against) cannot be read or holds no node outputs. */
+  E_AGAINST: 'E072',
+  /** A rollout option (--holder, --replaced) names no node it can apply to. */
+  E_ROLLOUT: 'E073',
+  /** The lab cannot run here or failed as a lab (not Linux, not root, missing tools, outputs that differ). */
+  E_LAB: 'E074',
   W_ROUTER_ID: 'W101',
   W_SINGLE_NODE: 'W102',
   W_PLAINTEXT_AUTH: 'W103',
@@ -103,33 +113,56 @@ export function warning(code: CodeName, path: FieldPath, message: string, hint?:
 }
 
 /**
- * Thrown when a profile cannot be turned into a plan. Carries every problem found (not just
- * the first), the file they belong to and, when it was read, its text (for the source lines
- * of the report); the CLI prints them with {@link formatProblems} and exits 1. The message
- * never includes profile values marked secret (source-map.ts `isSecretPath`).
+ * The one error k8s-ha throws for bad input or a machine that cannot do the job (modelled on
+ * Butane's one report type with kind, path and marker): a profile, a secrets file, boot
+ * settings, an earlier output, an output directory, a missing program. Carries every problem
+ * found (not just the first), the file they are in (a profile, a secrets file, a directory;
+ * `k8s-ha` for the machine; undefined until a caller knows it, see {@link ProblemError.in}), the
+ * file's text when it was read (for the source lines of the report) and the name of the file
+ * itself in the report (`root`, see {@link formatPath}). The message is {@link formatProblems}'
+ * report; the CLI prints it and exits 1 (src/cli.ts, the only place that maps it to an exit
+ * code). The message never includes profile values marked secret (source-map.ts `isSecretPath`).
  */
-export class ProfileError extends Error {
+export class ProblemError extends Error {
   constructor(
-    readonly file: string,
+    readonly file: string | undefined,
     readonly problems: Problem[],
     readonly text?: string,
+    readonly root = '(profile)',
   ) {
-    super(formatProblems(file, problems, text));
-    this.name = 'ProfileError';
+    super(formatProblems(file ?? 'k8s-ha', problems, text, root));
+    this.name = 'ProblemError';
   }
+
+  /** The same problems placed in `file` when they were raised without one (bundle checks of a plan); else this. */
+  in(file: string): ProblemError {
+    return this.file === undefined ? new ProblemError(file, this.problems, this.text, this.root) : this;
+  }
+}
+
+/**
+ * Throws a {@link ProblemError} with one error problem.
+ * @param file what the problem is in; `k8s-ha` for the machine (a missing program), undefined
+ *   when the caller does not know (a plan's checks: the command adds the profile).
+ * @param root the report's name for an empty `path`; '' prints no `at …`.
+ */
+export function fail(code: CodeName, path: FieldPath, message: string, hint?: string, file?: string, root?: string): never {
+  throw new ProblemError(file, [error(code, path, message, hint)], undefined, root);
 }
 
 /**
  * Formats problems Butane style, each as
  * `FILE:LINE:COL: error E020 at nodes[1].name: duplicate node name "cp-1"`, then (given the
  * profile's `text` and a position) the source line with a caret under the value, then
- * `  hint: …`. Problems without a position print `FILE: …` and no source line.
+ * `  hint: …`. Problems without a position print `FILE: …` and no source line; with `root` ''
+ * a problem without a path prints no `at …` (`k8s-ha: error E070: xorriso is not installed`).
  */
 export function formatProblems(file: string, problems: Problem[], text?: string, root?: string): string {
   return problems
     .map((p) => {
       const pos = p.line !== undefined ? { line: p.line, col: p.col ?? 1 } : undefined;
-      const out = [`${pos ? `${file}:${pos.line}:${pos.col}` : file}: ${p.severity} ${CODES[p.code]} at ${formatPath(p.path, root)}: ${p.message}`];
+      const at = formatPath(p.path, root);
+      const out = [`${pos ? `${file}:${pos.line}:${pos.col}` : file}: ${p.severity} ${CODES[p.code]}${at ? ` at ${at}` : ''}: ${p.message}`];
       const excerpt = pos && text !== undefined ? sourceExcerpt(text, pos, p.path) : undefined;
       if (excerpt) out.push(excerpt);
       if (p.hint) out.push(`  hint: ${p.hint}`);

@@ -6,7 +6,7 @@ import { dirname, extname, resolve as resolvePath } from 'node:path';
 import toml from '@iarna/toml';
 import YAML from 'yaml';
 import type * as z from 'zod/mini';
-import { CODES, ProfileError, error, warning, type FieldPath, type Problem } from './errors.js';
+import { CODES, ProblemError, error, warning, type FieldPath, type Problem } from './errors.js';
 import { FIELD_HINTS, KIND_HINTS, RANGES, profileSchema, type RawProfile } from './schema.js';
 import { resolvePlan } from './resolve.js';
 import { applyAccessAndUserContent, installProblems } from './user-content.js';
@@ -34,7 +34,7 @@ export interface ProfileEnv {
 /**
  * Reads, parses, validates and resolves the profile at `file`.
  * @param env where `K8S_HA_AUTH_PASS` is read from (default `process.env`).
- * @throws ProfileError with every problem found (syntax, structure, cross-field rules).
+ * @throws ProblemError with every problem found (syntax, structure, cross-field rules).
  */
 export function loadProfile(file: string, env: ProfileEnv = process.env): LoadedProfile {
   let text: string;
@@ -42,7 +42,7 @@ export function loadProfile(file: string, env: ProfileEnv = process.env): Loaded
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new ProfileError(file, [error('E_READ', [], `cannot read the profile: ${reason}`, 'pass the path of a .toml or .yaml profile, e.g. profiles/seed.toml')]);
+    throw new ProblemError(file, [error('E_READ', [], `cannot read the profile: ${reason}`, 'pass the path of a .toml or .yaml profile, e.g. profiles/seed.toml')]);
   }
   return parseProfile(file, text, env);
 }
@@ -54,14 +54,14 @@ export type ProfileFormat = 'toml' | 'yaml';
  * Like {@link loadProfile} on text already read; `file` names the source in messages, picks
  * the parser unless `format` is given, and anchors a relative `keepalived.authPassFile`. Every
  * problem gets the line:col of its value (source-map.ts `locate`) where the text has it.
- * @throws ProfileError with every problem found.
+ * @throws ProblemError with every problem found.
  */
 export function parseProfile(file: string, text: string, env: ProfileEnv = process.env, format: ProfileFormat = profileFormat(file)): LoadedProfile {
   try {
     const data = format === 'toml' ? parseToml(file, text) : parseYaml(file, text);
     return validateProfile(file, data, env, { text, format });
   } catch (e) {
-    throw e instanceof ProfileError ? withOtherFormatHint(e, text, format) : e;
+    throw e instanceof ProblemError ? withOtherFormatHint(e, text, format) : e;
   }
 }
 
@@ -86,27 +86,27 @@ export function detectProfileFormat(text: string): ProfileFormat | undefined {
  * (TOML in a .yaml file, YAML in a .toml file): the first problem's hint says so, since the
  * parser's own message ("expected a table", "expected =") does not.
  */
-function withOtherFormatHint(e: ProfileError, text: string, format: ProfileFormat): ProfileError {
+function withOtherFormatHint(e: ProblemError, text: string, format: ProfileFormat): ProblemError {
   const other = detectProfileFormat(text);
   const first = e.problems[0];
   const atRoot = first !== undefined && (first.code === 'E_SYNTAX' || (first.code === 'E_TYPE' && first.path.length === 0));
   if (other === undefined || other === format || !atRoot) return e;
   const name = other === 'toml' ? 'TOML' : 'YAML';
   const hint = `this looks like ${name}, not ${format === 'toml' ? 'TOML' : 'YAML'}: name the file *.${other === 'toml' ? 'toml' : 'yaml'} (or pass --profile-format ${other})`;
-  return new ProfileError(e.file, [{ ...first, hint }, ...e.problems.slice(1)], e.text);
+  return new ProblemError(e.file, [{ ...first, hint }, ...e.problems.slice(1)], e.text);
 }
 
 /**
  * Validates and resolves profile data already parsed (a plain object, as TOML or YAML would
  * give); `file` names the source in messages and anchors a relative `keepalived.authPassFile`.
  * With `source`, problems get line:col from that text.
- * @throws ProfileError with every problem found.
+ * @throws ProblemError with every problem found.
  */
 export function validateProfile(file: string, data: unknown, env: ProfileEnv = process.env, source?: { text: string; format: ProfileFormat }): LoadedProfile {
   const text = source?.text ?? '';
   const place = (problems: Problem[]) => (source ? placeProblems(problems, source.text, source.format) : problems);
   const fail = (problems: Problem[]): never => {
-    throw new ProfileError(file, place(problems), source?.text);
+    throw new ProblemError(file, place(problems), source?.text);
   };
   const result = profileSchema.safeParse(data);
   if (!result.success) fail(result.error.issues.map((i) => issueToProblem(i, data)));
@@ -197,12 +197,12 @@ function readAddons(file: string, raw: RawProfile): { addons: PlanAddon[]; probl
   return { addons, problems };
 }
 
-/** The profile's format by file extension. @throws ProfileError for any other extension. */
+/** The profile's format by file extension. @throws ProblemError for any other extension. */
 function profileFormat(file: string): ProfileFormat {
   const ext = extname(file).toLowerCase();
   if (ext === '.toml') return 'toml';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
-  throw new ProfileError(file, [error('E_EXTENSION', [], `unknown profile format "${ext || '(none)'}"`, 'name the file *.toml, *.yaml or *.yml')]);
+  throw new ProblemError(file, [error('E_EXTENSION', [], `unknown profile format "${ext || '(none)'}"`, 'name the file *.toml, *.yaml or *.yml')]);
 }
 
 /** @iarna/toml errors carry 0-based `line` and `col` (shared/notes/typescript-stack.md). */
@@ -220,7 +220,7 @@ function parseToml(file: string, text: string): unknown {
       p.line = err.line + 1;
       p.col = (err.col ?? 0) + 1;
     }
-    throw new ProfileError(file, [p], text);
+    throw new ProblemError(file, [p], text);
   }
 }
 
@@ -228,7 +228,7 @@ function parseYaml(file: string, text: string): unknown {
   const lineCounter = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
-    throw new ProfileError(
+    throw new ProblemError(
       file,
       doc.errors.map((e) => {
         const p = error('E_SYNTAX', [], `YAML syntax error: ${e.message.split('\n')[0]}`, 'check indentation, colons and quotes near this line');

@@ -236,7 +236,7 @@ export function resolvePlan(
   // What the timing promises (the lab's bounds come from the same function, lab/bounds.ts).
   if (nodes.length > 1) {
     const track = { ...DEFAULTS.check, ...raw.keepalived?.check };
-    const times = failoverTimesMs({ advertInterval, vrrpVersion: v3 ? 3 : 2, track }, Math.max(...priorities.slice(1)));
+    const times = failoverTimesMs({ advertInterval, vrrpVersion: v3 ? 3 : 2, track, trackProcess: raw.keepalived?.trackProcess ?? false }, Math.max(...priorities.slice(1)));
     const slow = ([['holder power loss', times.holderPowerLoss], ['HAProxy death on the holder', times.haproxyDeath], ['graceful stop', times.gracefulStop]] as const).filter(([, ms]) => ms > SLOW_FAILOVER_MS);
     if (slow.length > 0) {
       const path = raw.keepalived?.check !== undefined && times.haproxyDeath > SLOW_FAILOVER_MS ? ['keepalived', 'check'] : raw.keepalived?.advertInterval !== undefined ? ['keepalived', 'advertInterval'] : ['keepalived'];
@@ -333,8 +333,10 @@ export function resolvePlan(
     keepalived: {
       advertInterval,
       vrrpVersion: v3 ? 3 : 2,
+      vrrpPreflight: raw.keepalived?.vrrpPreflight ?? 'enforce',
       image: raw.keepalived?.image ?? DEFAULTS.keepalivedImage,
       track: { ...check, weight },
+      trackProcess: raw.keepalived?.trackProcess ?? false,
     },
     haproxy: {
       image: raw.haproxy?.image ?? DEFAULTS.haproxyImage,

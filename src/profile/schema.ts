@@ -23,12 +23,12 @@ import {
   isKernelArg,
   isInstallDisk,
   INSTALL_DISK_RULE,
-  k8sMinor,
   K8S_VERSION,
   isShellLine,
   parseAddressWithPrefix,
 } from './values.js';
 import { BOOT_MODES, BOOT_OSES } from '../model.js';
+import { isSupportedKubernetes, OLDEST_KUBERNETES } from '../versions.js';
 import { isLoginName, isSshPublicKey, SSH_KEY_RULE } from './ssh.js';
 
 const str = (test: (s: string) => boolean, message: string) =>
@@ -174,7 +174,10 @@ export const profileSchema = z.strictObject({
       authPass: z.optional(str((s) => AUTH_PASS.test(s), 'expected 1-8 characters of A-Z a-z 0-9 _ . , : ; @ % + = * ^ ~ / -')),
       authPassFile: z.optional(z.string().check(z.minLength(1))),
       advertInterval: z.optional(num(0.01, 255)),
+      /** The VRRP preflight before keepalived's first start (issue #20): "enforce" (default) or "off". */
+      vrrpPreflight: z.optional(z.enum(['enforce', 'off'])),
       image: z.optional(image),
+      trackProcess: z.optional(z.boolean()),
       check: z.optional(
         z.strictObject({
           interval: z.optional(int(1, 60)),
@@ -194,10 +197,10 @@ export const profileSchema = z.strictObject({
     }),
   ),
   kubernetes: z.strictObject({
-    // kubeadm reads v1beta3 configs from 1.22 on (v1beta3 doc.go); older releases have no config API we emit.
+    // The oldest release src/versions.ts has a kubeadm config API for.
     version: z.string().check(
       z.refine((s) => K8S_VERSION.test(s), { error: 'expected a full Kubernetes release with its patch number, such as v1.31.2 (not just 1.31)', abort: true }),
-      z.refine((s) => k8sMinor(s) >= 1022, { error: 'expected a Kubernetes version 1.22 or newer, such as v1.31.2', abort: true }),
+      z.refine(isSupportedKubernetes, { error: `expected a Kubernetes version ${OLDEST_KUBERNETES} or newer, such as v1.31.2`, abort: true }),
     ),
     apiServerPort: z.optional(port),
     podSubnet: z.optional(str(isCidrList, 'expected a CIDR such as 10.244.0.0/16, or a dual-stack pair such as 10.244.0.0/16,fd00:10:244::/56')),
@@ -241,6 +244,8 @@ export const FIELD_HINTS: Record<string, string> = {
   interface: 'Linux refuses names longer than 15 characters or with "/", ":" or white space',
   name: 'use lower-case letters, digits and "-" (it becomes a hostname and a Kubernetes node name; kubeadm validation.go ValidateNodeRegistrationOptions wants a lower-case DNS-1123 name)',
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
+  trackProcess: 'true or false: keepalived also watches the HAProxy process (a dead HAProxy moves the VIP at once; the keepalived pod gets hostPID)',
+  vrrpPreflight: '"enforce" (default): before keepalived first starts, the bootstrap listens for VRRP adverts with our router id from other sources and stops on one; "off" for a segment that shares the router id on purpose',
   port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
   apiServerPort: "the apiservers' own secure port (6443 unless changed)",
   image: 'a container image reference such as haproxy:2.8 or registry.example.com/keepalived:2.2.8',

@@ -16,6 +16,7 @@ import { managedPaths } from '../components/index.js';
 import type { Plan, UserPart } from '../model.js';
 import { error, warning, type FieldPath, type Problem } from './errors.js';
 import type { RawProfile } from './schema.js';
+import { DEBIAN_IGNITION, specsNewerThanRelease, USER_IGNITION_VERSIONS } from '../versions.js';
 
 /** cloud-config keys k8s-ha sets itself (the node name is the hostname) or that would change how parts merge. */
 export const OWNED_CLOUD_CONFIG_KEYS: Record<string, string> = {
@@ -26,8 +27,6 @@ export const OWNED_CLOUD_CONFIG_KEYS: Record<string, string> = {
   merge_type: 'k8s-ha chooses how the parts merge (its own part appends lists after yours)',
 };
 
-/** Ignition spec versions a user config may have (3.x stable specs; the output's must be >= it). */
-export const USER_IGNITION_VERSIONS = ['3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0'];
 
 /** Where a plan node's keys sit in the profile: `nodes[i]` or `workers[i]`. */
 function nodeField(raw: RawProfile, index: number): FieldPath {
@@ -161,7 +160,7 @@ function readCloudConfig(profileFile: string, field: FieldPath, file: string, ma
  * Reads the user's Ignition config (Butane `*.bu` converted with `butane --strict` first),
  * checks JSON syntax, `ignition.version` and collisions with k8s-ha's files and units, and
  * validates it with `ignition-validate` when that is installed (a warning says when it is not,
- * or when it does not know the config's spec: Debian 12's Ignition 2.14 stops at 3.3.0).
+ * or when it does not know the config's spec: Debian 12's Ignition 2.14 stops at 3.3.0; src/versions.ts).
  */
 function readIgnition(profileFile: string, field: FieldPath, file: string, managed: ReadonlyMap<string, string>, problems: Problem[]): UserPart | undefined {
   const bad = (message: string, hint: string) => problems.push(error('E_USER_CONTENT', field, message, hint));
@@ -215,7 +214,7 @@ function readIgnition(profileFile: string, field: FieldPath, file: string, manag
   } else if (v.status !== 0) {
     const out = `${String(v.stdout)}${String(v.stderr)}`.trim();
     if (/unsupported config version/.test(out)) {
-      problems.push(warning('W_NOT_VALIDATED', field, `${file} (spec ${version}) was not checked: the installed ignition-validate does not know that spec`, 'a newer ignition-validate (Ignition >= 2.15 for 3.4.0, >= 2.20 for 3.5.0) checks it'));
+      problems.push(warning('W_NOT_VALIDATED', field, `${file} (spec ${version}) was not checked: the installed ignition-validate does not know that spec`, `a newer ignition-validate (Ignition ${specsNewerThanRelease(DEBIAN_IGNITION).map((s) => `>= ${s.ignition} for ${s.spec}`).join(', ')}) checks it`));
     } else {
       for (const line of out.split('\n').filter((l) => l.trim() !== '')) {
         const m = /^(?:error|warning) at (\S+), line (\d+) col (\d+): (.*)$/i.exec(line.trim());

@@ -124,15 +124,6 @@ export function isHttpUrl(s: string): boolean {
   }
 }
 
-/**
- * Major and minor of a Kubernetes version (`v1.31.2` -> [1, 31]), as one number to compare:
- * major * 1000 + minor (1.31 -> 1031); NaN when it is not a version.
- */
-export function k8sMinor(version: string): number {
-  const m = K8S_VERSION.exec(version);
-  return m ? Number(m[1]) * 1000 + Number(m[2]) : NaN;
-}
-
 /** MAC address `aa:bb:cc:dd:ee:ff` or `aa-bb-…`, any case. */
 export const MAC = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/;
 
@@ -160,12 +151,6 @@ export function parseAddressWithPrefix(s: string): { address: string; family: 4 
   const prefix = Number(text);
   if (prefix > (family === 4 ? 32 : 128)) return undefined;
   return { address, family, prefix };
-}
-
-/** True for a CIDR `a.b.c.d/n` or `x::/n`. */
-export function isCidr(s: string): boolean {
-  const p = parseAddressWithPrefix(s);
-  return p !== undefined && p.prefix !== undefined;
 }
 
 /** One CIDR of a kubeadm subnet list, parsed. */

@@ -29,6 +29,8 @@ export interface FailoverTiming {
   vrrpVersion: 2 | 3;
   /** The track script: seconds between runs and consecutive failures before the weight applies. */
   track: { interval: number; fall: number };
+  /** keepalived also tracks the HAProxy process (vrrp_track_process): its death counts at once. */
+  trackProcess?: boolean;
 }
 
 /**
@@ -39,7 +41,9 @@ export interface FailoverTiming {
  * - `haproxyDeath`: HAProxy dies on the holder; the track script (checking the local frontend,
  *   which refuses at once) fails `fall` runs `interval` s apart, the holder's priority drops,
  *   and a backup takes over only when its master-down timer fires, since keepalived discards
- *   lower-priority adverts until then (vrrp.c): fall x interval + Master_Down_Interval.
+ *   lower-priority adverts until then (vrrp.c): fall x interval + Master_Down_Interval. With
+ *   `trackProcess`, keepalived hears of the exit from the kernel's process events at once
+ *   (keepalived.conf(5) vrrp_track_process): Master_Down_Interval alone.
  * - `gracefulStop`: keepalived stops and sends a priority-0 advert; backups wait only their
  *   skew (RFC 3768 / RFC 5798 6.4.2 "Skew_Time").
  * Used by `check`/`render` (printed, warning W110 above {@link SLOW_FAILOVER_MS}) and by the
@@ -49,7 +53,7 @@ export function failoverTimesMs(timing: FailoverTiming, takeoverPriority: number
   const down = masterDownMs(takeoverPriority, timing.advertInterval, timing.vrrpVersion);
   return {
     holderPowerLoss: down,
-    haproxyDeath: timing.track.fall * timing.track.interval * 1000 + down,
+    haproxyDeath: (timing.trackProcess ? 0 : timing.track.fall * timing.track.interval * 1000) + down,
     gracefulStop: skewMs(takeoverPriority, timing.advertInterval, timing.vrrpVersion),
   };
 }

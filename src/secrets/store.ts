@@ -14,7 +14,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
-import { error, formatProblems, type Problem } from '../profile/errors.js';
+import { error, ProblemError, type Problem } from '../profile/errors.js';
 import { locator } from '../profile/source-map.js';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
@@ -42,20 +42,10 @@ export interface ClusterSecrets {
 export const SECRETS_FILE_VERSION = 1;
 
 /**
- * Raised for an unreadable or invalid secrets file: every problem found, in the form profile
- * problems take (code E060, the field as path, line:col in the file's JSON where it has one),
- * and a message formatted like a profile report (errors.ts formatProblems).
+ * The error for an unreadable or invalid secrets file: every problem found (code E060, the
+ * field as path, line:col in the file's JSON where it has one); the file itself is `(file)`.
  */
-export class SecretsFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: Problem[],
-    readonly text?: string,
-  ) {
-    super(formatProblems(file, problems, text, '(file)'));
-    this.name = 'SecretsFileError';
-  }
-}
+const secretsError = (file: string, problems: Problem[], text?: string) => new ProblemError(file, problems, text, '(file)');
 
 /** The hint every invalid-secrets problem carries unless it has its own. */
 const SECRETS_HINT = 'fix the file, or make new secrets with --rotate (a new CA means a new cluster)';
@@ -117,13 +107,13 @@ const secretsFileSchema = z.strictObject({
  * private key that belongs to `caCert`. Every problem of the shape is reported at once.
  *
  * @param file the file name, used in problems only.
- * @throws SecretsFileError naming `file`, each offending field, and its line:col in the text.
+ * @throws ProblemError naming `file`, each offending field, and its line:col in the text.
  */
 export function parseSecrets(text: string, file: string): ClusterSecrets {
   const fail = (problems: Problem[]): never => {
     const locate = locator(text, 'yaml'); // JSON is YAML: the same node ranges
     for (const p of problems) if (p.path.length > 0) Object.assign(p, locate(p.path, p.message.startsWith('unknown field') ? 'key' : 'value'));
-    throw new SecretsFileError(file, problems, text);
+    throw secretsError(file, problems, text);
   };
   let data: unknown;
   try {
@@ -162,14 +152,14 @@ export function parseSecrets(text: string, file: string): ClusterSecrets {
 
 /**
  * Reads and validates a secrets file.
- * @throws SecretsFileError when it cannot be read or is invalid.
+ * @throws ProblemError when it cannot be read or is invalid.
  */
 export async function loadSecrets(file: string): Promise<ClusterSecrets> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SecretsFileError(file, [secretsProblem(undefined, `cannot read the secrets file (${(err as Error).message})`, 'check --secrets')]);
+    throw secretsError(file, [secretsProblem(undefined, `cannot read the secrets file (${(err as Error).message})`, 'check --secrets')]);
   }
   return parseSecrets(text, file);
 }
@@ -206,7 +196,7 @@ export interface ResolvedSecrets {
  * The secrets of the cluster described by the profile at `profilePath`: loads the secrets file
  * (`secretsFile`, else {@link secretsPathFor}), or generates and saves new secrets when the
  * file does not exist or `rotate` is true.
- * @throws SecretsFileError for an invalid existing file; fs errors when it cannot be written.
+ * @throws ProblemError for an invalid existing file; fs errors when it cannot be written.
  */
 export async function resolveSecrets(opts: { profilePath: string; secretsFile?: string; rotate?: boolean }): Promise<ResolvedSecrets> {
   const file = opts.secretsFile ?? secretsPathFor(opts.profilePath);
@@ -215,7 +205,7 @@ export async function resolveSecrets(opts: { profilePath: string; secretsFile?: 
     mode = statSync(file).mode & 0o777;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code !== 'ENOENT') throw new SecretsFileError(file, [secretsProblem(undefined, `cannot stat the secrets file (${err.message})`, 'check --secrets')]);
+    if (err.code !== 'ENOENT') throw secretsError(file, [secretsProblem(undefined, `cannot stat the secrets file (${err.message})`, 'check --secrets')]);
   }
   if (mode === undefined || opts.rotate) {
     const secrets = await generateSecrets();

@@ -29,6 +29,7 @@ import { closeSync, constants, createWriteStream, fchmodSync, fsyncSync, linkSyn
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
+import { fail } from '../profile/errors.js';
 import { pidAlive } from '../system.js';
 
 /** One file of a tree: `path` relative, POSIX separators, no `.`/`..`/empty segments. */
@@ -44,15 +45,10 @@ const DIR_MODE = 0o755;
 
 const LEFTOVER = /^(.*)\.(tmp|old)-(\d+)-([0-9a-f]{16})$/;
 
-/** `dir` holds something that {@link writeTreeAtomic} was not allowed to replace. */
-export class TreeConflictError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly found: string,
-  ) {
-    super(found === '' ? `${dir} exists and is not a directory` : `${dir} holds ${found}, which this output would not write`);
-    this.name = 'TreeConflictError';
-  }
+/** `dir` holds `found` (or, for '', is a file), which {@link writeTreeAtomic} was not allowed to replace: problem E071 at --out. */
+function conflict(dir: string, found: string): never {
+  const what = found === '' ? 'exists and is not a directory' : `holds ${found}, which this output would not write`;
+  fail('E_OUTPUT', ['--out'], `${what}; this output replaces the whole directory`, 'choose another --out, or empty it yourself', dir);
 }
 
 /** What {@link writeTreeAtomic} did. */
@@ -76,7 +72,7 @@ export interface TreeWrite {
  * touched; otherwise the files that did not change keep theirs too (hard-linked into the new
  * tree, see {@link linkExisting}). The result says which paths changed either way.
  *
- * @throws Error for an invalid relative path (absolute, `..`, duplicate) and TreeConflictError,
+ * @throws Error for an invalid relative path (absolute, `..`, duplicate) and ProblemError (E071),
  *   both before this run writes anything (leftovers of killed runs, beside `dir` or inside it,
  *   may have been finished or removed first); any fs error (EACCES, ENOSPC, a failed rename...)
  *   after removing the temporary tree, with `dir` as it was.
@@ -228,7 +224,7 @@ interface TreeListing {
 
 /**
  * Lists the earlier output at `dir` (empty when `dir` is missing).
- * @throws TreeConflictError unless `dir` is missing, or a directory of files `replaces` accepts.
+ * @throws ProblemError (E071) unless `dir` is missing, or a directory of files `replaces` accepts.
  */
 function listReplaceable(dir: string, replaces: (path: string) => boolean): TreeListing {
   const found: TreeListing = { exists: false, files: [] };
@@ -239,7 +235,7 @@ function listReplaceable(dir: string, replaces: (path: string) => boolean): Tree
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return found;
     throw e;
   }
-  if (!st.isDirectory()) throw new TreeConflictError(dir, '');
+  if (!st.isDirectory()) conflict(dir, '');
   found.exists = true;
   const walk = (rel: string): void => {
     let entries = readdirSync(join(dir, rel), { withFileTypes: true });
@@ -253,7 +249,7 @@ function listReplaceable(dir: string, replaces: (path: string) => boolean): Tree
     for (const e of entries) {
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) walk(path);
-      else if (!replaces(path)) throw new TreeConflictError(dir, path);
+      else if (!replaces(path)) conflict(dir, path);
       else found.files.push(path);
     }
   };

@@ -1,5 +1,6 @@
 /**
- * Plain-text tables for terminal summaries (render, check, the user-data budget, the lab).
+ * Plain-text tables for terminal summaries, all printed by commands: render, check, the
+ * user-data budget (bundle/budget.ts) and the lab's report (lab/report.ts).
  */
 
 /** Left-aligned columns two spaces apart; the first row is the header; no trailing spaces. */

@@ -1,5 +1,5 @@
 /**
- * JSON Schema (draft-07) of the autoinstall documents k8s-ha emits (./autoinstall.ts), written
+ * JSON Schema (draft-07) of the autoinstall documents k8s-ha emits (src/bundle/autoinstall.ts), written
  * from subiquity's published schema and reference (canonical/subiquity,
  * doc/reference/autoinstall-schema.rst and doc/reference/autoinstall-reference.rst; Ubuntu
  * Server docs "Autoinstall schema"). It covers only the keys we emit and is stricter than
@@ -14,7 +14,7 @@
  *   match spec on `path` (reference, "storage": layouts `lvm`, `direct`, `zfs`, match keys);
  * - `network` is Netplan version 2 at the top (subiquity accepts that form or one nested under
  *   another `network`), its ethernets with `addresses`, `routes`, `nameservers` and a `match`
- *   by MAC with `set-name`, as ./network.ts writes them;
+ *   by MAC with `set-name`, as src/bundle/network.ts writes them;
  * - `user-data` is an object (as in subiquity's schema): the cloud-config of the installed
  *   system, which tests check with cloud-init's own schema.
  */

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { writeStreamAtomic } from '../sinks/atomic.js';
+import { writeStreamAtomic } from './atomic.js';
 
 /**
  * One archive member. A directory when `content` is absent (its `path` ends in `/`).

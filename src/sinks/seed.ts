@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { writeStreamAtomic } from '../sinks/atomic.js';
+import { writeStreamAtomic } from './atomic.js';
 import { findExecutable } from '../system.js';
+import { fail } from '../profile/errors.js';
 
 /** The files of a NoCloud seed (cloud-init docs, "NoCloud"): network-config is optional. */
 export interface SeedFiles {
@@ -27,21 +28,15 @@ export interface IsoTool {
 export const SEED_LABEL = 'cidata';
 
 /**
- * No ISO tool (xorriso, genisoimage) is installed, or the one found ran and failed; the
- * message says which (with the tool's stderr) and, for a missing tool, how to install one.
- */
-export class IsoToolError extends Error {}
-
-/**
  * Finds xorriso (preferred: byte-reproducible) or genisoimage on `PATH`.
- * @throws IsoToolError when neither is installed, with the apt-get command.
+ * @throws ProblemError (E070, about the machine: `k8s-ha`) when neither is installed, with the apt-get command.
  */
 export async function findIsoTool(path = process.env.PATH ?? ''): Promise<IsoTool> {
   for (const name of ['xorriso', 'genisoimage'] as const) {
     const found = await findExecutable(name, path);
     if (found !== undefined) return { name, path: found, reproducible: name === 'xorriso' };
   }
-  throw new IsoToolError('neither xorriso nor genisoimage is installed; one is needed to write the ISO\n  hint: apt-get install xorriso');
+  fail('E_TOOL', [], 'neither xorriso nor genisoimage is installed; one is needed to write the ISO', 'apt-get install xorriso', 'k8s-ha', '');
 }
 
 /**
@@ -53,7 +48,7 @@ export async function findIsoTool(path = process.env.PATH ?? ''): Promise<IsoToo
  * directory that is removed afterwards.
  *
  * @returns The tool used (callers warn when it is not reproducible).
- * @throws IsoToolError from {@link findIsoTool}, or with the tool's stderr when it fails.
+ * @throws ProblemError (E070) from {@link findIsoTool}, or with the tool's stderr when it fails.
  */
 export async function writeSeedIso(out: string, files: SeedFiles, tool?: IsoTool): Promise<IsoTool> {
   const iso = tool ?? (await findIsoTool());
@@ -73,7 +68,7 @@ export async function writeSeedIso(out: string, files: SeedFiles, tool?: IsoTool
       await promisify(execFile)(iso.path, args, { cwd: dir, env: { ...process.env, SOURCE_DATE_EPOCH: '0' }, timeout: 60_000 });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
-      throw new IsoToolError(`${iso.name} failed to write the seed ISO: ${stderr.trim() || (error as Error).message}`);
+      fail('E_TOOL', [], `${iso.name} failed to write the seed ISO: ${stderr.trim() || (error as Error).message}`, undefined, 'k8s-ha', '');
     }
     await writeStreamAtomic(out, (stream) => pipeline(createReadStream(image), stream));
     return iso;
