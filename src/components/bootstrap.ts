@@ -37,7 +37,7 @@ import { ipFamily, isDns1123Subdomain, isHttpUrl, isImageRef, isShellLine } from
 import { fail, type FieldPath } from '../profile/errors.js';
 import type { Hook, NodePayload, NodeRole, Plan, PlanNode, RemoteFile } from '../model.js';
 import { KUBEADM_CONFIG } from './kubeadm.js';
-import { MANIFESTS_DIR } from './static-pods.js';
+import { KEEPALIVED_MANIFEST } from './static-pods.js';
 import { VRRP_PREFLIGHT } from './vrrp-preflight.js';
 
 /** Where the script lands on the node (mode 0700: hooks may carry credentials). */
@@ -176,13 +176,13 @@ export function bootstrapScript(model: BootstrapModel): string {
       '    log "VRRP preflight passed"',
       '  else',
       '    rc=$?',
-      `    KEEPALIVED_MANIFEST="$ROOT"${shQuote(`${MANIFESTS_DIR}/keepalived.yaml`)}`,
+      `    KEEPALIVED_MANIFEST="$ROOT"${shQuote(KEEPALIVED_MANIFEST)}`,
       `    REFUSED="$ROOT"${shQuote(REFUSED_KEEPALIVED)}`,
       '    if [ -e "$KEEPALIVED_MANIFEST" ]; then',
       '      mkdir -p "$(dirname "$REFUSED")"',
       '      mv -f "$KEEPALIVED_MANIFEST" "$REFUSED"',
       '    fi',
-      `    die "VRRP preflight failed (exit $rc, see the vrrp-preflight lines above or journalctl -t k8s-ha): keepalived not started, its manifest moved to ${REFUSED_KEEPALIVED}; fix the segment or the profile, move it back to ${MANIFESTS_DIR}/keepalived.yaml and run $0 again"`,
+      `    die "VRRP preflight failed (exit $rc, see the vrrp-preflight lines above or journalctl -t k8s-ha): keepalived not started, its manifest moved to ${REFUSED_KEEPALIVED}; fix the segment or the profile, move it back to ${KEEPALIVED_MANIFEST} and run $0 again"`,
       '  fi',
       'else',
       '  log "warning: $PREFLIGHT not found: VRRP preflight skipped"',

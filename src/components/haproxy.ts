@@ -24,12 +24,10 @@ export const HAPROXY_CFG = `${HAPROXY_DIR}/haproxy.cfg`;
  *   HAProxy forked never saw the quorum lost (the track script moved the VIP ~1 s later). A
  *   single process forks nothing; a static pod never reloads in place (a new config restarts
  *   the pod), so master-worker's seamless reload is not used.
- * @param nodeName the control-plane node's name; required when trackProcess is on.
- * @throws Error when trackProcess is on and no node name is given.
+ * @param nodeName the control-plane node's name (used with trackProcess only).
  */
-export function haproxyCommand(plan: Plan, nodeName?: string): string[] {
+export function haproxyCommand(plan: Plan, nodeName: string): string[] {
   if (!plan.keepalived.trackProcess) return ['haproxy', '-W', '-db', '-f', HAPROXY_CFG];
-  if (nodeName === undefined) throw new Error('keepalived.trackProcess: the HAProxy command names its node');
   return ['haproxy', '-db', '-f', HAPROXY_CFG, '-L', word(nodeName, 'haproxy command')];
 }
 

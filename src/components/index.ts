@@ -35,7 +35,7 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
     const shared = [checkScript(plan), haproxyCfg(plan)];
     const conf = keepalivedConf(plan, node);
     // With keepalived.trackProcess the HAProxy command names the node.
-    files.push(conf, ...shared, haproxyPodFile(plan, shared, ...(plan.keepalived.trackProcess ? [node.name] : [])), keepalivedPodFile(plan, [conf, ...shared]));
+    files.push(conf, ...shared, haproxyPodFile(plan, shared, node.name), keepalivedPodFile(plan, [conf, ...shared]));
     if (plan.keepalived.vrrpPreflight === 'enforce') files.push(vrrpPreflightScript(plan, node));
   }
   if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));

@@ -27,6 +27,31 @@ const PROCESS = 'haproxy_process';
 const SYNC_GROUP = 'k8s_api_vips';
 const instanceName = (index: number, family: Family): string => (index === 0 ? INSTANCE : `${INSTANCE}_ipv${family}`);
 
+/** One VRRP instance's family as keepalived.conf and the VRRP preflight see it. */
+export interface VrrpFamily {
+  family: Family;
+  /** `vip.routerId` for the plan's primary family, `vip.secondaryRouterId` for the other. */
+  routerId: number;
+  /** The plan's VIPs of this family. */
+  vips: string[];
+  /** A node's address of this family (its `address`, or `secondaryAddress` for the other family). */
+  addressOf: (n: PlanNode) => string | undefined;
+}
+
+/**
+ * The plan's VRRP instances, one per VIP family, primary family first (an instance cannot mix
+ * IPv4 and IPv6 VIPs): the one list keepalived.conf and the VRRP preflight are both made from.
+ */
+export function vrrpFamilies(plan: Plan): VrrpFamily[] {
+  const families = ([plan.family, plan.family === 4 ? 6 : 4] as Family[]).filter((f) => plan.vip.addresses.some((a) => ipFamily(a) === f));
+  return families.map((family, i) => ({
+    family,
+    routerId: i === 0 ? plan.vip.routerId : plan.vip.secondaryRouterId!,
+    vips: plan.vip.addresses.filter((a) => ipFamily(a) === family),
+    addressOf: (n) => (family === plan.family ? n.address : n.secondaryAddress),
+  }));
+}
+
 /**
  * Gratuitous ARP / unsolicited NA settings (keepalived global_defs) so that, after a split brain
  * heals, the single remaining holder re-announces the VIPs and neighbours that learned the
@@ -49,7 +74,7 @@ const instanceName = (index: number, family: Family): string => (index === 0 ? I
  */
 export const GARP_REFRESH_ADVERTS = 5;
 
-/** GARP timing of a plan, seconds (see {@link GARP_REFRESH_ADVERTS}); also the lab's heal-garp bound. */
+/** GARP timing of a plan, seconds (see {@link GARP_REFRESH_ADVERTS}). */
 export interface GarpSettings {
   /** vrrp_garp_master_delay / vrrp_garp_lower_prio_delay: seconds until the second set. */
   delay: number;
@@ -111,17 +136,16 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
   const trackScript: Stmt = { words: ['track_script'], block: [{ words: [SCRIPT] }] };
   // Tracked wherever the script is: an instance, or the sync group (whose weights keepalived keeps).
   const tracked: Stmt[] = [trackScript, ...(k.trackProcess ? [{ words: ['track_process'], block: [{ words: [PROCESS] }] }] : [])];
-  const families = ([plan.family, plan.family === 4 ? 6 : 4] as Family[]).filter((f) => plan.vip.addresses.some((a) => ipFamily(a) === f));
-  const instances: Stmt[] = families.map((family, i) => {
+  const families = vrrpFamilies(plan);
+  const instances: Stmt[] = families.map(({ family, routerId, vips, addressOf }, i) => {
     const primary = family === plan.family;
-    const addressOf = (n: PlanNode) => (primary ? n.address : n.secondaryAddress);
     const src = addressOf(node);
     if (src === undefined) throw new Error(`node ${node.name} has no IPv${family} address for the IPv${family} VIPs`);
     const peers = primary ? vrrp.peers : plan.nodes.filter((n) => n.vrrp && n !== node).map((n) => addressOf(n)!);
     const instance: Stmt[] = [
       { words: ['state', vrrp.state] },
       { words: ['interface', w(node.interface)] },
-      { words: ['virtual_router_id', w(i === 0 ? plan.vip.routerId : plan.vip.secondaryRouterId!)] },
+      { words: ['virtual_router_id', w(routerId)] },
       { words: ['priority', w(vrrp.priority)] },
       { words: ['advert_int', w(k.advertInterval)] },
     ];
@@ -136,7 +160,7 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
       instance.push({ words: ['authentication'], block: [{ words: ['auth_type', 'PASS'] }, { words: ['auth_pass', w(k.authPass)] }] });
     }
     const hostBits = family === 4 ? 32 : 128;
-    instance.push({ words: ['virtual_ipaddress'], block: plan.vip.addresses.filter((a) => ipFamily(a) === family).map((a) => ({ words: [w(`${a}/${hostBits}`)] })) });
+    instance.push({ words: ['virtual_ipaddress'], block: vips.map((a) => ({ words: [w(`${a}/${hostBits}`)] })) });
     // One instance tracks the script itself; two track it through their sync group (below).
     if (families.length === 1) instance.push(...tracked);
     return { words: ['vrrp_instance', instanceName(i, family)], block: instance };
@@ -149,7 +173,7 @@ export function keepalivedConf(plan: Plan, node: PlanNode): NodeFile {
   // bootstrap; a group's track_script keeps its weight and applies it to every member.
   const syncGroup: Stmt[] =
     families.length > 1
-      ? [{ words: ['vrrp_sync_group', SYNC_GROUP], block: [{ words: ['group'], block: families.map((f, i) => ({ words: [instanceName(i, f)] })) }, ...tracked] }]
+      ? [{ words: ['vrrp_sync_group', SYNC_GROUP], block: [{ words: ['group'], block: families.map((f, i) => ({ words: [instanceName(i, f.family)] })) }, ...tracked] }]
       : [];
   const t = k.track;
   const content = renderKeepalived(

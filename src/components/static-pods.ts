@@ -100,7 +100,7 @@ export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
  * liveness probe on /healthz of the LB port over HTTPS (kubeadm's HA guide: failureThreshold 8),
  * i.e. through HAProxy to some apiserver.
  */
-export function haproxyPod(plan: Plan, config: readonly NodeFile[], nodeName?: string): Pod {
+export function haproxyPod(plan: Plan, config: readonly NodeFile[], nodeName: string): Pod {
   return staticPod(
     'haproxy',
     {
@@ -131,7 +131,7 @@ export const KEEPALIVED_MANIFEST = `${MANIFESTS_DIR}/keepalived.yaml`;
  * depends on the plan alone) unless keepalived.trackProcess names the node in the command
  * (`nodeName`).
  */
-export function haproxyPodFile(plan: Plan, config: readonly NodeFile[], nodeName?: string): NodeFile {
+export function haproxyPodFile(plan: Plan, config: readonly NodeFile[], nodeName: string): NodeFile {
   return { path: HAPROXY_MANIFEST, mode: 0o644, content: toYaml(haproxyPod(plan, config, nodeName)) };
 }
 

@@ -20,7 +20,7 @@
  * Exit status: 0 clean (or tcpdump absent: warning), 1 collision, 2 capture failed.
  */
 import type { Family, NodeFile, Plan, PlanNode } from '../model.js';
-import { ipFamily } from '../profile/values.js';
+import { vrrpFamilies } from './keepalived.js';
 import { word } from './conf.js';
 
 /** Where the script lands on control-plane nodes (0755); the bootstrap runs it before kubeadm. */
@@ -51,17 +51,13 @@ export interface PreflightInstance {
 
 /** The instances of `node`, as in keepalived.conf (primary family first). */
 export function preflightInstances(plan: Plan, node: PlanNode): PreflightInstance[] {
-  const families = ([plan.family, plan.family === 4 ? 6 : 4] as Family[]).filter((f) => plan.vip.addresses.some((a) => ipFamily(a) === f));
   const cps = plan.nodes.filter((n) => n.vrrp);
-  return families.map((family, i) => {
-    const primary = family === plan.family;
-    return {
-      family,
-      routerId: i === 0 ? plan.vip.routerId : plan.vip.secondaryRouterId!,
-      sources: cps.map((n) => (primary ? n.address : n.secondaryAddress)).filter((a): a is string => a !== undefined),
-      vips: plan.vip.addresses.filter((a) => ipFamily(a) === family),
-    };
-  });
+  return vrrpFamilies(plan).map(({ family, routerId, vips, addressOf }) => ({
+    family,
+    routerId,
+    sources: cps.map(addressOf).filter((a): a is string => a !== undefined),
+    vips,
+  }));
 }
 
 /**

@@ -11,7 +11,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Plan } from '../model.js';
 import { ipFamily } from '../profile/values.js';
-import { PREFIX, clientAddress, type Topology } from './netns.js';
+import { PREFIX, attachToBridge, clientAddress, type Topology } from './netns.js';
 import { run, startDaemon, stopDaemon, type Daemon } from './proc.js';
 
 /** The foreign router's namespace. */
@@ -42,11 +42,7 @@ export async function startForeignRouter(plan: Plan, topo: Topology, dir: string
   const mine = clientAddress({ nodes, vips: taken });
   const vip = clientAddress({ nodes, vips: [...taken, mine.address] }).address;
   const v6 = ipFamily(mine.address) === 6;
-  await run(['ip', 'netns', 'add', FOREIGN_NS]);
-  await run(['ip', '-n', `${PREFIX}bridge`, 'link', 'add', 'f0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', FOREIGN_NS]);
-  await run(['ip', '-n', `${PREFIX}bridge`, 'link', 'set', 'f0', 'master', 'br0', 'up']);
-  await run(['ip', '-n', FOREIGN_NS, 'addr', 'add', `${mine.address}/${mine.prefix}`, 'dev', 'eth0', ...(v6 ? ['nodad'] : [])]);
-  await run(['ip', '-n', FOREIGN_NS, 'link', 'set', 'eth0', 'up']);
+  await attachToBridge(FOREIGN_NS, 'f0', 'eth0', mine.address, mine.prefix);
   // A directory per start: keepalived refuses to start beside the pid files a SIGKILLed
   // predecessor left ("daemon is already running").
   const own = await mkdtemp(join(dir, 'foreign-'));

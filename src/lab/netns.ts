@@ -86,6 +86,30 @@ export function clientAddress(spec: TopologySpec): { address: string; prefix: nu
   throw new Error(`no free address for the lab client in ${first.address}/${prefix}`);
 }
 
+const ip = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
+
+/** Adds `address/prefix` to `iface` in `ns`; IPv6 without duplicate address detection, which would leave the address tentative (unusable) for a second. */
+const addAddress = (ns: string, iface: string, address: string, prefix: number) =>
+  ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', iface, ...(isIP(address) === 6 ? ['nodad'] : []));
+
+/**
+ * Creates namespace `ns` and joins it to the lab's bridge: a veth pair, `port` on the bridge,
+ * `iface` (up, with `address/prefix`) in `ns`. Call after {@link buildTopology} made the bridge.
+ * @throws CommandError when a namespace or link cannot be made.
+ */
+export async function attachToBridge(ns: string, port: string, iface: string, address: string, prefix: number): Promise<void> {
+  await run(['ip', 'netns', 'add', ns]);
+  await ip(BRIDGE_NS, 'link', 'add', port, 'type', 'veth', 'peer', 'name', iface, 'netns', ns);
+  await ip(BRIDGE_NS, 'link', 'set', port, 'master', 'br0', 'up');
+  await ip(ns, 'link', 'set', 'lo', 'up');
+  // Pulling the cable ({@link setLink}) must not lose the node's own IPv6 address: Linux
+  // flushes IPv6 addresses on link down unless keep_addr_on_down is set (kernel
+  // ip-sysctl.rst), while a real node keeps or reconfigures its address when the link returns.
+  await run(['ip', 'netns', 'exec', ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/keep_addr_on_down']);
+  await addAddress(ns, iface, address, prefix);
+  await ip(ns, 'link', 'set', iface, 'up');
+}
+
 /**
  * Creates the namespaces, bridge and veth pairs, and assigns addresses. Node interfaces get
  * the profile's name and address/prefix; the client gets {@link clientAddress} plus a
@@ -93,36 +117,19 @@ export function clientAddress(spec: TopologySpec): { address: string; prefix: nu
  * Call {@link removeStale} afterwards, also on failure.
  */
 export async function buildTopology(spec: TopologySpec): Promise<Topology> {
-  const ip = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
-  // IPv6 without duplicate address detection, which would leave the address tentative
-  // (unusable) for a second.
-  const addAddress = (ns: string, iface: string, address: string, prefix: number) =>
-    ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', iface, ...(isIP(address) === 6 ? ['nodad'] : []));
   await run(['ip', 'netns', 'add', BRIDGE_NS]);
   await ip(BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge');
   await ip(BRIDGE_NS, 'link', 'set', 'br0', 'up');
-  const attach = async (ns: string, port: string, iface: string, address: string, prefix: number) => {
-    await run(['ip', 'netns', 'add', ns]);
-    await ip(BRIDGE_NS, 'link', 'add', port, 'type', 'veth', 'peer', 'name', iface, 'netns', ns);
-    await ip(BRIDGE_NS, 'link', 'set', port, 'master', 'br0', 'up');
-    await ip(ns, 'link', 'set', 'lo', 'up');
-    // Pulling the cable ({@link setLink}) must not lose the node's own IPv6 address: Linux
-    // flushes IPv6 addresses on link down unless keep_addr_on_down is set (kernel
-    // ip-sysctl.rst), while a real node keeps or reconfigures its address when the link returns.
-    await run(['ip', 'netns', 'exec', ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/keep_addr_on_down']);
-    await addAddress(ns, iface, address, prefix);
-    await ip(ns, 'link', 'set', iface, 'up');
-  };
   const nodes: NetNode[] = [];
   for (const [i, n] of spec.nodes.entries()) {
     const node: NetNode = { name: n.name, ns: `${PREFIX}node${i}`, iface: n.iface, address: n.address, prefix: n.prefix ?? defaultPrefix(n.address) };
-    await attach(node.ns, `n${i}`, node.iface, node.address, node.prefix);
+    await attachToBridge(node.ns, `n${i}`, node.iface, node.address, node.prefix);
     // Dual stack: the node's second address, and below one for the client in that subnet.
     if (n.secondary) await addAddress(node.ns, node.iface, n.secondary.address, n.secondary.prefix ?? defaultPrefix(n.secondary.address));
     nodes.push(node);
   }
   const c = clientAddress(spec);
-  await attach(CLIENT_NS, 'c0', 'eth0', c.address, c.prefix);
+  await attachToBridge(CLIENT_NS, 'c0', 'eth0', c.address, c.prefix);
   const secondaries = spec.nodes.flatMap((n) => (n.secondary ? [{ ...n, ...n.secondary }] : []));
   const c2 = secondaries.length === spec.nodes.length ? clientAddress({ nodes: secondaries, vips: spec.vips }) : undefined;
   if (c2) await addAddress(CLIENT_NS, 'eth0', c2.address, c2.prefix);

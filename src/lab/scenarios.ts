@@ -110,7 +110,7 @@ export interface ScenarioOptions {
    */
   expectSplitBrain?: boolean;
   /** The lab's scratch directory (scenarios that write files of their own, e.g. `foreign-router`). */
-  work?: string;
+  work: string;
 }
 
 /** The VIP a probe target (`host:port`, IPv6 hosts in brackets) points at. */
@@ -583,6 +583,8 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
       const { plan } = ctx;
       const expected = c.expectedMaster();
       const others = c.nodes.filter((n) => n !== expected);
+      // From a whole cluster (a crashed node's cable plugged back in), then cold: a first boot.
+      await c.heal();
       await c.powerOffAll();
       const problems: string[] = [];
       const info: string[] = [];
@@ -592,7 +594,7 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
       const result = await measure(c, 'foreign-router', {
         action: async () => {
           began = nowMs();
-          foreign = await startForeignRouter(plan, c.topo, ctx.work ?? '/tmp');
+          foreign = await startForeignRouter(plan, c.topo, ctx.work);
           try {
             // A router already on the segment: wait until it is MASTER and advertising.
             const t = nowMs();
