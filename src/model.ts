@@ -252,6 +252,14 @@ export interface Plan {
      * Puts `hostPID: true` on the keepalived pod (components/static-pods.ts). Default false.
      */
     trackProcess: boolean;
+    /**
+     * The VIP watch sidecar of the keepalived pod (components/vip-watch.ts): `on` (default) logs a
+     * second MAC answering ARP for a VIP this node holds (a peer's: VRRP between them is blocked;
+     * another: a duplicate VIP); `off` leaves the sidecar out.
+     */
+    vipWatch: 'on' | 'off';
+    /** Image of the VIP watch sidecar: needs /bin/sh, arping (busybox or iputils), ip, sed, tr. */
+    vipWatchImage: string;
   };
   haproxy: {
     image: string;

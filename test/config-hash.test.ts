@@ -71,8 +71,8 @@ test('every control-plane node has both static pods, each annotated with the has
     }
     t.deepEqual(
       filesUnder('/etc/keepalived', [...files.values()]).map((f) => f.path).sort(),
-      ['/etc/keepalived/check_apiserver.sh', '/etc/keepalived/keepalived.conf'],
-      'keepalived mounts its config and its check script',
+      ['/etc/keepalived/check_apiserver.sh', '/etc/keepalived/keepalived.conf', '/etc/keepalived/vip-watch.sh'],
+      'keepalived mounts its config, its check script and the VIP watch script',
     );
   }
 });

@@ -9,6 +9,7 @@ import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './ke
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
 import { MANIFESTS_DIR, haproxyPodFile, keepalivedPodFile } from './static-pods.js';
 import { vrrpPreflightScript } from './vrrp-preflight.js';
+import { VIP_WATCH, vipWatchScript } from './vip-watch.js';
 import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
@@ -33,9 +34,9 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
     // The HAProxy static pod's config hash covers the files under /etc/haproxy, keepalived's
     // those under /etc/keepalived.
     const shared = [checkScript(plan), haproxyCfg(plan)];
-    const conf = keepalivedConf(plan, node);
+    const own = [keepalivedConf(plan, node), ...(plan.keepalived.vipWatch === 'on' ? [vipWatchScript(plan, node)] : [])];
     // With keepalived.trackProcess the HAProxy command names the node.
-    files.push(conf, ...shared, haproxyPodFile(plan, shared, node.name), keepalivedPodFile(plan, [conf, ...shared]));
+    files.push(...own, ...shared, haproxyPodFile(plan, shared, node.name), keepalivedPodFile(plan, [...own, ...shared]));
     if (plan.keepalived.vrrpPreflight === 'enforce') files.push(vrrpPreflightScript(plan, node));
   }
   if (node.role === 'init') files.push(...caFiles(secrets).filter((f) => plan.kubernetes.caKey !== 'deliver' || !f.secret));
@@ -61,6 +62,7 @@ export function managedPaths(plan: Plan): ReadonlyMap<string, string> {
     ['/var/lib/k8s-ha/', `k8s-ha's state directory (${BOOTSTRAP_MARKER})`],
     [KEEPALIVED_CONF, 'the keepalived config made from [vip], [keepalived] and the nodes'],
     [CHECK_SCRIPT, "keepalived's health check of the local HAProxy"],
+    [VIP_WATCH, 'the VIP watch sidecar of the keepalived pod (keepalived.vipWatch)'],
     [HAPROXY_CFG, 'the HAProxy config made from [haproxy] and the nodes'],
     [`${MANIFESTS_DIR}/haproxy.yaml`, 'the HAProxy static pod'],
     [`${MANIFESTS_DIR}/keepalived.yaml`, 'the keepalived static pod'],

@@ -8,6 +8,7 @@ import type { NodeFile, Plan } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
 import { HAPROXY_DIR, haproxyCommand } from './haproxy.js';
 import { KEEPALIVED_CONF, KEEPALIVED_DIR } from './keepalived.js';
+import { vipWatchContainer } from './vip-watch.js';
 
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
@@ -42,12 +43,12 @@ export function filesUnder(dir: string, files: readonly NodeFile[]): NodeFile[] 
 }
 
 /**
- * A hostNetwork static pod in kube-system running one container whose config directory is
- * mounted read-only by hostPath at the same path it has on the node, so the manifest alone
- * says what runs: the explicit `command` and the mounted files. `config`: the node's files;
- * those under `configDir` are hashed into the {@link CONFIG_HASH_ANNOTATION}.
+ * A hostNetwork static pod in kube-system running `containers` (the main one first), each with
+ * the config directory mounted read-only by hostPath at the same path it has on the node, so
+ * the manifest alone says what runs: the explicit `command` and the mounted files. `config`:
+ * the node's files; those under `configDir` are hashed into the {@link CONFIG_HASH_ANNOTATION}.
  */
-function staticPod(name: string, container: Container, configDir: string, config: readonly NodeFile[], hostPID = false): Pod {
+function staticPod(name: string, containers: Container[], configDir: string, config: readonly NodeFile[], hostPID = false): Pod {
   const volume: Volume = { name: 'config', hostPath: { path: configDir, type: 'Directory' } };
   return {
     apiVersion: 'v1',
@@ -62,7 +63,7 @@ function staticPod(name: string, container: Container, configDir: string, config
       hostNetwork: true,
       ...(hostPID ? { hostPID: true } : {}),
       priorityClassName: 'system-node-critical',
-      containers: [{ ...container, volumeMounts: [{ name: 'config', mountPath: configDir, readOnly: true }] }],
+      containers: containers.map((c) => ({ ...c, volumeMounts: [{ name: 'config', mountPath: configDir, readOnly: true }] })),
       volumes: [volume],
     },
   };
@@ -76,18 +77,19 @@ function staticPod(name: string, container: Container, configDir: string, config
  * tracks the HAProxy process (vrrp_track_process), which it can only see, and hear of through the
  * kernel's process events, from the host's PID namespace (the kernel ignores a process-event
  * subscription from any other PID namespace: drivers/connector/cn_proc.c cn_proc_mcast_ctl).
- * The trade-off: the pod then sees every process of the node.
+ * The trade-off: the pod then sees every process of the node. With `keepalived.vipWatch = "on"`
+ * (default) a second container, the VIP watch (components/vip-watch.ts), runs beside it.
  */
 export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
   return staticPod(
     'keepalived',
-    {
+    [{
       name: 'keepalived',
       image: plan.keepalived.image,
       command: ['keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp', `--use-file=${KEEPALIVED_CONF}`],
       securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } },
       resources: { requests: { cpu: '10m', memory: '16Mi' } },
-    },
+    }, ...(plan.keepalived.vipWatch === 'on' ? [vipWatchContainer(plan)] : [])],
     KEEPALIVED_DIR,
     config,
     plan.keepalived.trackProcess,
@@ -103,7 +105,7 @@ export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
 export function haproxyPod(plan: Plan, config: readonly NodeFile[], nodeName: string): Pod {
   return staticPod(
     'haproxy',
-    {
+    [{
       name: 'haproxy',
       image: plan.haproxy.image,
       command: haproxyCommand(plan, nodeName),
@@ -114,7 +116,7 @@ export function haproxyPod(plan: Plan, config: readonly NodeFile[], nodeName: st
         timeoutSeconds: 5,
       },
       resources: { requests: { cpu: '25m', memory: '32Mi' } },
-    },
+    }],
     HAPROXY_DIR,
     config,
   );
@@ -137,7 +139,7 @@ export function haproxyPodFile(plan: Plan, config: readonly NodeFile[], nodeName
 
 /**
  * The keepalived manifest as a node file (0644); `config` holds the node's files, of which
- * those under /etc/keepalived (keepalived.conf, check_apiserver.sh) are hashed. Per node, since
+ * those under /etc/keepalived (keepalived.conf, check_apiserver.sh, vip-watch.sh) are hashed. Per node, since
  * keepalived.conf is (state, priority, peers).
  */
 export function keepalivedPodFile(plan: Plan, config: readonly NodeFile[]): NodeFile {

@@ -16,6 +16,8 @@ import { failoverTimesMs, SLOW_FAILOVER_MS, skewMs } from './vrrp.js';
 export const DEFAULTS = {
   /** kubeadm's HA guide (shared/reference/kubeadm-ha-considerations.md). */
   keepalivedImage: 'osixia/keepalived:2.0.20',
+  /** The VIP watch sidecar's image (components/vip-watch.ts): busybox carries arping and ip. */
+  vipWatchImage: 'busybox:1.36.1',
   /** kubeadm's HA guide; 2.8 is an HAProxy LTS branch. */
   haproxyImage: 'haproxy:2.8',
   /** kube-apiserver's default secure port. */
@@ -337,6 +339,8 @@ export function resolvePlan(
       image: raw.keepalived?.image ?? DEFAULTS.keepalivedImage,
       track: { ...check, weight },
       trackProcess: raw.keepalived?.trackProcess ?? false,
+      vipWatch: raw.keepalived?.vipWatch ?? 'on',
+      vipWatchImage: raw.keepalived?.vipWatchImage ?? DEFAULTS.vipWatchImage,
     },
     haproxy: {
       image: raw.haproxy?.image ?? DEFAULTS.haproxyImage,

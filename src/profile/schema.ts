@@ -176,6 +176,9 @@ export const profileSchema = z.strictObject({
       advertInterval: z.optional(num(0.01, 255)),
       /** The VRRP preflight before keepalived's first start (issue #20): "enforce" (default) or "off". */
       vrrpPreflight: z.optional(z.enum(['enforce', 'off'])),
+      /** The VIP watch sidecar (issue #20): "on" (default) or "off". */
+      vipWatch: z.optional(z.enum(['on', 'off'])),
+      vipWatchImage: z.optional(image),
       image: z.optional(image),
       trackProcess: z.optional(z.boolean()),
       check: z.optional(
@@ -246,6 +249,8 @@ export const FIELD_HINTS: Record<string, string> = {
   advertInterval: 'seconds between VRRP adverts; below 1 s (or fractional) switches to VRRP version 3',
   trackProcess: 'true or false: keepalived also watches the HAProxy process (a dead HAProxy moves the VIP at once; the keepalived pod gets hostPID)',
   vrrpPreflight: '"enforce" (default): before keepalived first starts, the bootstrap listens for VRRP adverts with our router id from other sources and stops on one; "off" for a segment that shares the router id on purpose',
+  vipWatch: '"on" (default): a sidecar of the keepalived pod logs a second MAC answering ARP for a VIP this node holds (VRRP blocked between two nodes, or a duplicate VIP); "off" leaves it out',
+  vipWatchImage: 'an image with /bin/sh, arping, ip, sed and tr, e.g. busybox:1.36.1 or a mirror of it',
   port: 'the HAProxy frontend port that clients use (controlPlaneEndpoint port), e.g. 7443 or 8443',
   apiServerPort: "the apiservers' own secure port (6443 unless changed)",
   image: 'a container image reference such as haproxy:2.8 or registry.example.com/keepalived:2.2.8',

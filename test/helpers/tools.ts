@@ -28,6 +28,9 @@ export const PACKAGES: Record<string, string> = {
   isoinfo: 'genisoimage',
   chromium: 'chromium',
   nft: 'nftables',
+  tcpdump: 'tcpdump',
+  arping: 'iputils-arping',
+  busybox: 'busybox-static',
 };
 
 /** Result of {@link run}. */
