@@ -332,7 +332,7 @@ export interface PlanWarning {
  * no imports, so the `lab` command's options do not load the lab (child processes, sockets)
  * on every start of the CLI.
  */
-export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy', 'foreign-router', 'heal-garp'] as const;
+export const LAB_SCENARIOS = ['converge', 'master-crash', 'rejoin', 'master-stop', 'haproxy-dies', 'apiserver-dies', 'partition', 'freeze', 'bootstrap-order', 'busy', 'foreign-router', 'vrrp-blocked', 'heal-garp'] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
 /**
  * Lab scenarios that take the cluster from one profile to another (`k8s-ha lab --rollout-to B`,

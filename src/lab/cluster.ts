@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { VRRP_PREFLIGHT } from '../components/vrrp-preflight.js';
+import { VIP_WATCH_CONTAINER } from '../components/vip-watch.js';
 import type { Plan, PlanNode } from '../model.js';
 import { startApiserver, type LabCert } from './apiserver.js';
 import { startContainer, type ContainerSpec, type RunningContainer } from './kubelet.js';
@@ -118,11 +119,22 @@ export class LabCluster {
   /**
    * Drops (`on`) or lets through again every VRRP packet in and out of `node`'s namespace
    * (nftables there): the node and its peers stop hearing each other's adverts, while
-   * everything else (ARP, the client's requests) still flows.
+   * everything else (ARP, the client's requests) still flows. With `only`, just the VRRP
+   * between `node` and those nodes (every address of theirs): a filter on one path.
    */
-  async partition(node: LabNode, on: boolean): Promise<void> {
-    await setVrrpBlocked(node.net, on);
+  async partition(node: LabNode, on: boolean, only?: LabNode[]): Promise<void> {
+    const peers = only?.flatMap((n) => [n.plan.address, ...(n.plan.secondaryAddress ? [n.plan.secondaryAddress] : [])]);
+    await setVrrpBlocked(node.net, on, peers);
     node.vrrpBlocked = on;
+  }
+
+  /**
+   * Lines the VIP watch sidecar (components/vip-watch.ts) of `node` logged at or after `since`
+   * (ms since the epoch) that report a duplicate, from every run of that container.
+   */
+  watchAlarms(node: LabNode, since: number): { t: number; line: string }[] {
+    return node.containers.filter((x) => x.spec.name === `keepalived/${VIP_WATCH_CONTAINER}`)
+      .flatMap((x) => x.daemon.transcript.filter((l) => l.t >= since && l.line.includes('DUPLICATE')));
   }
 
   /** SIGSTOPs (`on`) or SIGCONTs the `program` container of `node`: a stalled VM, for keepalived. */

@@ -54,6 +54,7 @@ const LOCK = '/run/k8sha-lab.pid';
 const TOOLS: [string, string][] = [
   ['ip', 'iproute2'], ['unshare', 'util-linux'], ['mount', 'mount'], ['cloud-init', 'cloud-init'], [IGNITION_BIN, 'ignition'],
   ['keepalived', 'keepalived'], ['haproxy', 'haproxy'], ['curl', 'curl'], ['openssl', 'openssl'], ['nft', 'nftables'],
+  ['arping', 'iputils-arping'],
 ];
 
 /** A passed {@link preflight} of this process, shared by its later callers. */

@@ -151,20 +151,29 @@ export async function flushNeighbours(topo: Topology, addrs: string[]): Promise<
   for (const a of addrs) await run(['ip', '-n', topo.client.ns, 'neigh', 'flush', 'to', a]).catch(() => {});
 }
 
-/** The nftables table {@link setVrrpBlocked} adds in a node's namespace. */
-const VRRP_BLOCK = `table inet k8sha_lab {
-  chain input { type filter hook input priority 0; meta l4proto vrrp drop; }
-  chain output { type filter hook output priority 0; meta l4proto vrrp drop; }
+/**
+ * The nftables table {@link setVrrpBlocked} adds in a node's namespace: every VRRP packet in
+ * and out, or (with `peers`, addresses the lab made) only those from and to them.
+ */
+function vrrpBlock(peers?: string[]): string {
+  const match = (dir: 'saddr' | 'daddr') => (peers === undefined ? '' : peers.map((p) => ` ${p.includes(':') ? 'ip6' : 'ip'} ${dir} ${p}`));
+  const rules = (hook: 'input' | 'output', dir: 'saddr' | 'daddr') =>
+    (peers === undefined ? ['meta l4proto vrrp drop;'] : (match(dir) as string[]).map((m) => `meta l4proto vrrp${m} drop;`)).join(' ');
+  return `table inet k8sha_lab {
+  chain input { type filter hook input priority 0; ${rules('input', 'saddr')} }
+  chain output { type filter hook output priority 0; ${rules('output', 'daddr')} }
 }
 `;
+}
 
 /**
- * Drops every VRRP packet (IP protocol 112) in and out of the node's namespace (`on`), or
- * removes that rule again, with nftables inside the namespace only.
+ * Drops VRRP packets (IP protocol 112) in and out of the node's namespace (`on`): all of them,
+ * or with `peers` only those from and to those addresses (a filter between two nodes); or
+ * removes that rule again. nftables inside the namespace only.
  */
-export async function setVrrpBlocked(node: NetNode, on: boolean): Promise<void> {
+export async function setVrrpBlocked(node: NetNode, on: boolean, peers?: string[]): Promise<void> {
   const nft = await nftables();
-  if (on) await run(['ip', 'netns', 'exec', node.ns, nft, '-f', '-'], { input: VRRP_BLOCK });
+  if (on) await run(['ip', 'netns', 'exec', node.ns, nft, '-f', '-'], { input: vrrpBlock(peers) });
   else await run(['ip', 'netns', 'exec', node.ns, nft, 'delete', 'table', 'inet', 'k8sha_lab']).catch(() => {});
 }
 
