@@ -22,6 +22,7 @@ import { SCENARIOS, runScenario, type ScenarioName, type ScenarioResult } from '
 import { handoverBoundMs, haproxyMarkDownMs, haproxyMarkUpMs } from './bounds.js';
 import { rolloutProfileProblem, runRolloutScenario } from './rollout.js';
 import { summarize, type ScenarioSummary } from './stats.js';
+import { outageBoundText } from './report.js';
 import { HAPROXY_CFG } from '../components/haproxy.js';
 
 /** Result of a lab run; `scenarios` rows follow the issue's JSON contract. */
@@ -283,7 +284,7 @@ export async function runLab(plan: Plan, rendered: RenderedNode[], opts: LabOpti
     const announce = (name: string, run: number) => log(`scenario ${name}${runs > 1 ? ` (run ${run}/${runs})` : ''}`);
     const record = (run: number, res: ScenarioResult) => {
       res.run = run;
-      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${res.boundMs}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
+      log(`  ${res.passed ? 'ok' : 'FAILED'}: outage ${res.outageMs} ms (bound ${outageBoundText(res)}), ${res.failed}/${res.total} failed, VIP ${res.holderBefore ?? '-'} -> ${res.holderAfter ?? '-'}${res.notes.length ? `; ${res.notes.join('; ')}` : ''}`);
       results.push(res);
     };
     for (let i = 1; i <= runs; i++) {
