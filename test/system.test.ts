@@ -5,7 +5,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { table } from '../src/commands/table.js';
+import { table } from '../src/table.js';
 import { findExecutable, pidAlive } from '../src/system.js';
 import { testDir } from './helpers/tools.js';
 

@@ -1,4 +1,4 @@
-import { table } from '../commands/table.js';
+import { table } from '../table.js';
 import { fail } from '../profile/errors.js';
 
 /**

@@ -186,7 +186,7 @@ export function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-export { table } from './table.js';
+export { table } from '../table.js';
 
 /** The node columns that `render` and `check` both print, before their own. */
 export const NODE_HEADER = ['NODE', 'ADDRESS', 'ROLE', 'VRRP', 'PRIORITY', 'INTERFACE'] as const;

@@ -2,7 +2,7 @@
  * The lab's report: a text table for people, the issue's JSON for machines, and one
  * self-contained HTML page with a timeline per scenario run (issue #14).
  */
-import { table } from '../commands/table.js';
+import { table } from '../table.js';
 import type { LabReport } from './lab.js';
 import type { ScenarioResult } from './scenarios.js';
 
