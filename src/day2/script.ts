@@ -19,8 +19,7 @@
  *   answers /healthz, masqueraded so that the replies come back through this node; conntrack
  *   keeps established connections on the local HAProxy (the runtime stops it with SIGUSR1,
  *   HAProxy's soft stop, which finishes them) and steered ones steered. Once the new HAProxy
- *   answers on the node's address, the rules go (the table stays, empty: see
- *   {@link steerRuleset}). No nft, forwarding off, no healthy peer or K8S_HA_STEER=0: drained
+ *   answers on the node's address, the rules go (the table stays: see {@link steerRuleset}). No nft, forwarding off, no healthy peer or K8S_HA_STEER=0: drained
  *   instead, saying why;
  * - otherwise, on the last step, a VIP holder is drained first: it writes the new check script (if it changes) and creates the
  *   drain file (components/keepalived.ts DRAIN_FILE), so the check script fails, keepalived
@@ -82,6 +81,12 @@ export function canSteer(plan: Plan, s: Pick<ScriptStep, 'last' | 'restarts' | '
 /** The nftables table of a steering holder, one per VIP family (`ip`, `ip6`). */
 export const STEER_TABLE = 'k8s_ha_steer';
 
+/**
+ * The rule that keeps conntrack on in a steering holder's namespace after steering ends (see
+ * {@link steerRuleset}): it counts new connections and decides nothing.
+ */
+const KEEP_CONNTRACK = 'ct state new counter comment "k8s-ha: keeps conntrack on for the connections steered before"';
+
 /** `addr` when it is an IP literal of `family`. @throws Error otherwise (a bug: addresses are validated with the profile). */
 function ipLiteral(addr: string | undefined, family: 4 | 6): string {
   if (addr === undefined || isIP(addr) !== family) throw new Error(`update script: refusing to put ${JSON.stringify(addr)} into an nftables rule as an IPv${family} address`);
@@ -110,17 +115,23 @@ function addressOf(n: PlanNode, family: 4 | 6): string | undefined {
  *   possible (a loopback source leaves no interface without route_localnet, none in IPv6);
  * - postrouting: connections DNATed to the peer are masqueraded, so that the peer answers
  *   this node, which translates the replies back (the client talked to the VIP).
- * Flushing the rules, not deleting the tables, ends steering: the kernel registers its NAT
- * hooks while a NAT chain of the family exists and unregisters them with the last one
- * (net/netfilter/nf_nat_core.c nf_nat_register_fn / nf_nat_unregister_fn), after which the
- * connections steered until then would no longer be translated and would be reset. Every
- * address is checked to be an IP literal of its family, every port an integer.
+ * Steering ends with the same tables without the DNAT and masquerade rules, not by deleting
+ * them: the connections steered until then must stay translated, and the kernel translates a
+ * connection only while it tracks connections in the namespace (it registers conntrack's hooks
+ * there while some rule needs conntrack: nf_ct_netns_get / nf_ct_netns_put) and has a NAT chain
+ * of the family (net/netfilter/nf_nat_core.c nf_nat_register_fn / nf_nat_unregister_fn). So the
+ * NAT chains stay, and so does {@link KEEP_CONNTRACK}, a rule that does nothing but use
+ * conntrack. Measured in namespaces (kernel 6.18, nft 1.0.6): a connection steered through a
+ * holder was reset when the table was flushed of every rule, and went on when one rule that
+ * uses conntrack was left. Every address is checked to be an IP literal of its family, every
+ * port an integer.
  * @throws Error when a value is not (a bug: the profile validates them).
  */
 export function steerRuleset(plan: Plan, node: PlanNode, peer: PlanNode | undefined): string {
   const port = plan.vip.port;
   const apiPort = plan.kubernetes.apiServerPort;
   for (const p of [port, apiPort]) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`update script: refusing port ${JSON.stringify(p)} in an nftables rule`);
+  for (const v of plan.vip.addresses) ipLiteral(v, isIP(v) === 6 ? 6 : 4);
   const syn = 'tcp flags & (fin|syn|rst|ack) == syn';
   const out: string[] = [];
   for (const family of [4, 6] as const) {
@@ -128,7 +139,7 @@ export function steerRuleset(plan: Plan, node: PlanNode, peer: PlanNode | undefi
     if (vips.length === 0) continue;
     const [t, ip] = family === 4 ? ['ip', 'ip'] : ['ip6', 'ip6'];
     const set = vips.length === 1 ? vips[0]! : `{ ${vips.join(', ')} }`;
-    const to = peer ? ipLiteral(addressOf(peer, family), family) : undefined;
+    const to = peer ? ipLiteral(addressOf(peer, family) ?? peer.address, family) : undefined;
     const hostPort = (a: string, p: number) => (family === 6 ? `[${a}]:${p}` : `${a}:${p}`);
     const steer = to ? [`${ip} daddr ${set} tcp dport ${port} ${syn} dnat to ${hostPort(to, port)}`] : [];
     const check = to && plan.family === family ? [`${ip} daddr ${family === 4 ? '127.0.0.1' : '::1'} tcp dport ${port} ${syn} dnat to ${hostPort(ipLiteral(node.address, family), apiPort)}`] : [];
@@ -139,7 +150,7 @@ export function steerRuleset(plan: Plan, node: PlanNode, peer: PlanNode | undefi
       `table ${t} ${STEER_TABLE} {`,
       ...chain('prerouting', 'prerouting', -100, steer),
       ...chain('output', 'output', -100, [...steer, ...check]),
-      ...chain('postrouting', 'postrouting', 100, to ? [`ct status dnat ${ip} daddr ${to} tcp dport ${port} masquerade`] : []),
+      ...chain('postrouting', 'postrouting', 100, [...(to ? [`ct status dnat ${ip} daddr ${to} tcp dport ${port} masquerade`] : []), KEEP_CONNTRACK]),
       '}',
     );
   }
@@ -236,14 +247,14 @@ function steerLines(plan: Plan, node: PlanNode, s: ScriptStep): string[] {
     `  log ${q(`not steering: no peer HAProxy answers /healthz (${peers.map((p) => p.name).join(', ') || 'no running peer'})`)}`,
     '  return 1',
     '}',
-    '# unsteer: removes the steering rules; the tables stay, empty, so that the kernel keeps',
-    '# translating the connections steered so far (it drops its NAT hooks with the last NAT chain).',
+    '# unsteer: removes the steering rules; the tables stay with their NAT chains and a rule that uses',
+    '# conntrack, so that the kernel keeps translating the connections steered so far.',
     'unsteer() {',
     '  [ "$steering" = 1 ] || return 0',
     '  nft -f - <<\'K8S_HA_NFT\' || die "cannot remove the steering rules (see: nft list ruleset)"',
     ...nftLines(steerRuleset(plan, node, undefined)),
     '  steering=0',
-    `  log ${q(`stopped steering: new connections to the VIPs go to the local HAProxy again (table ${table} stays, empty)`)}`,
+    `  log ${q(`stopped steering: new connections to the VIPs go to the local HAProxy again (table ${table} stays, without them)`)}`,
     '}',
     '# Rules left by a run that failed while steering: go on steering until HAProxy answers here.',
     'for t in $steer_tables; do',
