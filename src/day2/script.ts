@@ -19,12 +19,12 @@
  *   answers /healthz, masqueraded so that the replies come back through this node; conntrack
  *   keeps established connections on the local HAProxy (the runtime stops it with SIGUSR1,
  *   HAProxy's soft stop, which finishes them) and steered ones steered. Once the new HAProxy
- *   answers on the node's address, the rules go (the table stays: see {@link steerRuleset}). No nft, forwarding off, no healthy peer or K8S_HA_STEER=0: drained
- *   instead, saying why;
- * - otherwise, on the last step, a VIP holder is drained first: it writes the new check script (if it changes) and creates the
- *   drain file (components/keepalived.ts DRAIN_FILE), so the check script fails, keepalived
- *   lowers this node's priority by the track weight below every healthy peer and a peer takes
- *   the VIPs (no keepalived restart, no moment without a MASTER). It waits for the VIPs to leave
+ *   answers on the node's address, the rules go (the table stays: see {@link steerRuleset}).
+ *   No nft, forwarding off, no healthy peer or K8S_HA_STEER=0: drained instead, saying why;
+ * - otherwise, on the last step, a VIP holder is drained first: it writes the new check script
+ *   (if it changes) and creates the drain file (components/keepalived.ts DRAIN_FILE), so the
+ *   check script fails, keepalived lowers this node's priority by the track weight below every
+ *   healthy peer and a peer takes the VIPs (no keepalived restart, no moment without a MASTER). It waits for the VIPs to leave
  *   (bounded by drainSeconds), replaces the files, waits for the new pods and HAProxy backends,
  *   and only then removes the drain file. A later run removes a drain file left by a failed
  *   one.
@@ -101,8 +101,8 @@ function addressOf(n: PlanNode, family: 4 | 6): string | undefined {
 /**
  * The nftables text (`nft -f`) that steers new connections to the VIPs' port from `node` to
  * `peer`'s HAProxy (the frontend binds every address: components/haproxy.ts), one table
- * {@link STEER_TABLE} per VIP family; without `peer`, the same tables with their chains and no
- * rule (how steering ends). Per family:
+ * {@link STEER_TABLE} per VIP family; without `peer`, the same tables without the steering
+ * rules (how steering ends). Per family:
  * - prerouting and output (local clients): a TCP SYN to a VIP on vip.port is DNATed to the
  *   peer's address of that family, same port. SYN only, not `ct state new`: conntrack picks up
  *   a connection it has not seen from a mid-stream packet too (nf_conntrack_tcp_loose), and

@@ -3,7 +3,8 @@
  * `k8s-ha rollout` generates for profile B run inside the node namespaces while the client
  * probes the VIP.
  * - `rollout`: the planned order (running nodes in ascending priority, the VIP holder last; the
- *   holder's script drains it first, src/day2/script.ts);
+ *   holder's script steers its new connections to a peer while its HAProxy restarts, or drains
+ *   it when keepalived changes there, src/day2/script.ts);
  * - `rollout-holder-first`: what happens without the plan: B's files are copied onto the VIP
  *   holder first (no drain, as a user copying files by hand would), then the others' scripts.
  *
@@ -161,8 +162,9 @@ async function withKubelet<T>(c: LabCluster, ctx: RolloutContext, work: () => Pr
 }
 
 /**
- * Client-visible outage bound of the planned rollout, ms. In the planned order the VIP only
- * moves by preemption between two healthy nodes (drain, then back): VRRP hands it over without
+ * Client-visible outage bound of the planned rollout, ms. With a steering holder nothing may
+ * fail at all (the scenario checks that); with a drained one the VIP only moves by preemption
+ * between two healthy nodes (drain, then back): VRRP hands it over without
  * a gap (the new master adds it before the old one drops it, RFC 5798 6.4.3), and the pod
  * restarts happen on nodes that do not hold the VIP. What fails is a request in flight on a
  * connection through the VIP at a move (reset by the new holder), so the outage is one or two
