@@ -493,7 +493,7 @@ test('the holder\'s script of a HAProxy-only change steers and is shellcheck-cle
   t.true(sc.ok, sc.output);
 });
 
-test('the steering holder keeps the VIP: new connections go to the first healthy peer while HAProxy restarts, the rules go once it answers (the table stays); without forwarding it drains', async (t) => {
+test('the steering holder keeps the VIP: new connections go to the first healthy peer while HAProxy restarts, the rules go once it answers (the table stays); with a forward policy of drop or without forwarding it drains', async (t) => {
   if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
   // nftables' nft, not the unrelated one node_modules/.bin has on PATH here (@vercel/nft).
   const nft = '/usr/sbin/nft';
@@ -544,6 +544,14 @@ test('the steering holder keeps the VIP: new connections go to the first healthy
   t.is(again.code, 0, again.stderr);
   t.regex(again.stderr, /found steering rules of an earlier run[\s\S]*stopped steering/);
   t.notRegex(run('ip', ['netns', 'exec', ns.name, nft, 'list', 'table', 'ip', 'k8s_ha_steer']).stdout, /dnat/);
+
+  // A forward chain that drops by default would drop the steered connections: drain.
+  install(root, oldFiles('cp-1'));
+  t.is(run('ip', ['netns', 'exec', ns.name, nft, '-f', '-'], { input: 'table inet fw {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy drop;\n\t}\n}\n' }).code, 0);
+  const firewalled = go('K8S_HA_WAIT=0');
+  t.is(firewalled.code, 0, firewalled.stderr);
+  t.regex(firewalled.stderr, /not steering: an nftables forward chain drops by default[\s\S]*holds a VIP: draining/);
+  t.is(run('ip', ['netns', 'exec', ns.name, nft, 'delete', 'table', 'inet', 'fw']).code, 0);
 
   // No forwarding: the holder cannot steer, so it drains (and says why).
   install(root, oldFiles('cp-1'));

@@ -20,7 +20,8 @@
  *   keeps established connections on the local HAProxy (the runtime stops it with SIGUSR1,
  *   HAProxy's soft stop, which finishes them) and steered ones steered. Once the new HAProxy
  *   answers on the node's address, the rules go (the table stays: see {@link steerRuleset}).
- *   No nft, forwarding off, no healthy peer or K8S_HA_STEER=0: drained instead, saying why;
+ *   No nft, forwarding off, a forward policy of drop, no healthy peer or K8S_HA_STEER=0:
+ *   drained instead, saying why;
  * - otherwise, on the last step, a VIP holder is drained first: it writes the new check script
  *   (if it changes) and creates the drain file (components/keepalived.ts DRAIN_FILE), so the
  *   check script fails, keepalived lowers this node's priority by the track weight below every
@@ -223,13 +224,21 @@ function steerLines(plan: Plan, node: PlanNode, s: ScriptStep): string[] {
     'peer_healthy() { curl --silent --fail --insecure --max-time 2 --output /dev/null "$1"; }',
     '# try_steer: new connections to the VIPs go to a healthy peer\'s HAProxy (nftables DNAT +',
     '# masquerade) while this node\'s HAProxy restarts, so the VIP need not move; false, saying why, when',
-    '# that is not possible (the caller drains instead).',
+    '# that is not possible (the caller drains instead): no nft, no forwarding, a firewall that drops',
+    '# forwarded packets by default, or no healthy peer.',
     'try_steer() {',
     '  if [ "${K8S_HA_STEER:-1}" = 0 ]; then log "not steering: K8S_HA_STEER=0"; return 1; fi',
     '  if ! command -v nft > /dev/null 2>&1; then log "not steering: nft (nftables) is not installed"; return 1; fi',
     ...families.map((f) => {
       const [path, name] = f === 4 ? ['/proc/sys/net/ipv4/ip_forward', 'net.ipv4.ip_forward'] : ['/proc/sys/net/ipv6/conf/all/forwarding', 'net.ipv6.conf.all.forwarding'];
       return `  if [ "$(cat ${path} 2>/dev/null)" != 1 ]; then log "not steering: ${name} is not 1 (kubeadm's preflight requires it; this node cannot forward)"; return 1; fi`;
+    }),
+    // A firewall that drops forwarded packets by default would drop the steered ones: a
+    // forward chain with policy drop (nftables, or iptables' FORWARD policy, as Docker sets it).
+    '  if nft list chains 2>/dev/null | grep -q \'hook forward .*policy drop\'; then log "not steering: an nftables forward chain drops by default (nft list chains)"; return 1; fi',
+    ...tables.map((t) => {
+      const cmd = t === 'ip' ? 'iptables' : 'ip6tables';
+      return `  if command -v ${cmd} > /dev/null 2>&1 && ${cmd} -S FORWARD 2>/dev/null | grep -q '^-P FORWARD DROP'; then log "not steering: the ${cmd} FORWARD policy is DROP"; return 1; fi`;
     }),
     ...peers.flatMap((p) => [
       `  if peer_healthy ${q(url(p))}; then`,
