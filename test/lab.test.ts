@@ -27,8 +27,6 @@ import { checkCharts, renderInChromium } from './helpers/chromium.js';
 const FIXTURES = new URL('../../fixtures/lab/', import.meta.url).pathname;
 /** Runs of every scenario per timing: CI allows 0 failures over these. */
 const RUNS = 3;
-/** The lab client's request timeout, ms (Probe.start's default, src/lab/probe.ts). */
-const PROBE_TIMEOUT_MS = 500;
 
 async function lab(file: string, opts: LabOptions = {}): Promise<LabReport> {
   const { plan } = loadProfile(`${FIXTURES}${file}`);
@@ -165,7 +163,7 @@ test('lab: --rollout-to refuses a profile B whose control-plane nodes or VIPs di
   t.regex(rolloutProfileProblem(a, { ...b, vip: { ...b.vip, addresses: ['198.18.0.101'] } }) ?? '', /its VIPs \(198\.18\.0\.101\) differ/);
 });
 
-test.serial(`lab: rollout to profile B, ${RUNS} runs each: the planned order fails only requests in flight at its VIP moves, within the bound; updating the holder first fails requests`, async (t) => {
+test.serial(`lab: rollout to profile B, ${RUNS} runs each: the planned order fails no request and never moves the VIP (the holder steers); updating the holder first fails requests`, async (t) => {
   t.timeout(RUNS * 150_000);
   const { plan: b } = loadProfile(`${FIXTURES}lab-b.toml`);
   const report = await lab('lab.toml', { repeat: RUNS, scenarios: ['rollout', 'rollout-holder-first'], rolloutTo: { plan: b, rendered: renderCluster(b, FIXTURE_SECRETS) } });
@@ -177,13 +175,12 @@ test.serial(`lab: rollout to profile B, ${RUNS} runs each: the planned order fai
     t.true(s.passed, `rollout run ${s.run}: ${s.notes.join('; ')}`);
     t.true(s.total > 0);
     t.true(s.outageMs <= bound, `rollout run ${s.run}: outage ${s.outageMs} ms > ${bound} ms`);
-    const moves = s.holderChanges.filter((c) => c.held);
-    t.true(moves.length <= 2, `rollout run ${s.run}: the VIP was taken ${moves.length} times`);
-    // A failed request started while a move was under way: in flight (the probe's timeout,
-    // PROBE_TIMEOUT_MS) before it, or within the bound after it.
-    const failedAt = s.timeline.requests.filter(([, ok]) => ok === 0).map(([at]) => at);
-    const changes = s.holderChanges.map((c) => c.atMs);
-    for (const at of failedAt) t.true(changes.some((c) => at >= c - PROBE_TIMEOUT_MS - bound && at <= c + bound), `rollout run ${s.run}: a request failed at ${at} ms, away from every VIP change (${changes.join(', ')} ms)`);
+    // Profile B changes HAProxy only, so the holder's script steers its new connections to an
+    // updated peer while its HAProxy restarts (src/day2/script.ts): the VIP never moves, and no
+    // connection is reset.
+    t.deepEqual(s.holderChanges, [], `rollout run ${s.run}: the VIP moved`);
+    t.is(s.failed, 0, `rollout run ${s.run}: ${s.failed} of ${s.total} requests failed`);
+    t.log(`rollout run ${s.run}: ${s.failed}/${s.total} failed, outage ${s.outageMs} ms, ${s.holderChanges.length} VIP changes`);
   }
   // Without the order, HAProxy restarts on the node that holds the VIP: kubelet stops the old
   // pod before it starts the new one, so requests through the VIP fail although the VIP never

@@ -16,7 +16,7 @@ import { cli, ROOT } from './helpers/cli.js';
 import { FIXTURE_SECRETS } from './helpers/secrets.js';
 import { Netns, requireTool, run, shellcheck, testDir } from './helpers/tools.js';
 import { checkScript } from '../src/components/keepalived.js';
-import { drainSeconds, updateScript } from '../src/day2/script.js';
+import { canSteer, drainSeconds, steerRuleset, updateScript } from '../src/day2/script.js';
 import { CP4, rendered, S, SEED, WITHOUT_CP3, WORKER } from './helpers/day2.js';
 
 const TIMING = SEED.replace('image = "haproxy:2.8"', 'image = "haproxy:2.8"\ncheckInterval = 500');
@@ -397,4 +397,167 @@ test('an advert_int change with VRRPv2 is warned about (RFC 3768 7.1: two MASTER
   t.is((JSON.parse(r.stdout) as RolloutPlan).warnings?.[0]?.code, 'W_ADVERT_V2');
   const text = cli(['rollout', 'slower.toml', '--against', 'out', '--out', 'roll2', ...S], { cwd: dir });
   t.regex(text.stdout, /^warning W_ADVERT_V2: /m);
+});
+
+const LAB = (file: string) => readFileSync(join(ROOT, 'fixtures', 'lab', file), 'utf8');
+
+test('steering: only a last step that restarts HAProxy alone, without trackProcess; the nft tables come from validated addresses, per VIP family', (t) => {
+  const plan = planOf(LAB('lab-b.toml'));
+  const [cp1, cp2] = plan.nodes as [Plan['nodes'][0], Plan['nodes'][0]];
+  t.true(canSteer(plan, { last: true, restarts: ['haproxy'], deletes: [] }));
+  t.false(canSteer(plan, { last: false, restarts: ['haproxy'], deletes: [] }), 'a step that is not the last never runs on a holder');
+  t.false(canSteer(plan, { last: true, restarts: ['haproxy', 'keepalived'], deletes: [] }), 'a keepalived restart must move the VIP: drain');
+  t.false(canSteer(plan, { last: true, restarts: ['keepalived'], deletes: [] }));
+  t.false(canSteer({ ...plan, keepalived: { ...plan.keepalived, trackProcess: true } }, { last: true, restarts: ['haproxy'], deletes: [] }), 'keepalived tracking the HAProxy process moves the VIP when it exits');
+
+  const v4 = steerRuleset(plan, cp1, cp2);
+  t.is(v4, [
+    'table ip k8s_ha_steer',
+    'flush table ip k8s_ha_steer',
+    'table ip k8s_ha_steer {',
+    '\tchain prerouting {',
+    '\t\ttype nat hook prerouting priority -100; policy accept;',
+    '\t\tip daddr 198.18.0.100 tcp dport 7443 tcp flags & (fin|syn|rst|ack) == syn dnat to 198.18.0.12:7443',
+    '\t}',
+    '\tchain output {',
+    '\t\ttype nat hook output priority -100; policy accept;',
+    '\t\tip daddr 198.18.0.100 tcp dport 7443 tcp flags & (fin|syn|rst|ack) == syn dnat to 198.18.0.12:7443',
+    '\t\tip daddr 127.0.0.1 tcp dport 7443 tcp flags & (fin|syn|rst|ack) == syn dnat to 198.18.0.11:6443',
+    '\t}',
+    '\tchain postrouting {',
+    '\t\ttype nat hook postrouting priority 100; policy accept;',
+    '\t\tct status dnat ip daddr 198.18.0.12 tcp dport 7443 masquerade',
+    '\t\tct state new counter comment "k8s-ha: keeps conntrack on for the connections steered before"',
+    '\t}',
+    '}',
+    '',
+  ].join('\n'));
+  // Ending the steering keeps the tables, their chains (the kernel's NAT hooks) and the rule
+  // that keeps conntrack on, so the connections steered so far stay translated.
+  t.notRegex(steerRuleset(plan, cp1, undefined), /dnat|masquerade/);
+  t.regex(steerRuleset(plan, cp1, undefined), /chain postrouting \{\n\t\ttype nat hook postrouting priority 100; policy accept;\n\t\tct state new counter comment "k8s-ha: keeps conntrack on for the connections steered before"\n\t\}/);
+
+  // Dual stack: one table per family, each to the peer's address of that family; keepalived's
+  // loopback probe only in the primary family's.
+  const dual = planOf(LAB('lab-dual.toml'));
+  const d = steerRuleset(dual, dual.nodes[0]!, dual.nodes[2]!);
+  t.regex(d, /^table ip6 k8s_ha_steer \{$/m);
+  t.regex(d, /ip6 daddr 2001:2::100 tcp dport 7443 tcp flags & \(fin\|syn\|rst\|ack\) == syn dnat to \[2001:2::13\]:7443/);
+  t.regex(d, /ct status dnat ip6 daddr 2001:2::13 tcp dport 7443 masquerade/);
+  t.regex(d, /ip daddr 127\.0\.0\.1 tcp dport 7443 .* dnat to 198\.18\.0\.11:6443/);
+  t.notRegex(d, /::1 /);
+
+  // Nothing but an address of the right family gets into a rule.
+  const evil = { ...cp2, address: '198.18.0.12:7443; flush ruleset' };
+  t.throws(() => steerRuleset(plan, cp1, evil), { message: /refusing to put "198\.18\.0\.12:7443; flush ruleset" into an nftables rule/ });
+  t.throws(() => steerRuleset({ ...plan, vip: { ...plan.vip, addresses: ['198.18.0.100 } table ip x {'] } }, cp1, cp2), { message: /refusing to put/ });
+  t.throws(() => steerRuleset({ ...plan, vip: { ...plan.vip, port: 7443.5 } }, cp1, cp2), { message: /refusing port 7443\.5/ });
+});
+
+/** lab.toml rendered into out/ (the running cluster) and the rollout to lab-b.toml (HAProxy's check interval only). */
+async function labRollout(t: ExecutionContext) {
+  const dir = testDir(t);
+  writeFileSync(join(dir, 'lab.toml'), LAB('lab.toml'));
+  const r = cli(['render', 'lab.toml', '--out', 'out', ...S], { cwd: dir });
+  t.is(r.code, 0, r.stderr);
+  const rollout = await planRolloutAgainst(planOf(LAB('lab-b.toml')), FIXTURE_SECRETS, join(dir, 'out'), { holder: 'cp-1' });
+  return { dir, rollout, oldFiles: (node: string) => decodeCloudInit(readFileSync(join(dir, 'out', node, 'user-data'), 'utf8')) };
+}
+
+test('the holder\'s script of a HAProxy-only change steers and is shellcheck-clean; so is an IPv6 one; others have no steering', async (t) => {
+  if (!requireTool(t, 'shellcheck')) return;
+  const { rollout } = await labRollout(t);
+  const holder = rollout.scripts.find((s) => s.name === 'update-cp-1.sh')!;
+  t.regex(holder.content, /^try_steer\(\) \{$/m);
+  t.regex(holder.content, /^ {2}if ! try_steer; then draining=1; fi$/m);
+  t.true(holder.content.indexOf('try_steer; then') < holder.content.indexOf("put '/etc/kubernetes/manifests/haproxy.yaml'"), 'steering starts before the manifest is replaced');
+  t.regex(holder.content, /wait_until 'HAProxy answering \/healthz on the local frontend' lb_healthy\nunsteer\n/);
+  t.regex(rollout.plan.steps.find((s) => s.node === 'cp-1')!.notes[0]!, /steers new connections to the VIP to an updated peer with nftables/);
+  for (const s of rollout.scripts.filter((x) => x !== holder)) t.notRegex(s.content, /try_steer|nft/, s.name);
+  for (const s of rollout.scripts) {
+    const r = shellcheck(s.content);
+    t.true(r.ok, `${s.name}: ${r.output}`);
+  }
+  const dir = testDir(t);
+  const v6 = readFileSync(join(ROOT, 'fixtures', 'profiles', 'ipv6.yaml'), 'utf8');
+  writeFileSync(join(dir, 'v6.yaml'), v6);
+  t.is(cli(['render', 'v6.yaml', '--out', 'out', ...S], { cwd: dir }).code, 0);
+  const changed = parseProfile(`${v6}haproxy:\n  checkInterval: 700\n`, { format: 'yaml', env: {} });
+  if (!changed.ok) return t.fail(JSON.stringify(changed.problems));
+  const r6 = await planRolloutAgainst(changed.plan, FIXTURE_SECRETS, join(dir, 'out'));
+  const h6 = r6.scripts.find((s) => s.name === 'update-cp1.sh')!;
+  t.regex(h6.content, /net\.ipv6\.conf\.all\.forwarding is not 1/);
+  t.regex(h6.content, /ip6 daddr ::1 tcp dport 16443 .* dnat to \[2001:db8:10::11\]:6443/);
+  t.regex(h6.content, /^node_lb_url='https:\/\/\[2001:db8:10::11\]:16443\/healthz'$/m);
+  const sc = shellcheck(h6.content);
+  t.true(sc.ok, sc.output);
+});
+
+test('the steering holder keeps the VIP: new connections go to the first healthy peer while HAProxy restarts, the rules go once it answers (the table stays); with a forward policy of drop or without forwarding it drains', async (t) => {
+  if (!requireTool(t, 'openssl') || !requireTool(t, 'curl')) return;
+  // nftables' nft, not the unrelated one node_modules/.bin has on PATH here (@vercel/nft).
+  const nft = '/usr/sbin/nft';
+  if (!existsSync(nft)) return t.fail('nft is not installed: run `apt-get install -y nftables`');
+  const { dir, rollout, oldFiles } = await labRollout(t);
+  const ns = new Netns();
+  t.teardown(() => ns.close());
+  run('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
+  for (const a of ['198.18.0.11', '198.18.0.12', '198.18.0.13', '198.18.0.100']) t.is(run('ip', ['-n', ns.name, 'addr', 'add', `${a}/32`, 'dev', 'lo']).code, 0);
+  t.is(run('ip', ['netns', 'exec', ns.name, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']).code, 0);
+  // The local frontend (old HAProxy) and on the node's address, the apiservers, and cp-3's
+  // HAProxy but not cp-2's: the first healthy peer in plan order is cp-3.
+  await httpsServers(t, ns, dir, ['127.0.0.1:7443', '198.18.0.11:7443', '198.18.0.13:7443', '198.18.0.11:6443', '198.18.0.12:6443', '198.18.0.13:6443']);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  // crictl stands in for kubelet + runtime; called while the script waits for the new pod, it
+  // also records the steering table as it is then.
+  writeFileSync(join(bin, 'crictl'), `#!/bin/sh\n[ -e "$DUMP" ] || ${nft} list table ip k8s_ha_steer > "$DUMP" 2>&1\ncat "$K8S_HA_ROOT"/etc/kubernetes/manifests/*.yaml 2>/dev/null\n`, { mode: 0o755 });
+  const script = rollout.scripts.find((s) => s.name === 'update-cp-1.sh')!;
+  writeFileSync(join(dir, script.name), script.content, { mode: 0o700 });
+  const root = join(dir, 'root');
+  install(root, oldFiles('cp-1'));
+  const dump = join(dir, 'during.nft');
+  // The system's programs only: node_modules/.bin holds an unrelated `nft` (@vercel/nft).
+  const env = ['env', `PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, `K8S_HA_ROOT=${root}`, 'K8S_HA_WAIT_SECONDS=6', `DUMP=${dump}`];
+  const go = (...extra: string[]) => run('ip', ['netns', 'exec', ns.name, ...env, ...extra, 'sh', join(dir, script.name)]);
+
+  const ok = go();
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /steering new connections to the VIPs to cp-3 \(198\.18\.0\.13\) with nftables table ip k8s_ha_steer[\s\S]*updated \/etc\/kubernetes\/manifests\/haproxy\.yaml[\s\S]*ok: HAProxy answering \/healthz on the local frontend\n.*stopped steering[\s\S]*ok: every running apiserver answering \/healthz/);
+  t.notRegex(ok.stderr, /draining/);
+  t.false(existsSync(join(root, 'etc/keepalived/k8s-ha-drain')), 'no drain');
+  const during = readFileSync(dump, 'utf8');
+  t.regex(during, /ip daddr 198\.18\.0\.100 tcp dport 7443 tcp flags syn \/ fin,syn,rst,ack dnat to 198\.18\.0\.13:7443/);
+  t.regex(during, /ip daddr 127\.0\.0\.1 tcp dport 7443 tcp flags syn \/ fin,syn,rst,ack dnat to 198\.18\.0\.11:6443/);
+  t.regex(during, /ct status dnat ip daddr 198\.18\.0\.13 tcp dport 7443 masquerade/);
+  const after = run('ip', ['netns', 'exec', ns.name, nft, 'list', 'table', 'ip', 'k8s_ha_steer']);
+  t.is(after.code, 0, 'the table stays');
+  t.regex(after.stdout, /type nat hook prerouting/);
+  t.notRegex(after.stdout, /dnat|masquerade/, 'without the steering rules');
+  t.regex(after.stdout, /ct state new counter/, 'conntrack stays on');
+  t.regex(run('ip', ['-n', ns.name, 'addr', 'show', 'dev', 'lo']).stdout, /198\.18\.0\.100\/32/, 'the VIP stayed');
+
+  // Rules a failed run left behind: the next run (nothing left to write) ends them once
+  // HAProxy answers here.
+  t.is(run('ip', ['netns', 'exec', ns.name, nft, '-f', '-'], { input: steerRuleset(planOf(LAB('lab-b.toml')), planOf(LAB('lab-b.toml')).nodes[0]!, planOf(LAB('lab-b.toml')).nodes[1]!) }).code, 0);
+  const again = go();
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stderr, /found steering rules of an earlier run[\s\S]*stopped steering/);
+  t.notRegex(run('ip', ['netns', 'exec', ns.name, nft, 'list', 'table', 'ip', 'k8s_ha_steer']).stdout, /dnat/);
+
+  // A forward chain that drops by default would drop the steered connections: drain.
+  install(root, oldFiles('cp-1'));
+  t.is(run('ip', ['netns', 'exec', ns.name, nft, '-f', '-'], { input: 'table inet fw {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy drop;\n\t}\n}\n' }).code, 0);
+  const firewalled = go('K8S_HA_WAIT=0');
+  t.is(firewalled.code, 0, firewalled.stderr);
+  t.regex(firewalled.stderr, /not steering: an nftables forward chain drops by default[\s\S]*holds a VIP: draining/);
+  t.is(run('ip', ['netns', 'exec', ns.name, nft, 'delete', 'table', 'inet', 'fw']).code, 0);
+
+  // No forwarding: the holder cannot steer, so it drains (and says why).
+  install(root, oldFiles('cp-1'));
+  t.is(run('ip', ['netns', 'exec', ns.name, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']).code, 0);
+  const drained = go('K8S_HA_WAIT=0');
+  t.is(drained.code, 0, drained.stderr);
+  t.regex(drained.stderr, /not steering: net\.ipv4\.ip_forward is not 1[\s\S]*holds a VIP: draining/);
+  t.notRegex(drained.stderr, /steering new connections/);
 });

@@ -21,7 +21,7 @@
 import type { NodeFile, Plan } from '../model.js';
 import { fail } from '../profile/errors.js';
 import type { ClusterDiff, FileChange, StaticPodName } from './diff.js';
-import { updateScript } from './script.js';
+import { canSteer, updateScript } from './script.js';
 import { KEEPALIVED_MANIFEST } from '../components/static-pods.js';
 import { KEEPALIVED_CONF } from '../components/keepalived.js';
 import { BOOTSTRAP_MARKER } from '../components/bootstrap.js';
@@ -226,7 +226,9 @@ export function planRollout(plan: Plan, diff: ClusterDiff, files: ReadonlyMap<st
       run: `ssh root@${node.address} sh -s < ${name}`,
       waitFor,
       notes: last
-        ? [`last update step: ${d.name} may hold the VIP; the script then stops its keepalived first so the VIP moves to an updated node (${check})`]
+        ? [canSteer(plan, { last, restarts: d.restarts, deletes })
+            ? `last update step: ${d.name} may hold the VIP (${check}); the script then steers new connections to the VIP to an updated peer with nftables while HAProxy restarts, so the VIP stays (it drains the node instead, saying why, without nft, IP forwarding or a healthy peer)`
+            : `last update step: ${d.name} may hold the VIP (${check}); the script then drains it first, so that the VIP moves to an updated node and back`]
         : [`must not hold the VIP (on it: ${check} prints nothing); the script refuses to run on a VIP holder`],
     });
   });

@@ -21,7 +21,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { LAB_MARK, startDaemon, type Daemon } from './proc.js';
+import { LAB_MARK, startDaemon, stopDaemon, type Daemon } from './proc.js';
 import { MANIFESTS_DIR } from '../components/static-pods.js';
 import type { NetNode } from './netns.js';
 
@@ -38,6 +38,22 @@ export interface ContainerSpec {
   mounts: BindMount[];
   /** The pod's `spec.hostPID`: run in the machine's PID namespace (see the module doc). */
   hostPID?: boolean;
+  /** What the runtime stops it with ({@link stopSignalOf}). */
+  stopSignal: NodeJS.Signals;
+}
+
+/**
+ * The signal a container runtime stops a container with: its image's STOPSIGNAL, else
+ * SIGTERM. The lab runs programs, not images, so it knows the images of k8s-ha's pods by their
+ * program. HAProxy's official image (docker-library/haproxy, e.g. 2.8/Dockerfile) sets
+ * `STOPSIGNAL SIGUSR1`: HAProxy's soft stop, which stops listening, lets the established
+ * sessions finish and then exits, where SIGTERM closes them at once (HAProxy management guide,
+ * "Stopping and restarting HAProxy", which the Dockerfile quotes). The lab's HAProxy is
+ * Debian's build of the same program, with the same signals (in master-worker mode the master
+ * passes SIGUSR1 to its worker and exits after it). keepalived's image sets none: SIGTERM.
+ */
+export function stopSignalOf(argv: readonly string[]): NodeJS.Signals {
+  return basename(argv[0] ?? '') === 'haproxy' ? 'SIGUSR1' : 'SIGTERM';
 }
 
 /** A running container of a node. */
@@ -98,7 +114,8 @@ export async function readStaticPods(root: string): Promise<ContainerSpec[]> {
         return { source: join(root, host), target: m.mountPath, readOnly: m.readOnly === true };
       });
       const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-      specs.push({ name: `${pod.metadata?.name ?? file}/${c.name}`, argv: [...c.command, ...(c.args ?? [])], env, mounts, ...(pod.spec.hostPID === true ? { hostPID: true } : {}) });
+      const argv = [...c.command, ...(c.args ?? [])];
+      specs.push({ name: `${pod.metadata?.name ?? file}/${c.name}`, argv, env, mounts, ...(pod.spec.hostPID === true ? { hostPID: true } : {}), stopSignal: stopSignalOf(argv) });
     }
   }
   return specs;
@@ -121,4 +138,15 @@ export function startContainer(node: NetNode, spec: ContainerSpec): RunningConta
   const daemon = startDaemon(`${node.name}/${spec.name}`, ['ip', 'netns', 'exec', node.ns,
     'unshare', '-m', '--propagation', 'private', '--pid', '--fork', '--kill-child', 'sh', '-c', RUNNER, 'k8s-ha-pod', ...binds, '--', 'env', '-i', ...env, ...spec.argv]);
   return { node: node.name, spec, daemon };
+}
+
+/**
+ * Stops a container as kubelet does (StopContainer): its stop signal ({@link stopSignalOf}) to
+ * the container's first process, SIGKILL after `graceMs`; resolves once it is gone. The first
+ * process is the child of `unshare --fork` ({@link startContainer}): unshare itself would die
+ * of a signal it does not handle, such as SIGUSR1, and take the container with it
+ * (`--kill-child`). A hostPID container has no such child: the signal goes to its group.
+ */
+export function stopContainer(c: RunningContainer, graceMs: number): Promise<void> {
+  return stopDaemon(c.daemon, c.spec.stopSignal, graceMs, c.spec.hostPID ? 'group' : 'children');
 }

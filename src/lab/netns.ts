@@ -124,6 +124,10 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
   for (const [i, n] of spec.nodes.entries()) {
     const node: NetNode = { name: n.name, ns: `${PREFIX}node${i}`, iface: n.iface, address: n.address, prefix: n.prefix ?? defaultPrefix(n.address) };
     await attachToBridge(node.ns, `n${i}`, node.iface, node.address, node.prefix);
+    // A node forwards IPv4 as a kubeadm node does (kubeadm's preflight requires
+    // net.ipv4.ip_forward = 1; [install] sets it: components/install.ts SYSCTLS); a new network
+    // namespace starts with 0. A rollout's steering holder forwards (day2/script.ts).
+    await run(['ip', 'netns', 'exec', node.ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
     // Dual stack: the node's second address, and below one for the client in that subnet.
     if (n.secondary) await addAddress(node.ns, node.iface, n.secondary.address, n.secondary.prefix ?? defaultPrefix(n.secondary.address));
     nodes.push(node);

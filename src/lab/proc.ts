@@ -168,11 +168,14 @@ function childrenOf(pid: number): number[] {
 }
 
 /**
- * Stops a daemon: `signal` to its group, then SIGKILL after `graceMs` milliseconds.
- * Resolves once it has exited and nothing of its process group runs any more.
+ * Stops a daemon: `signal` to its group (`to`: `children`, only to the leader's direct
+ * children: a container's first process, kubelet.ts stopContainer), then SIGKILL to the group
+ * after `graceMs` milliseconds. Resolves once it has exited and nothing of its process group
+ * runs any more.
  */
-export async function stopDaemon(d: Daemon, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
-  signalGroup(d, signal);
+export async function stopDaemon(d: Daemon, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000, to: 'group' | 'children' = 'group'): Promise<void> {
+  if (to === 'group') signalGroup(d, signal);
+  else if (d.child.exitCode === null && d.child.signalCode === null) for (const child of childrenOf(d.child.pid!)) kill(child, signal);
   const timer = setTimeout(() => signalGroup(d, 'SIGKILL'), graceMs);
   await d.exited;
   clearTimeout(timer);

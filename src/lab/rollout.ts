@@ -3,13 +3,15 @@
  * `k8s-ha rollout` generates for profile B run inside the node namespaces while the client
  * probes the VIP.
  * - `rollout`: the planned order (running nodes in ascending priority, the VIP holder last; the
- *   holder's script drains it first, src/day2/script.ts);
+ *   holder's script steers its new connections to a peer while its HAProxy restarts, or drains
+ *   it when keepalived changes there, src/day2/script.ts);
  * - `rollout-holder-first`: what happens without the plan: B's files are copied onto the VIP
  *   holder first (no drain, as a user copying files by hand would), then the others' scripts.
  *
  * The lab's kubelet (src/lab/kubelet.ts) reads the manifests once; here {@link resyncNode}
- * does what kubelet does when a manifest changes: it stops the old pod (SIGTERM, waiting for its
- * exit) before it starts the new one (kubelet starts a static pod only when no pod of the
+ * does what kubelet does when a manifest changes: it stops the old pod (each container with its
+ * image's stop signal, SIGUSR1 for HAProxy: kubelet.ts stopSignalOf; waiting for its exit)
+ * before it starts the new one (kubelet starts a static pod only when no pod of the
  * same full name runs: kubernetes pkg/kubelet/pod_workers.go allowStaticPodStart). While a
  * script runs, the lab polls each node's manifests every {@link KUBELET_POLL_MS} (kubelet
  * watches the directory with inotify).
@@ -29,9 +31,9 @@ import type { RenderedNode } from '../render.js';
 import { MANIFESTS_DIR } from '../components/static-pods.js';
 import { DRAIN_FILE, KEEPALIVED_DIR } from '../components/keepalived.js';
 import { HAPROXY_DIR } from '../components/haproxy.js';
-import { readStaticPods } from './kubelet.js';
+import { readStaticPods, stopContainer } from './kubelet.js';
 import type { LabCluster, LabNode } from './cluster.js';
-import { nowMs, sleep, stopDaemon } from './proc.js';
+import { nowMs, sleep } from './proc.js';
 import { healthy, measure, type ScenarioResult } from './scenarios.js';
 import { SCHEDULING_ALLOWANCE_MS } from './bounds.js';
 import type { LabRolloutScenarioName } from '../model.js';
@@ -93,7 +95,7 @@ const stateDir = (ctx: RolloutContext, node: LabNode) => join(ctx.work, 'pods', 
 
 /**
  * The lab's kubelet on a manifest change: every pod of `node` whose manifest text differs from
- * the one it was started from is stopped (SIGTERM, its exit awaited), then every pod is started
+ * the one it was started from is stopped (its stop signal, kubelet.ts stopContainer; its exit awaited), then every pod is started
  * from the manifests now in place; the crictl stand-in's state follows.
  * @returns the names of the pods restarted.
  */
@@ -108,7 +110,7 @@ export async function resyncNode(c: LabCluster, node: LabNode, ctx: RolloutConte
   for (const pod of changed) {
     await rm(join(dir, `${pod}.json`), { force: true });
     const old = node.containers.filter((x) => x.spec.name.startsWith(`${pod}/`));
-    await Promise.all(old.map((x) => stopDaemon(x.daemon, 'SIGTERM', 10_000)));
+    await Promise.all(old.map((x) => stopContainer(x, 10_000)));
     node.containers = node.containers.filter((x) => !old.includes(x));
   }
   // Unchanged pods keep their spec objects: heal() knows a running container by its spec.
@@ -160,8 +162,9 @@ async function withKubelet<T>(c: LabCluster, ctx: RolloutContext, work: () => Pr
 }
 
 /**
- * Client-visible outage bound of the planned rollout, ms. In the planned order the VIP only
- * moves by preemption between two healthy nodes (drain, then back): VRRP hands it over without
+ * Client-visible outage bound of the planned rollout, ms. With a steering holder nothing may
+ * fail at all (the scenario checks that); with a drained one the VIP only moves by preemption
+ * between two healthy nodes (drain, then back): VRRP hands it over without
  * a gap (the new master adds it before the old one drops it, RFC 5798 6.4.3), and the pod
  * restarts happen on nodes that do not hold the VIP. What fails is a request in flight on a
  * connection through the VIP at a move (reset by the new holder), so the outage is one or two
@@ -185,7 +188,7 @@ async function backToA(c: LabCluster, ctx: RolloutContext): Promise<void> {
 
 /** Runs one rollout scenario (see the module doc). */
 export async function runRolloutScenario(c: LabCluster, name: LabRolloutScenarioName, ctx: RolloutContext): Promise<ScenarioResult> {
-  const [{ diffCluster }, { planRollout }] = await Promise.all([import('../day2/diff.js'), import('../day2/rollout.js')]);
+  const [{ diffCluster }, { planRollout }, { canSteer }] = await Promise.all([import('../day2/diff.js'), import('../day2/rollout.js'), import('../day2/script.js')]);
   await mkdir(join(ctx.work, 'bin'), { recursive: true });
   await writeFile(join(ctx.work, 'bin', 'crictl'), '#!/bin/sh\n# k8s-ha lab stand-in for crictl: the pods the lab runs on this node (src/lab/rollout.ts).\ncat "$K8S_HA_LAB_PODS"/*.json 2>/dev/null\n', { mode: 0o755 });
   await backToA(c, ctx);
@@ -198,6 +201,10 @@ export async function runRolloutScenario(c: LabCluster, name: LabRolloutScenario
   await mkdir(scriptDir, { recursive: true });
   for (const s of rollout.scripts) await writeFile(join(scriptDir, s.name), s.content, { mode: 0o700 });
   const holderFirst = name === 'rollout-holder-first';
+  // The holder's script steers its new connections to a peer while its HAProxy restarts (the
+  // VIP stays: no move, no failed request), unless keepalived changes there (then it drains).
+  const holderStep = steps.find((s) => s.holder);
+  const steers = holderStep !== undefined && canSteer(ctx.planB, { last: true, restarts: holderStep.restarts, deletes: holderStep.deletes });
   const order = holderFirst ? [...steps.filter((s) => s.holder), ...steps.filter((s) => !s.holder)] : steps;
   const bound = rolloutBoundMs();
   const failures: string[] = [];
@@ -224,14 +231,17 @@ export async function runRolloutScenario(c: LabCluster, name: LabRolloutScenario
     settled: () => c.holders().join() === holder,
     deadlineMs: 30_000,
     boundMs: bound,
-    // The planned order: the drain moves the VIP away and back. Holder first: not bounded; the
-    // outage it causes is the finding (checked against the bound below).
+    // The planned order: steering keeps the VIP where it is; a drain moves it away and back.
+    // Holder first: not bounded; the outage it causes is the finding (checked against the bound
+    // below).
     outageBounded: !holderFirst,
-    maxMoves: holderFirst ? 4 : 2,
+    maxMoves: holderFirst ? 4 : steers ? 0 : 2,
     lateFailuresFail: !holderFirst,
     checks: ({ records }) => {
       const notes = [...failures];
       if (holderFirst && !records.some((x) => !x.ok)) notes.push('updating the holder first failed no request: the lab does not show why the order matters');
+      const failed = records.filter((x) => !x.ok).length;
+      if (!holderFirst && steers && failed > 0) notes.push(`the planned order with a steering holder failed ${failed} request${failed === 1 ? '' : 's'}, expected none`);
       return notes;
     },
   });
