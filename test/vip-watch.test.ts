@@ -16,6 +16,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Plan, PlanNode } from '../src/model.js';
 import { Segment, files } from './helpers/segment.js';
 import { hasTool, run, runOk, shellcheck, testDir } from './helpers/tools.js';
+import { cli } from './helpers/cli.js';
 
 const LAB = new URL('../../fixtures/lab/', import.meta.url).pathname;
 const VIP = '198.18.0.100';
@@ -82,6 +83,18 @@ test('the keepalived pod carries the watch as a second container with NET_RAW; v
   const off: Plan = { ...plan, keepalived: { ...plan.keepalived, vipWatch: 'off' } };
   t.is(pod(off).spec!.containers.length, 1);
   for (const [name, fs] of files(off)) t.false(fs.has(VIP_WATCH), name);
+  // IPv6 VIPs only: nothing to watch (ARP), so neither the script nor the container.
+  const v6 = loadProfile(new URL('../../profiles/ipv6.yaml', import.meta.url).pathname).plan;
+  const [n6] = [...files(v6).values()];
+  t.is((parse(n6!.get('/etc/kubernetes/manifests/keepalived.yaml')!) as Pod).spec!.containers.length, 1);
+  t.false(n6!.has(VIP_WATCH));
+});
+
+test('check prints what the segment guards promise: the preflight\'s listening time and the watch\'s bound, or why there is none', (t) => {
+  const line = (file: string) => /^segment guards: .*$/m.exec(cli(['check', file]).stdout)?.[0];
+  t.is(line(`${LAB}lab.toml`), 'segment guards: VRRP preflight listens 4 s for a foreign router before keepalived first starts; VIP watch logs a second holder of an IPv4 VIP within 14 s');
+  t.regex(line(`${LAB}lab-dual.toml`) ?? '', /within 14 s \(IPv6 VIPs: not watched\)$/);
+  t.regex(line(new URL('../../profiles/ipv6.yaml', import.meta.url).pathname) ?? '', /; no VIP watch \(IPv6 VIPs only: it speaks ARP\)$/);
 });
 
 test('an image without arping: the watch says what is missing and exits 1', (t) => {

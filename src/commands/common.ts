@@ -7,6 +7,9 @@ import type { Argv } from 'yargs';
 import { formatProblems, ProblemError, type Problem } from '../profile/errors.js';
 import type { Plan, PlanNode } from '../model.js';
 import { failoverTimesMs } from '../profile/vrrp.js';
+import { preflightSeconds } from '../components/vrrp-preflight.js';
+import { vipWatchBoundSeconds, vipWatchRuns } from '../components/vip-watch.js';
+import { ipFamily } from '../profile/values.js';
 import type { ProfileFormat, ProfileResult } from '../index.js';
 
 /** The profile used when none is given. */
@@ -211,6 +214,20 @@ export function failoverLine(plan: Plan): string {
   return `failover to ${next.name} (priority ${next.vrrp!.priority}), VIP unreachable for: holder power loss ${s(t.holderPowerLoss)}, HAProxy death on the holder ${s(t.haproxyDeath)}, graceful stop ${s(t.gracefulStop)}`;
 }
 
+/**
+ * What the segment guards of issue #20 promise for the plan: how long the VRRP preflight
+ * listens before keepalived's first start (components/vrrp-preflight.ts), and within how long
+ * the VIP watch logs a second holder of a VIP (components/vip-watch.ts vipWatchBoundSeconds).
+ */
+export function guardsLine(plan: Plan): string {
+  const k = plan.keepalived;
+  const preflight = k.vrrpPreflight === 'enforce' ? `VRRP preflight listens ${preflightSeconds(k.advertInterval)} s for a foreign router before keepalived first starts` : 'no VRRP preflight (vrrpPreflight = "off")';
+  const watch = k.vipWatch === 'off' ? 'no VIP watch (vipWatch = "off")'
+    : vipWatchRuns(plan) ? `VIP watch logs a second holder of an IPv4 VIP within ${vipWatchBoundSeconds(plan)} s${plan.vip.addresses.some((a) => ipFamily(a) === 6) ? ' (IPv6 VIPs: not watched)' : ''}`
+      : 'no VIP watch (IPv6 VIPs only: it speaks ARP)';
+  return `segment guards: ${preflight}; ${watch}`;
+}
+
 /** One-paragraph description of the VIP setup of a plan, failover times included. */
 export function vipLine(plan: Plan): string {
   const k = plan.keepalived;
@@ -219,6 +236,7 @@ export function vipLine(plan: Plan): string {
     ...(plan.family === 6 || plan.secondaryFamily !== undefined ? [`${plan.secondaryFamily !== undefined ? `dual stack (IPv${plan.family} primary)` : 'IPv6'}: serviceSubnet ${plan.kubernetes.serviceSubnet ?? '(kubeadm default)'}, podSubnet ${plan.kubernetes.podSubnet ?? '(none: the CNI decides)'}`] : []),
     `VRRP v${k.vrrpVersion}, virtual_router_id ${plan.vip.routerId}${plan.vip.secondaryRouterId !== undefined ? ` (second family: ${plan.vip.secondaryRouterId})` : ''}, advert_int ${k.advertInterval} s, ${k.authPass !== undefined ? 'PASS authentication' : 'no authentication'}; track script every ${k.track.interval} s, fall ${k.track.fall}, rise ${k.track.rise}, weight ${k.track.weight}${k.trackProcess ? '; tracks the HAProxy process too (keepalived pod hostPID)' : ''}`,
     failoverLine(plan),
+    guardsLine(plan),
   ].join('\n');
 }
 

@@ -9,7 +9,7 @@ import { CHECK_SCRIPT, KEEPALIVED_CONF, checkScript, keepalivedConf } from './ke
 import { CA_CERT, CA_KEY, KUBEADM_CONFIG, caFiles, kubeadmConfig } from './kubeadm.js';
 import { MANIFESTS_DIR, haproxyPodFile, keepalivedPodFile } from './static-pods.js';
 import { vrrpPreflightScript } from './vrrp-preflight.js';
-import { VIP_WATCH, vipWatchScript } from './vip-watch.js';
+import { VIP_WATCH, vipWatchRuns, vipWatchScript } from './vip-watch.js';
 import { CRICTL_CONF, INSTALL_SCRIPT, MODULES_CONF, SYSCTL_CONF, installFiles } from './install.js';
 
 /**
@@ -34,7 +34,7 @@ export function nodePayload(plan: Plan, node: PlanNode, secrets: ClusterSecrets)
     // The HAProxy static pod's config hash covers the files under /etc/haproxy, keepalived's
     // those under /etc/keepalived.
     const shared = [checkScript(plan), haproxyCfg(plan)];
-    const own = [keepalivedConf(plan, node), ...(plan.keepalived.vipWatch === 'on' ? [vipWatchScript(plan, node)] : [])];
+    const own = [keepalivedConf(plan, node), ...(vipWatchRuns(plan) ? [vipWatchScript(plan, node)] : [])];
     // With keepalived.trackProcess the HAProxy command names the node.
     files.push(...own, ...shared, haproxyPodFile(plan, shared, node.name), keepalivedPodFile(plan, [...own, ...shared]));
     if (plan.keepalived.vrrpPreflight === 'enforce') files.push(vrrpPreflightScript(plan, node));

@@ -8,7 +8,7 @@ import type { NodeFile, Plan } from '../model.js';
 import { toYaml } from '../formats/yaml.js';
 import { HAPROXY_DIR, haproxyCommand } from './haproxy.js';
 import { KEEPALIVED_CONF, KEEPALIVED_DIR } from './keepalived.js';
-import { vipWatchContainer } from './vip-watch.js';
+import { vipWatchContainer, vipWatchRuns } from './vip-watch.js';
 
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
@@ -78,7 +78,8 @@ function staticPod(name: string, containers: Container[], configDir: string, con
  * kernel's process events, from the host's PID namespace (the kernel ignores a process-event
  * subscription from any other PID namespace: drivers/connector/cn_proc.c cn_proc_mcast_ctl).
  * The trade-off: the pod then sees every process of the node. With `keepalived.vipWatch = "on"`
- * (default) a second container, the VIP watch (components/vip-watch.ts), runs beside it.
+ * (default) and an IPv4 VIP, a second container, the VIP watch (components/vip-watch.ts), runs
+ * beside it.
  */
 export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
   return staticPod(
@@ -89,7 +90,7 @@ export function keepalivedPod(plan: Plan, config: readonly NodeFile[]): Pod {
       command: ['keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp', `--use-file=${KEEPALIVED_CONF}`],
       securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } },
       resources: { requests: { cpu: '10m', memory: '16Mi' } },
-    }, ...(plan.keepalived.vipWatch === 'on' ? [vipWatchContainer(plan)] : [])],
+    }, ...(vipWatchRuns(plan) ? [vipWatchContainer(plan)] : [])],
     KEEPALIVED_DIR,
     config,
     plan.keepalived.trackProcess,

@@ -41,6 +41,14 @@ import { word } from './conf.js';
 /** Where the script lands on control-plane nodes (0755), under the keepalived pod's config mount. */
 export const VIP_WATCH = `${KEEPALIVED_DIR}/vip-watch.sh`;
 
+/**
+ * Whether the plan runs the watch: `keepalived.vipWatch = "on"` and at least one IPv4 VIP (an
+ * IPv6-only cluster gets neither the script nor the sidecar: there would be nothing to watch).
+ */
+export function vipWatchRuns(plan: Plan): boolean {
+  return plan.keepalived.vipWatch === 'on' && vrrpFamilies(plan).some((f) => f.family === 4);
+}
+
 /** Name of the sidecar container in the keepalived pod. */
 export const VIP_WATCH_CONTAINER = 'vip-watch';
 
