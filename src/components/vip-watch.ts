@@ -49,6 +49,9 @@ export function vipWatchRuns(plan: Plan): boolean {
   return plan.keepalived.vipWatch === 'on' && vrrpFamilies(plan).some((f) => f.family === 4);
 }
 
+/** What starts every line of the watch that reports a duplicate (the lab looks for it). */
+export const DUPLICATE_MARK = 'DUPLICATE:';
+
 /** Name of the sidecar container in the keepalived pod. */
 export const VIP_WATCH_CONTAINER = 'vip-watch';
 
@@ -99,8 +102,9 @@ export function vipWatchBoundSeconds(plan: Plan): number {
 export function vipWatchScript(plan: Plan, node: PlanNode): NodeFile {
   if (!node.vrrp) throw new Error(`node ${node.name} runs no keepalived`);
   const w = (v: string | number) => word(v, 'vip-watch.sh');
-  const v4 = vrrpFamilies(plan).find((f) => f.family === 4);
-  const v6 = vrrpFamilies(plan).filter((f) => f.family === 6).flatMap((f) => f.vips);
+  const families = vrrpFamilies(plan);
+  const v4 = families.find((f) => f.family === 4);
+  const v6 = families.filter((f) => f.family === 6).flatMap((f) => f.vips);
   const self = v4?.addressOf(node);
   const peers = v4 ? plan.nodes.filter((n) => n.vrrp && n !== node).map(v4.addressOf).filter((a): a is string => a !== undefined) : [];
   const content = [
@@ -171,9 +175,9 @@ export function vipWatchScript(plan: Plan, node: PlanNode): NodeFile {
     '    for mac in $macs; do',
     '      peer=$(printf \'%s\\n\' "$known" | sed -n "s/^$mac=//p" | head -n 1)',
     '      if [ -n "$peer" ]; then',
-    '        log "DUPLICATE: VIP $vip is also held by peer $peer (MAC $mac), seen for ${CONFIRM} s: VRRP from $peer not received: protocol 112 may be filtered (or $peer does not receive ours); two MASTERs"',
+    `        log "${DUPLICATE_MARK} VIP $vip is also held by peer $peer (MAC $mac), seen for \${CONFIRM} s: VRRP from $peer not received: protocol 112 may be filtered (or $peer does not receive ours); two MASTERs"`,
     '      else',
-    '        log "DUPLICATE: VIP $vip is also answered by MAC $mac, not a node of this cluster, seen for ${CONFIRM} s: another host uses our VIP"',
+    `        log "${DUPLICATE_MARK} VIP $vip is also answered by MAC $mac, not a node of this cluster, seen for \${CONFIRM} s: another host uses our VIP"`,
     '      fi',
     '    done',
     '  done',

@@ -36,7 +36,8 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { NodeFile, Plan, PlanNode } from '../model.js';
 import type { StaticPodName } from './diff.js';
-import { CHECK_SCRIPT, DRAIN_FILE } from '../components/keepalived.js';
+import { CHECK_SCRIPT, DRAIN_FILE, vrrpFamilies } from '../components/keepalived.js';
+import { bracketIp } from '../profile/values.js';
 
 /**
  * Upper bound, in whole seconds, on how long a drained VIP holder keeps the VIPs:
@@ -94,10 +95,6 @@ function ipLiteral(addr: string | undefined, family: 4 | 6): string {
   return addr;
 }
 
-/** `n`'s address of `family` (its primary or its dual-stack secondary one), if it has one. */
-function addressOf(n: PlanNode, family: 4 | 6): string | undefined {
-  return [n.address, n.secondaryAddress].find((a) => a !== undefined && isIP(a) === family);
-}
 
 /**
  * The nftables text (`nft -f`) that steers new connections to the VIPs' port from `node` to
@@ -132,18 +129,18 @@ export function steerRuleset(plan: Plan, node: PlanNode, peer: PlanNode | undefi
   const port = plan.vip.port;
   const apiPort = plan.kubernetes.apiServerPort;
   for (const p of [port, apiPort]) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`update script: refusing port ${JSON.stringify(p)} in an nftables rule`);
+  // Every VIP, before vrrpFamilies sorts them by family (which would drop a non-address).
   for (const v of plan.vip.addresses) ipLiteral(v, isIP(v) === 6 ? 6 : 4);
   const syn = 'tcp flags & (fin|syn|rst|ack) == syn';
   const out: string[] = [];
-  for (const family of [4, 6] as const) {
-    const vips = plan.vip.addresses.filter((v) => isIP(v) === family).map((v) => ipLiteral(v, family));
-    if (vips.length === 0) continue;
-    const [t, ip] = family === 4 ? ['ip', 'ip'] : ['ip6', 'ip6'];
+  // One table per VRRP instance's family, with its VIPs and each node's address of it.
+  for (const { family, vips: all, addressOf } of vrrpFamilies(plan)) {
+    const vips = all.map((v) => ipLiteral(v, family));
+    const t = nftFamily(family);
     const set = vips.length === 1 ? vips[0]! : `{ ${vips.join(', ')} }`;
-    const to = peer ? ipLiteral(addressOf(peer, family) ?? peer.address, family) : undefined;
-    const hostPort = (a: string, p: number) => (family === 6 ? `[${a}]:${p}` : `${a}:${p}`);
-    const steer = to ? [`${ip} daddr ${set} tcp dport ${port} ${syn} dnat to ${hostPort(to, port)}`] : [];
-    const check = to && plan.family === family ? [`${ip} daddr ${family === 4 ? '127.0.0.1' : '::1'} tcp dport ${port} ${syn} dnat to ${hostPort(ipLiteral(node.address, family), apiPort)}`] : [];
+    const to = peer ? ipLiteral(addressOf(peer), family) : undefined;
+    const steer = to ? [`${t} daddr ${set} tcp dport ${port} ${syn} dnat to ${hostPort(to, port)}`] : [];
+    const check = to && plan.family === family ? [`${t} daddr ${family === 4 ? '127.0.0.1' : '::1'} tcp dport ${port} ${syn} dnat to ${hostPort(ipLiteral(addressOf(node), family), apiPort)}`] : [];
     const chain = (name: string, hook: string, priority: number, rules: string[]) => [`\tchain ${name} {`, `\t\ttype nat hook ${hook} priority ${priority}; policy accept;`, ...rules.map((r) => `\t\t${r}`), '\t}'];
     out.push(
       `table ${t} ${STEER_TABLE}`,
@@ -151,7 +148,7 @@ export function steerRuleset(plan: Plan, node: PlanNode, peer: PlanNode | undefi
       `table ${t} ${STEER_TABLE} {`,
       ...chain('prerouting', 'prerouting', -100, steer),
       ...chain('output', 'output', -100, [...steer, ...check]),
-      ...chain('postrouting', 'postrouting', 100, [...(to ? [`ct status dnat ${ip} daddr ${to} tcp dport ${port} masquerade`] : []), KEEP_CONNTRACK]),
+      ...chain('postrouting', 'postrouting', 100, [...(to ? [`ct status dnat ${t} daddr ${to} tcp dport ${port} masquerade`] : []), KEEP_CONNTRACK]),
       '}',
     );
   }
@@ -171,8 +168,11 @@ function q(value: string | number): string {
   return `'${s}'`;
 }
 
-/** `host:port` for a URL, IPv6 bracketed. */
-const hostPort = (addr: string, port: number) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+/** `host:port` for a URL or an nftables DNAT target, IPv6 bracketed. */
+const hostPort = (addr: string, port: number) => `${bracketIp(addr)}:${port}`;
+
+/** nftables' address family (and address match keyword) of an IP family. */
+const nftFamily = (family: 4 | 6): 'ip' | 'ip6' => (family === 4 ? 'ip' : 'ip6');
 
 /** The config hash a manifest carries (components/static-pods.ts CONFIG_HASH_ANNOTATION). */
 function manifestHash(f: NodeFile): string | undefined {
@@ -205,8 +205,8 @@ function putLines(f: NodeFile, sha: string): string[] {
 function steerLines(plan: Plan, node: PlanNode, s: ScriptStep): string[] {
   const running = s.apiservers ?? plan.nodes.filter((n) => n.vrrp !== undefined).map((n) => n.address);
   const peers = plan.nodes.filter((n) => n.vrrp !== undefined && n.name !== node.name && running.includes(n.address));
-  const families = ([4, 6] as const).filter((f) => plan.vip.addresses.some((v) => isIP(v) === f));
-  const tables = families.map((f) => (f === 4 ? 'ip' : 'ip6'));
+  const families = vrrpFamilies(plan).map((f) => f.family);
+  const tables = families.map(nftFamily);
   const url = (n: PlanNode) => `https://${hostPort(n.address, plan.vip.port)}/healthz`;
   const nftLines = (text: string) => [...text.trimEnd().split('\n'), 'K8S_HA_NFT'];
   const table = `${tables.join('/')} ${STEER_TABLE}`;

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { VRRP_PREFLIGHT } from '../components/vrrp-preflight.js';
-import { VIP_WATCH_CONTAINER } from '../components/vip-watch.js';
+import { DUPLICATE_MARK, VIP_WATCH_CONTAINER } from '../components/vip-watch.js';
 import type { Plan, PlanNode } from '../model.js';
 import { startApiserver, type LabCert } from './apiserver.js';
 import { startContainer, type ContainerSpec, type RunningContainer } from './kubelet.js';
@@ -134,7 +134,7 @@ export class LabCluster {
    */
   watchAlarms(node: LabNode, since: number): { t: number; line: string }[] {
     return node.containers.filter((x) => x.spec.name === `keepalived/${VIP_WATCH_CONTAINER}`)
-      .flatMap((x) => x.daemon.transcript.filter((l) => l.t >= since && l.line.includes('DUPLICATE')));
+      .flatMap((x) => x.daemon.transcript.filter((l) => l.t >= since && l.line.includes(DUPLICATE_MARK)));
   }
 
   /** SIGSTOPs (`on`) or SIGCONTs the `program` container of `node`: a stalled VM, for keepalived. */

@@ -160,12 +160,12 @@ export async function flushNeighbours(topo: Topology, addrs: string[]): Promise<
  * and out, or (with `peers`, addresses the lab made) only those from and to them.
  */
 function vrrpBlock(peers?: string[]): string {
-  const match = (dir: 'saddr' | 'daddr') => (peers === undefined ? '' : peers.map((p) => ` ${p.includes(':') ? 'ip6' : 'ip'} ${dir} ${p}`));
-  const rules = (hook: 'input' | 'output', dir: 'saddr' | 'daddr') =>
-    (peers === undefined ? ['meta l4proto vrrp drop;'] : (match(dir) as string[]).map((m) => `meta l4proto vrrp${m} drop;`)).join(' ');
+  // One drop rule per peer address (its source on input, destination on output), or one for all.
+  const rules = (dir: 'saddr' | 'daddr') => (peers ?? [undefined])
+    .map((p) => `meta l4proto vrrp${p === undefined ? '' : ` ${isIP(p) === 6 ? 'ip6' : 'ip'} ${dir} ${p}`} drop;`).join(' ');
   return `table inet k8sha_lab {
-  chain input { type filter hook input priority 0; ${rules('input', 'saddr')} }
-  chain output { type filter hook output priority 0; ${rules('output', 'daddr')} }
+  chain input { type filter hook input priority 0; ${rules('saddr')} }
+  chain output { type filter hook output priority 0; ${rules('daddr')} }
 }
 `;
 }

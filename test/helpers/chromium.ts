@@ -53,9 +53,7 @@ export function renderInChromium(t: ExecutionContext, html: string, dir: string)
   t.true((statSync(png, { throwIfNoEntry: false })?.size ?? 0) > 10_000, 'the screenshot is (nearly) empty');
   const measured = join(dir, 'measured.html');
   writeFileSync(measured, readFileSync(html, 'utf8').replace('</body>', `${MEASURE}</body>`));
-  // The dumped DOM holds every chart: 3 runs of 13 scenarios outgrew spawnSync's default 1 MiB
-  // stdout buffer (ENOBUFS), so allow far more than any report reaches.
-  const dom = run('chromium', [...CHROMIUM, `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', `file://${measured}`], { timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+  const dom = run('chromium', [...CHROMIUM, `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', `file://${measured}`], { timeout: 120_000 });
   t.is(dom.code, 0, dom.stderr.slice(-2000));
   const m = /<pre id="k8sha-charts">([^<]*)<\/pre>/.exec(dom.stdout);
   if (!m) {

@@ -45,7 +45,9 @@ export interface RunResult {
  * @throws Error naming the apt-get package when the program is not installed.
  */
 export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...opts });
+  // Output far beyond spawnSync's 1 MiB default is normal here (Chromium's DOM dump of a lab
+  // report with 3 runs of 13 scenarios failed with ENOBUFS): allow 256 MiB for every tool.
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024, ...opts });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
     const pkg = PACKAGES[cmd] ?? cmd;
     throw new Error(`${cmd} is not installed: run \`apt-get install -y ${pkg}\` (the suite checks outputs with the real program; it does not skip)`);
