@@ -320,6 +320,9 @@ function racers(plan: Plan, others: LabNode[], next: LabNode): number {
   return others.filter((n) => masterDownMs(plan, n.plan.vrrp!.priority) - mine < SCHEDULING_ALLOWANCE_MS).length;
 }
 
+/** The plan's VIPs. */
+const vips = (c: LabCluster) => c.plan.vip.addresses;
+
 /** The VIP must end on `node`. */
 const endsOn = (node: LabNode) => ({ holderAfter }: { holderAfter: string | null }) =>
   holderAfter === node.plan.name ? [] : [`VIP on ${holderAfter ?? 'no node'}, expected ${node.plan.name}`];
@@ -528,8 +531,9 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
     run: async (c, ctx) => {
       await healthy(c);
       const holder = c.byName(c.holders()[0]!);
+      let tBusy = 0;
       return measure(c, ctx.name, {
-        action: () => c.busy(BUSY_MS, BUSY_LOOPS),
+        action: () => { tBusy = nowMs(); return c.busy(BUSY_MS, BUSY_LOOPS); },
         settled: () => c.holders().join() === holder.plan.name,
         deadlineMs: handoverBoundMs(ctx.plan),
         // A slow answer is not a failover: the outage and requests that time out on the loaded
@@ -537,8 +541,19 @@ export const SCENARIO_DEFS: Record<ScenarioName, ScenarioDef> = {
         boundMs: handoverBoundMs(ctx.plan),
         outageBounded: false,
         lateFailuresFail: false,
-        maxMoves: 0,
-        checks: endsOn(holder),
+        // "No VIP may move" is about other nodes: one of them taking a VIP is the false failover
+        // and fails. The holder dropping a VIP and taking it back (CI, 1 of 9 runs at advert_int
+        // 0.2 s on a machine at full load: 25 ms, 1 request) moves nothing; it is reported.
+        maxMoves: Infinity,
+        checks: (m) => [
+          ...vips(c).flatMap((v) => c.watch.between(v, m.tAct, nowMs()).filter((e) => e.held && e.node !== holder.plan.name))
+            .map((e) => `${e.node} took ${e.vip} from ${holder.plan.name} on the loaded machine (a false failover)`),
+          ...endsOn(holder)(m),
+        ],
+        facts: () => {
+          const again = vips(c).flatMap((v) => c.watch.between(v, tBusy, nowMs()).filter((e) => e.held && e.node === holder.plan.name));
+          return again.length ? [`${holder.plan.name} dropped and took back ${again.map((e) => e.vip).join(', ')} ${again.length} time${again.length === 1 ? '' : 's'} (no other node took it)`] : [];
+        },
       });
     },
   },
